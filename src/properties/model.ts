@@ -1,0 +1,66 @@
+/** The validated, frozen properties of one appliance: what every later step reads. */
+
+export const MODES = ['tcp_roundrobin', 'tcp_source', 'udp_roundrobin'] as const
+export type Mode = typeof MODES[number]
+
+export const OUTPUT_NAMES = ['out1', 'out2', 'out3', 'out4', 'out5', 'out6', 'out7', 'out8'] as const
+export type OutputName = typeof OUTPUT_NAMES[number]
+
+/** One port or an inclusive range of ports, `low === high` for a single port. */
+export interface PortRange {
+  readonly low: number
+  readonly high: number
+}
+
+/** A connected output (`outN` with a non-empty value). */
+export interface Output {
+  readonly name: OutputName
+  /** 1..8, the N of outN. */
+  readonly index: number
+  /** IPv4, IPv6 (without brackets) or a host name, as given. */
+  readonly address: string
+  /** Named in backup_outputs: gets traffic only when every other output is unavailable. */
+  readonly backup: boolean
+}
+
+export interface Properties {
+  readonly mode: Mode
+  readonly ports: readonly PortRange[]
+  /** 0 = use the computed value. */
+  readonly maxConnections: number
+  /** Connected outputs only, in outN order. */
+  readonly outputs: readonly Output[]
+  /** Seconds; 0 = no checks. */
+  readonly healthcheckInterval: number
+  readonly healthcheckRise: number
+  readonly healthcheckFall: number
+  /** Seconds. */
+  readonly clientTimeout: number
+  readonly serverTimeout: number
+  readonly connTimeout: number
+  /** Addresses clients connect to; empty = every address, IPv4 and IPv6. */
+  readonly inAddrs: readonly string[]
+  readonly ctlAddr: string
+  readonly ctlPort: number
+  readonly ctlToken: string
+  readonly uiAddr: string
+  readonly uiPort: number
+  readonly uiUser: string
+  readonly uiPassword: string
+  readonly monUrl: string
+  readonly monInterval: number
+  /** Port of HAProxy's local `peers` listener, which hands stick tables across reloads. */
+  readonly peerPort: number
+  readonly peerAddr: string
+}
+
+/** One property error: the property, the value given and what is accepted. */
+export interface PropertyProblem {
+  readonly property: string
+  readonly value: string
+  readonly message: string
+}
+
+export type PropertiesResult =
+  | { readonly ok: true, readonly properties: Properties, readonly warnings: readonly string[] }
+  | { readonly ok: false, readonly problems: readonly PropertyProblem[] }
