@@ -1,0 +1,110 @@
+/**
+ * The agent process: boot steps in order, SIGHUP, and shutdown of everything it started.
+ * Boot order: properties -> limits -> saved state -> folders -> HAProxy -> ctl.
+ */
+import { mkdir } from 'node:fs/promises'
+import type { FastifyInstance } from 'fastify'
+import { buildCtlApp } from '../ctl/app.js'
+import { L3lbError } from '../errors.js'
+import { RuntimeApi } from '../haproxy/runtime-api.js'
+import { HaproxySupervisor } from '../haproxy/supervisor.js'
+import { Reconciler } from '../reconcile/reconciler.js'
+import { loadDisabledOutputs } from '../state/admin-store.js'
+import { desiredState } from '../state/desired.js'
+import { appliancePaths } from '../state/paths.js'
+import { Appliance } from './appliance.js'
+import { limitsFor, readProperties } from './boot.js'
+import type { Log } from './log.js'
+
+export interface AgentOptions {
+  readonly envFile: string
+  readonly env: NodeJS.ProcessEnv
+  readonly log: Log
+  /** The haproxy program; `haproxy` from PATH by default. */
+  readonly haproxyBinary?: string
+}
+
+export interface RunningAgent {
+  readonly appliance: Appliance
+  /** Re-reads the env file and applies it; a bad file keeps what runs and throws why. */
+  reload (): Promise<void>
+  /** Stops the ctl service and HAProxy. */
+  stop (): Promise<void>
+}
+
+/** Boots the appliance; on failure stops what it had started and throws an L3lbError. */
+export async function startAgent (options: AgentOptions): Promise<RunningAgent> {
+  const { log, envFile } = options
+  const { properties, warnings } = await readProperties(envFile)
+  for (const warning of warnings) log.warn(warning)
+  log.info(`properties read from ${envFile}: mode ${properties.mode}, ${properties.outputs.length} connected output(s)`)
+  const limits = await limitsFor(properties)
+  log.info(`limits: ${limits.memoryBytes} bytes of memory, ${limits.cpus} CPU(s), max_connections ${limits.maxConnections}, nbthread ${limits.nbthread}`)
+  const paths = appliancePaths(options.env)
+  await makeFolders(paths.runtimeDir, paths.stateDir)
+  const disabled = await loadDisabledOutputs(paths.adminStateFile)
+  if (disabled.size > 0) log.info(`outputs disabled through ctl before: ${[...disabled].join(', ')}`)
+
+  const supervisor = new HaproxySupervisor({
+    configFile: paths.configFile,
+    masterSocket: paths.masterSocket,
+    pidFile: paths.pidFile,
+    binary: options.haproxyBinary,
+    onLine: (line) => log.info(`haproxy: ${line}`)
+  }, log)
+  const runtime = new RuntimeApi(paths.statsSocket)
+  const reconciler = new Reconciler({ supervisor, runtime, log, binary: options.haproxyBinary })
+  const appliance = new Appliance(desiredState(properties, limits, disabled, paths), reconciler, runtime)
+  try {
+    await appliance.start()
+  } catch (error) {
+    await supervisor.stop()
+    throw startError(error)
+  }
+  log.info(`HAProxy serving (master pid ${String(supervisor.master.pid)}); stats UI on ${properties.uiAddr}:${properties.uiPort}`)
+
+  let ctl: FastifyInstance
+  try {
+    ctl = buildCtlApp({ controller: appliance, token: properties.ctlToken })
+    await ctl.listen({ host: properties.ctlAddr, port: properties.ctlPort })
+  } catch (cause) {
+    await supervisor.stop()
+    throw new L3lbError('L3LB_CTL_LISTEN', `could not initialize control web service interface on ${properties.ctlAddr}:${properties.ctlPort}: ${(cause as Error).message}`, { cause })
+  }
+  log.info(`ctl service on ${properties.ctlAddr}:${properties.ctlPort}`)
+
+  return {
+    appliance,
+    async reload () {
+      const next = await readProperties(envFile)
+      for (const warning of next.warnings) log.warn(warning)
+      if (next.properties.ctlAddr !== properties.ctlAddr || next.properties.ctlPort !== properties.ctlPort || next.properties.ctlToken !== properties.ctlToken) {
+        throw new L3lbError('L3LB_PROPERTIES_INVALID', 'ctl_addr, ctl_port and ctl_token take effect at the next start of the agent, not on reload; put them back or restart the agent')
+      }
+      const action = await appliance.reconfigure(next.properties, await limitsFor(next.properties))
+      log.info(`properties reloaded from ${envFile}: ${action === 'none' ? 'nothing changed' : action}`)
+    },
+    async stop () {
+      await ctl.close()
+      await supervisor.stop()
+    }
+  }
+}
+
+async function makeFolders (runtimeDir: string, stateDir: string): Promise<void> {
+  try {
+    await mkdir(runtimeDir, { recursive: true, mode: 0o750 })
+    await mkdir(stateDir, { recursive: true, mode: 0o700 })
+  } catch (cause) {
+    throw new L3lbError('L3LB_START_FAILED', `could not start L3LB: cannot create ${runtimeDir} or ${stateDir}: ${(cause as Error).message}`, { cause })
+  }
+}
+
+// HAProxy failing to bind the stats UI is the seed's "user interface terminal" error.
+function startError (error: unknown): L3lbError {
+  if (error instanceof L3lbError && error.code === 'L3LB_HAPROXY_START' && /proxy ui\b/.test(error.message)) {
+    return new L3lbError('L3LB_UI_LISTEN', `could not initialize user interface terminal: ${error.message}`, { cause: error })
+  }
+  if (error instanceof L3lbError) return error
+  return new L3lbError('L3LB_START_FAILED', `could not start L3LB: ${(error as Error).message}`, { cause: error })
+}

@@ -1,0 +1,89 @@
+/**
+ * The running appliance: owns the desired state and hands every change to the reconciler.
+ * Invariant: changes to the desired state happen one at a time, and the desired state
+ * only moves forward once the system and the saved state both hold it.
+ */
+import type { AdminChangeResult, CtlController, OutputHealth, OutputSelector } from '../ctl/controller.js'
+import { L3lbError } from '../errors.js'
+import type { RuntimeApi } from '../haproxy/runtime-api.js'
+import type { Limits } from '../limits/model.js'
+import type { OutputName, Properties } from '../properties/model.js'
+import { OUTPUTS_BACKEND, type ReconcileAction, type Reconciler } from '../reconcile/reconciler.js'
+import { saveDisabledOutputs } from '../state/admin-store.js'
+import { desiredState, withEnabled, type DesiredState } from '../state/desired.js'
+import { selectOutputs } from '../state/select-outputs.js'
+import { outputHealth } from '../haproxy/server-status.js'
+
+export class Appliance implements CtlController {
+  #desired: DesiredState
+  readonly #reconciler: Reconciler
+  readonly #runtime: RuntimeApi
+  #turn: Promise<unknown> = Promise.resolve()
+
+  constructor (desired: DesiredState, reconciler: Reconciler, runtime: RuntimeApi) {
+    this.#desired = desired
+    this.#reconciler = reconciler
+    this.#runtime = runtime
+  }
+
+  get desired (): DesiredState {
+    return this.#desired
+  }
+
+  /** Brings the system to the current desired state (at boot). */
+  async start (): Promise<ReconcileAction> {
+    return await this.#oneAtATime(() => this.#reconciler.apply(this.#desired))
+  }
+
+  /** New properties and limits (SIGHUP): applied whole or not at all; admin state is kept. */
+  async reconfigure (properties: Properties, limits: Limits): Promise<ReconcileAction> {
+    return await this.#oneAtATime(async () => {
+      const next = desiredState(properties, limits, this.#desired.disabled, this.#desired.paths)
+      const action = await this.#reconciler.apply(next)
+      this.#desired = next
+      return action
+    })
+  }
+
+  async setEnabled (selector: OutputSelector, enabled: boolean): Promise<AdminChangeResult> {
+    return await this.#oneAtATime(async () => {
+      const state = this.#desired
+      const matched = selectOutputs(state.properties.outputs, selector).map((output) => output.name)
+      const verb = enabled ? 'enabled' : 'disabled'
+      if (matched.length === 0) {
+        const what = 'channel' in selector ? `output ${selector.channel} is not connected` : `no connected output has address ${selector.address}`
+        return { code: 10, message: `nothing changed: ${what}`, outputs: [] }
+      }
+      const changing = matched.filter((name) => state.disabled.has(name) === enabled)
+      if (changing.length === 0) return { code: 10, message: `nothing changed: ${matched.join(', ')} already ${verb}`, outputs: matched }
+      const next = withEnabled(state, changing, enabled)
+      await saveDisabledOutputs(state.paths.adminStateFile, next.disabled)
+      try {
+        await this.#reconciler.apply(next)
+      } catch (error) {
+        await saveDisabledOutputs(state.paths.adminStateFile, state.disabled).catch(() => undefined)
+        throw error
+      }
+      this.#desired = next
+      return { code: 0, message: `${changing.join(', ')} ${verb}`, outputs: matched }
+    })
+  }
+
+  async status (): Promise<ReadonlyMap<OutputName, OutputHealth>> {
+    const rows = await this.#runtime.showStat()
+    const health = new Map<OutputName, OutputHealth>()
+    for (const output of this.#desired.properties.outputs) {
+      if (this.#desired.disabled.has(output.name)) continue
+      const row = rows.find((candidate) => candidate.pxname === OUTPUTS_BACKEND && candidate.svname === output.name)
+      if (row === undefined) throw new L3lbError('L3LB_HAPROXY_SOCKET', `HAProxy does not report output ${output.name}`)
+      health.set(output.name, outputHealth(row.status ?? ''))
+    }
+    return health
+  }
+
+  #oneAtATime<T> (job: () => Promise<T>): Promise<T> {
+    const run = this.#turn.then(job)
+    this.#turn = run.catch(() => undefined)
+    return run
+  }
+}

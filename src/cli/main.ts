@@ -1,0 +1,121 @@
+#!/usr/bin/env node
+/** The `l3lb` command: start, render, check, status, enable, disable (SPEC §3b). */
+import { parseArgs } from 'node:util'
+import { startAgent, type RunningAgent } from '../agent/agent.js'
+import { DEFAULT_ENV_FILE, limitsFor, readProperties } from '../agent/boot.js'
+import { streamLog } from '../agent/log.js'
+import { isL3lbError } from '../errors.js'
+import { renderHaproxyConfig } from '../render/haproxy-config.js'
+import { loadDisabledOutputs } from '../state/admin-store.js'
+import { desiredState } from '../state/desired.js'
+import { appliancePaths } from '../state/paths.js'
+import { callCtl, ctlBaseUrl } from './ctl-client.js'
+import { formatStatus } from './status-table.js'
+
+const USAGE = `usage:
+  l3lb start   [--env FILE]            run the agent in the foreground
+  l3lb render  [--env FILE]            print the haproxy.cfg it would apply
+  l3lb check   [--env FILE]            validate FILE and print every error
+  l3lb status  [--env FILE] [--json]   the outputs, through the ctl service
+  l3lb enable  OUTPUT [--env FILE]     OUTPUT is outN or an address
+  l3lb disable OUTPUT [--env FILE]
+FILE defaults to ${DEFAULT_ENV_FILE}.`
+
+const log = streamLog()
+
+async function main (argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { env: { type: 'string', default: DEFAULT_ENV_FILE }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } }
+  })
+  const [command, target, ...extra] = positionals
+  const envFile = values.env ?? DEFAULT_ENV_FILE
+  if (values.help === true || command === undefined) {
+    process.stdout.write(`${USAGE}\n`)
+    return command === undefined && values.help !== true ? 2 : 0
+  }
+  const needsTarget = command === 'enable' || command === 'disable'
+  if (extra.length > 0 || (needsTarget ? target === undefined : target !== undefined)) {
+    process.stderr.write(`l3lb ${command}: unexpected arguments\n${USAGE}\n`)
+    return 2
+  }
+  switch (command) {
+    case 'start': return await runAgent(envFile)
+    case 'render': return await render(envFile)
+    case 'check': return await check(envFile)
+    case 'status': return await status(envFile, values.json === true)
+    case 'enable':
+    case 'disable': return await setEnabled(envFile, command, target ?? '')
+    default:
+      process.stderr.write(`l3lb: unknown command "${command}"; accepted: start, render, check, status, enable, disable\n`)
+      return 2
+  }
+}
+
+async function runAgent (envFile: string): Promise<number> {
+  let agent: RunningAgent
+  try {
+    agent = await startAgent({ envFile, env: process.env, log })
+  } catch (error) {
+    log.error(describe(error))
+    return 1
+  }
+  let reloading = Promise.resolve()
+  process.on('SIGHUP', () => {
+    reloading = reloading.then(() => agent.reload()).catch((error: unknown) => {
+      log.error(`reload refused, the running configuration stays: ${describe(error)}`)
+    })
+  })
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGTERM', resolve)
+    process.once('SIGINT', resolve)
+  })
+  log.info(`${signal}: stopping`)
+  await agent.stop()
+  log.info('stopped')
+  return 0
+}
+
+async function render (envFile: string): Promise<number> {
+  const { properties } = await readProperties(envFile)
+  const paths = appliancePaths(process.env)
+  const disabled = await loadDisabledOutputs(paths.adminStateFile)
+  if (properties.mode === 'udp_roundrobin') {
+    process.stderr.write('l3lb render: mode "udp_roundrobin" is not available in this version yet\n')
+    return 1
+  }
+  process.stdout.write(renderHaproxyConfig(desiredState(properties, await limitsFor(properties), disabled, paths)))
+  return 0
+}
+
+async function check (envFile: string): Promise<number> {
+  const { properties, warnings } = await readProperties(envFile)
+  for (const warning of warnings) process.stderr.write(`warning: ${warning}\n`)
+  process.stdout.write(`${envFile}: valid (mode ${properties.mode}, ${properties.outputs.length} connected output(s))\n`)
+  return 0
+}
+
+async function status (envFile: string, json: boolean): Promise<number> {
+  const { properties } = await readProperties(envFile)
+  const answer = await callCtl(ctlBaseUrl(properties), '/api/status', properties.ctlToken)
+  process.stdout.write(json ? `${JSON.stringify(answer)}\n` : formatStatus(answer, properties))
+  return answer.status.code === 0 ? 0 : 1
+}
+
+async function setEnabled (envFile: string, verb: 'enable' | 'disable', target: string): Promise<number> {
+  const { properties } = await readProperties(envFile)
+  const query = /^out\d+$/.test(target) ? `channel=${target}` : encodeURIComponent(target)
+  const answer = await callCtl(ctlBaseUrl(properties), `/api/${verb}?${query}`, properties.ctlToken)
+  process.stdout.write(`${answer.status.code} ${answer.status.message}\n`)
+  return answer.status.code === 100 ? 1 : 0
+}
+
+function describe (error: unknown): string {
+  return isL3lbError(error) ? `${error.message} [${error.code}]` : String((error as Error)?.stack ?? error)
+}
+
+main(process.argv.slice(2)).then((code) => { process.exitCode = code }, (error: unknown) => {
+  log.error(describe(error))
+  process.exitCode = 1
+})

@@ -1,0 +1,73 @@
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify'
+import type { CtlController } from './controller.js'
+import { answer } from './answer.js'
+import { bearerTokenCheck, TOKEN_REQUIRED_MESSAGE } from './auth.js'
+import { answerClientError, failureOf } from './failure.js'
+import { CTL_PATHS, pathOf, registerCtlRoutes, unknownPathError } from './routes.js'
+import { CtlRequestError } from './request-error.js'
+
+/** Longest request URL the ctl service reads; the seed's longest request is well under 100 characters. */
+export const MAX_URL_LENGTH = 2048
+
+export interface CtlAppOptions {
+  readonly controller: CtlController
+  /** `ctl_token`; empty = no authentication. */
+  readonly token: string
+  /** Fastify's logger option; off by default (SPEC §8: no per-request log). */
+  readonly logger?: boolean | object
+}
+
+/**
+ * The ctl web service (SPEC §5), built but not listening. Every answer, errors included,
+ * is the seed's `{"status":{"code":N,"message":"..."}}`.
+ */
+export function buildCtlApp (options: CtlAppOptions): FastifyInstance {
+  const app = Fastify({
+    logger: (options.logger ?? false) as FastifyServerOptions['logger'],
+    logController: new LogController({ disableRequestLogging: true }),
+    // HEAD would run a GET route, and an enable or disable is not safe to run from a HEAD.
+    exposeHeadRoutes: false,
+    bodyLimit: 1024,
+    routerOptions: { maxParamLength: 100 },
+    requestTimeout: 30_000,
+    frameworkErrors: (error, request, reply) => sendFailure(frameworkRefusal(error, request), request, reply),
+    clientErrorHandler: answerClientError
+  })
+  const tokenAccepted = bearerTokenCheck(options.token)
+
+  // Runs before routing's outcome matters and before any body is read, for every request.
+  app.addHook('onRequest', async (request) => {
+    const url = request.raw.url ?? ''
+    if (url.length > MAX_URL_LENGTH) {
+      throw new CtlRequestError(414, `request URL of ${url.length} characters is longer than the ${MAX_URL_LENGTH} accepted`)
+    }
+    if (!tokenAccepted(request.headers.authorization)) throw new CtlRequestError(401, TOKEN_REQUIRED_MESSAGE)
+    if (request.method !== 'GET') throw methodRefusal(request.method, pathOf(url))
+  })
+  app.setErrorHandler(sendFailure)
+  app.setNotFoundHandler(async (request) => {
+    throw unknownPathError(pathOf(request.raw.url ?? ''))
+  })
+  registerCtlRoutes(app, options.controller)
+  return app
+}
+
+// The one place an error becomes an answer: code 100, a fitting HTTP status, no stack trace.
+function sendFailure (error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const failure = failureOf(error)
+  if (failure.unexpected) request.log.error({ err: error }, 'ctl request failed')
+  if (failure.statusCode === 405) reply.header('allow', 'GET')
+  return reply.code(failure.statusCode).send(answer(100, failure.message))
+}
+
+// Fastify's bad-URL message echoes the whole path, however long; ours is cut and says what is wrong.
+function frameworkRefusal (error: FastifyError, request: FastifyRequest): unknown {
+  if (error.code !== 'FST_ERR_BAD_URL') return error
+  const path = JSON.stringify(pathOf(request.raw.url ?? '').slice(0, 80))
+  return new CtlRequestError(400, `malformed %-encoding in the path ${path}: a % must start a %XX escape of UTF-8`, { cause: error })
+}
+
+function methodRefusal (method: string, path: string): CtlRequestError {
+  if (!(CTL_PATHS as readonly string[]).includes(path)) return unknownPathError(path)
+  return new CtlRequestError(405, `method ${method} not allowed on ${path}: ctl requests use GET`)
+}

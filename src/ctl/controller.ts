@@ -1,0 +1,30 @@
+import type { OutputName } from '../properties/model.js'
+
+/** Which outputs a ctl request means: one channel (`outN`) or every output connected to an address. */
+export type OutputSelector =
+  | { readonly channel: OutputName }
+  | { readonly address: string }
+
+/** The seed's ctl result codes (SPEC §5). */
+export type CtlCode = 0 | 10 | 100
+
+export interface AdminChangeResult {
+  /** 0 = done, 10 = nothing changed (already in that state, or no connected output matches). */
+  readonly code: 0 | 10
+  readonly message: string
+  /** The outputs the request matched. */
+  readonly outputs: readonly OutputName[]
+}
+
+export type OutputHealth = 'up' | 'down'
+
+/**
+ * What the ctl service asks of the agent: the seam between HTTP and the system.
+ * Errors thrown are L3lbError and become code 100 answers.
+ */
+export interface CtlController {
+  /** Enable (true) or disable (false) the selected outputs; takes effect at once and persists. */
+  setEnabled (selector: OutputSelector, enabled: boolean): Promise<AdminChangeResult>
+  /** Health of every connected, enabled output, in outN order. */
+  status (): Promise<ReadonlyMap<OutputName, OutputHealth>>
+}

@@ -1,0 +1,86 @@
+import { OUTPUT_NAMES, type OutputName } from '../properties/model.js'
+import type { OutputSelector } from './controller.js'
+import { canonicalAddress } from '../properties/canonical-address.js'
+import { CtlRequestError } from './request-error.js'
+
+const ACCEPTED_FORMS = '?channel=outN (out1..out8), ?address=ADDRESS or ?ADDRESS'
+const ACCEPTED_ADDRESSES = 'an IPv4 address, an IPv6 address (brackets optional) or a host name'
+// Values echoed in messages are cut here, so an answer stays short whatever was sent.
+const QUOTE_LIMIT = 80
+
+/** One `name=value` or bare `value` piece of a query string, %-decoded. */
+interface QueryPart {
+  readonly raw: string
+  readonly name: string | undefined
+  readonly value: string
+}
+
+/**
+ * The output a `/api/enable` or `/api/disable` request means, read from the request's raw
+ * URL in the seed's forms: `?channel=out3`, `?10.11.12.13`, `?address=10.11.12.13`, IPv6
+ * with or without brackets, %-encoded or not. Addresses come back in canonical form
+ * (see canonicalAddress). Throws CtlRequestError (400) naming the value and what is accepted.
+ */
+export function parseSelector (url: string): OutputSelector {
+  const parts = queryParts(rawQuery(url))
+  const [part, extra] = parts
+  if (part === undefined) throw new CtlRequestError(400, `no output given: expected ${ACCEPTED_FORMS}`)
+  if (extra !== undefined) {
+    const given = parts.map((each) => quote(each.raw)).join(', ')
+    throw new CtlRequestError(400, `one output expected, got ${parts.length}: ${given}; send one of ${ACCEPTED_FORMS}`)
+  }
+  return selectorOf(part)
+}
+
+/** The query string of a raw request URL: everything after the first `?`, still %-encoded. */
+export function rawQuery (url: string): string {
+  const at = url.indexOf('?')
+  return at === -1 ? '' : url.slice(at + 1)
+}
+
+function queryParts (query: string): QueryPart[] {
+  // Empty pieces (`?&channel=out3`, a trailing `&`) carry nothing; skipping them is harmless.
+  return query.split('&').filter((raw) => raw !== '').map((raw) => {
+    const at = raw.indexOf('=')
+    if (at === -1) return { raw, name: undefined, value: decode(raw) }
+    return { raw, name: decode(raw.slice(0, at)), value: decode(raw.slice(at + 1)) }
+  })
+}
+
+function selectorOf (part: QueryPart): OutputSelector {
+  if (part.name === 'channel') return { channel: channelOf(part.value) }
+  if (part.name === 'address') return { address: addressOf(part.value) }
+  if (part.name !== undefined) {
+    throw new CtlRequestError(400, `unknown query parameter ${quote(part.name)}: expected ${ACCEPTED_FORMS}`)
+  }
+  // `?channel` alone is a forgotten value, not a host named "channel".
+  if (part.value === 'channel' || part.value === 'address') {
+    throw new CtlRequestError(400, `${quote(part.value)} needs a value: expected ${ACCEPTED_FORMS}`)
+  }
+  return { address: addressOf(part.value) }
+}
+
+function channelOf (value: string): OutputName {
+  const channel = OUTPUT_NAMES.find((name) => name === value)
+  if (channel === undefined) throw new CtlRequestError(400, `unknown channel ${quote(value)}: expected one of out1..out8`)
+  return channel
+}
+
+function addressOf (value: string): string {
+  if (value === '') throw new CtlRequestError(400, `empty address: expected ${ACCEPTED_ADDRESSES}`)
+  const address = canonicalAddress(value)
+  if (address === undefined) throw new CtlRequestError(400, `invalid address ${quote(value)}: expected ${ACCEPTED_ADDRESSES}`)
+  return address
+}
+
+function decode (text: string): string {
+  try {
+    return decodeURIComponent(text)
+  } catch (cause) {
+    throw new CtlRequestError(400, `malformed %-encoding in ${quote(text)}: a % must start a %XX escape of UTF-8`, { cause })
+  }
+}
+
+function quote (text: string): string {
+  return JSON.stringify(text.length > QUOTE_LIMIT ? `${text.slice(0, QUOTE_LIMIT)}...` : text)
+}

@@ -1,0 +1,15 @@
+import { L3lbError } from '../errors.js'
+
+/** HTTP statuses a refused ctl request is answered with; the body is always code 100. */
+export type RefusalStatus = 400 | 401 | 404 | 405 | 414
+
+/** A ctl request refused before the controller saw it; `statusCode` is the HTTP status to answer with. */
+export class CtlRequestError extends L3lbError {
+  readonly statusCode: RefusalStatus
+
+  constructor (statusCode: RefusalStatus, message: string, options?: { cause?: unknown }) {
+    super('L3LB_CTL_REQUEST', message, options)
+    this.name = 'CtlRequestError'
+    this.statusCode = statusCode
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * HAProxy in master-worker mode, as a child of the agent.
+ * Invariants: at most one master per HaproxyMaster; reload() only resolves once `show proc`
+ * proves a new worker took the configuration (2.6's master CLI answers nothing to `reload`).
+ */
+import { execa, type ResultPromise } from 'execa'
+import { L3lbError } from '../errors.js'
+import { LOCAL_PEER_NAME } from '../render/haproxy-config.js'
+import { parseShowProc, type ProcessTable } from './parse.js'
+import { sendCommand } from './socket-client.js'
+
+export interface HaproxyMasterOptions {
+  readonly configFile: string
+  readonly masterSocket: string
+  readonly pidFile: string
+  readonly binary?: string
+  /** Each line HAProxy prints (its log goes to stderr). */
+  readonly onLine: (line: string) => void
+  /** Called once when the master exits without stop() having been asked. */
+  readonly onUnexpectedExit: (description: string) => void
+}
+
+const READY_TIMEOUT_MS = 15_000
+const STOP_TIMEOUT_MS = 10_000
+const POLL_MS = 50
+
+export class HaproxyMaster {
+  readonly #options: HaproxyMasterOptions
+  #child: ResultPromise | null = null
+  #stopping = false
+  // the last lines HAProxy printed, to say why a start failed
+  #recent: string[] = []
+
+  constructor (options: HaproxyMasterOptions) {
+    this.#options = options
+  }
+
+  get running (): boolean {
+    return this.#child !== null
+  }
+
+  get pid (): number | undefined {
+    return this.#child?.pid
+  }
+
+  /** Starts the master and waits until its first worker serves. */
+  async start (): Promise<void> {
+    if (this.#child !== null) return
+    const { configFile, masterSocket, pidFile, binary = 'haproxy' } = this.#options
+    this.#stopping = false
+    this.#recent = []
+    const child = execa(binary, ['-W', '-S', `${masterSocket},mode,600`, '-f', configFile, '-p', pidFile, '-L', LOCAL_PEER_NAME], {
+      reject: false,
+      stdin: 'ignore',
+      buffer: false,
+      cleanup: true
+    })
+    this.#child = child
+    const forward = (chunk: Buffer): void => {
+      for (const line of chunk.toString('utf8').split('\n')) {
+        if (line.trim() === '') continue
+        this.#recent = [...this.#recent.slice(-19), line]
+        this.#options.onLine(line)
+      }
+    }
+    child.stdout?.on('data', forward)
+    child.stderr?.on('data', forward)
+    let exitDescription: string | null = null
+    let starting = true
+    child.then((result) => {
+      exitDescription = result.signal !== undefined ? `killed by ${result.signal}` : `exited with code ${String(result.exitCode)}`
+      if (this.#child === child) this.#child = null
+      // a master that dies while starting is start()'s failure to report, not a crash
+      if (!this.#stopping && !starting) this.#options.onUnexpectedExit(exitDescription)
+    })
+    const deadline = Date.now() + READY_TIMEOUT_MS
+    while (Date.now() < deadline) {
+      if (exitDescription !== null) throw new L3lbError('L3LB_HAPROXY_START', `HAProxy ${String(exitDescription)} while starting:\n${this.#alerts()}`)
+      const table = await this.processTable().catch(() => null)
+      if (table !== null && table.workers.length > 0) {
+        starting = false
+        return
+      }
+      await delay(POLL_MS)
+    }
+    await this.stop()
+    throw new L3lbError('L3LB_HAPROXY_START', `HAProxy did not serve within ${READY_TIMEOUT_MS} ms of starting`)
+  }
+
+  /** Reloads the configuration file without dropping a connection, and confirms that the new worker took it. */
+  async reload (): Promise<void> {
+    const before = await this.processTable()
+    // the master re-executes itself on `reload` and closes the socket without an answer
+    await sendCommand(this.#options.masterSocket, 'reload').catch(() => '')
+    const deadline = Date.now() + READY_TIMEOUT_MS
+    while (Date.now() < deadline) {
+      const after = await this.processTable().catch(() => null)
+      if (after !== null && after.reloads > before.reloads) {
+        if (after.failedReloads > before.failedReloads) {
+          throw new L3lbError('L3LB_HAPROXY_RELOAD', 'HAProxy refused the new configuration on reload; the previous one keeps serving')
+        }
+        if (after.workers.some((worker) => worker.reloads === 0)) return
+      }
+      await delay(POLL_MS)
+    }
+    throw new L3lbError('L3LB_HAPROXY_RELOAD', `HAProxy did not confirm the reload within ${READY_TIMEOUT_MS} ms`)
+  }
+
+  // HAProxy's ALERT lines of this start, or all it printed when none
+  #alerts (): string {
+    const alerts = this.#recent.filter((line) => line.includes('ALERT'))
+    return (alerts.length > 0 ? alerts : this.#recent).join('\n')
+  }
+
+  /** The master's `show proc`. */
+  async processTable (): Promise<ProcessTable> {
+    const text = await sendCommand(this.#options.masterSocket, 'show proc')
+    const table = parseShowProc(text)
+    if (table === null) throw new L3lbError('L3LB_HAPROXY_SOCKET', `unexpected answer to "show proc": ${JSON.stringify(text.slice(0, 200))}`)
+    return table
+  }
+
+  /** Stops the master and its workers: SIGTERM, then SIGKILL if it has not gone in time. */
+  async stop (): Promise<void> {
+    const child = this.#child
+    if (child === null) return
+    this.#stopping = true
+    child.kill('SIGTERM')
+    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS)
+    await child
+    clearTimeout(timer)
+    this.#child = null
+  }
+}
+
+function delay (ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}

@@ -1,0 +1,59 @@
+/** Pure parsers for what HAProxy's CLI prints: `show stat`, `show servers state`, `show proc`. */
+
+export type Row = Readonly<Record<string, string>>
+
+/** `show stat` CSV: one record per line keyed by the header's column names, never by position. */
+export function parseShowStat (text: string): Row[] {
+  const lines = text.split('\n').filter((line) => line.trim() !== '')
+  const header = lines[0]
+  if (header === undefined || !header.startsWith('# ')) return []
+  const columns = header.slice(2).split(',')
+  return lines.slice(1).map((line) => zip(columns, line.split(',')))
+}
+
+/** `show servers state`: a version line, a `# ` header of names, then space-separated rows. */
+export function parseServersState (text: string): { header: string, rows: Array<{ line: string, row: Row }> } {
+  const lines = text.split('\n').filter((line) => line.trim() !== '')
+  const headerLine = lines.find((line) => line.startsWith('# ')) ?? ''
+  const columns = headerLine.slice(2).trim().split(/\s+/)
+  const rows = lines
+    .filter((line) => !line.startsWith('#') && line.includes(' '))
+    .map((line) => ({ line, row: zip(columns, line.trim().split(/\s+/)) }))
+  return { header: lines.slice(0, lines.indexOf(headerLine) + 1).join('\n'), rows }
+}
+
+export interface ProcessTable {
+  readonly masterPid: number
+  readonly reloads: number
+  readonly failedReloads: number
+  /** Current workers (not the old ones still finishing their connections). */
+  readonly workers: ReadonlyArray<{ readonly pid: number, readonly reloads: number }>
+}
+
+/** The master CLI's `show proc` (2.6): `PID master RELOADS [failed: N] …`, then `# workers` rows. */
+export function parseShowProc (text: string): ProcessTable | null {
+  let section = ''
+  let master: { pid: number, reloads: number, failed: number } | null = null
+  const workers: Array<{ pid: number, reloads: number }> = []
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#')) {
+      section = line.startsWith('# ') ? line.slice(2).trim() : section
+      continue
+    }
+    const fields = line.trim().split(/\s+/)
+    if (fields[1] === 'master') {
+      const failed = /\[failed: (\d+)\]/.exec(line)
+      master = { pid: Number(fields[0]), reloads: Number(fields[2]), failed: failed === null ? 0 : Number(failed[1]) }
+    } else if (fields[1] === 'worker' && section === 'workers') {
+      workers.push({ pid: Number(fields[0]), reloads: Number(fields[2]) })
+    }
+  }
+  if (master === null) return null
+  return { masterPid: master.pid, reloads: master.reloads, failedReloads: master.failed, workers }
+}
+
+function zip (columns: readonly string[], values: readonly string[]): Row {
+  const row: Record<string, string> = {}
+  columns.forEach((column, i) => { row[column] = values[i] ?? '' })
+  return row
+}

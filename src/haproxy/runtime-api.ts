@@ -1,0 +1,38 @@
+/** The runtime API on HAProxy's stats socket: admin state and live figures without a reload. */
+import { L3lbError } from '../errors.js'
+import { parseServersState, parseShowStat, type Row } from './parse.js'
+import { sendCommand } from './socket-client.js'
+
+export type ServerAdminState = 'ready' | 'maint'
+
+export class RuntimeApi {
+  readonly #socket: string
+
+  constructor (statsSocket: string) {
+    this.#socket = statsSocket
+  }
+
+  /** `set server BACKEND/SERVER state ready|maint`: takes effect at once, keeps open connections. */
+  async setServerState (backend: string, server: string, state: ServerAdminState): Promise<void> {
+    const answer = (await sendCommand(this.#socket, `set server ${backend}/${server} state ${state}`)).trim()
+    // success is an empty answer; anything else is HAProxy saying why not
+    if (answer !== '') throw new L3lbError('L3LB_HAPROXY_SOCKET', `HAProxy refused "set server ${backend}/${server} state ${state}": ${answer}`)
+  }
+
+  /** `show stat`, one row per proxy and server. */
+  async showStat (): Promise<Row[]> {
+    return parseShowStat(await sendCommand(this.#socket, 'show stat'))
+  }
+
+  /** `show servers state` as text, ready for the server-state file. */
+  async serversStateText (): Promise<string> {
+    return await sendCommand(this.#socket, 'show servers state')
+  }
+}
+
+/** `show servers state` text without the lines of servers whose address changed (HAProxy would otherwise keep the old one). */
+export function serversStateFor (text: string, keep: (row: Row) => boolean): string {
+  const { header, rows } = parseServersState(text)
+  if (header === '') return ''
+  return [header, ...rows.filter(({ row }) => keep(row)).map(({ line }) => line), ''].join('\n')
+}

@@ -1,0 +1,69 @@
+/**
+ * Keeps HAProxy running: restarts the master with exponential backoff when it dies on its own.
+ * The backoff resets once HAProxy has stayed up for STABLE_MS.
+ */
+import { HaproxyMaster, type HaproxyMasterOptions } from './master.js'
+
+export const FIRST_BACKOFF_MS = 250
+export const MAX_BACKOFF_MS = 30_000
+const STABLE_MS = 60_000
+
+export interface SupervisorLog {
+  info (message: string): void
+  error (message: string): void
+}
+
+export class HaproxySupervisor {
+  readonly master: HaproxyMaster
+  readonly #log: SupervisorLog
+  #backoffMs = FIRST_BACKOFF_MS
+  #startedAt = 0
+  #timer: NodeJS.Timeout | null = null
+  #stopped = false
+  #restarts = 0
+
+  constructor (options: Omit<HaproxyMasterOptions, 'onUnexpectedExit'>, log: SupervisorLog) {
+    this.#log = log
+    this.master = new HaproxyMaster({ ...options, onUnexpectedExit: (why) => this.#exited(why) })
+  }
+
+  /** How many times HAProxy was brought back after dying. */
+  get restarts (): number {
+    return this.#restarts
+  }
+
+  async start (): Promise<void> {
+    this.#stopped = false
+    await this.master.start()
+    this.#startedAt = Date.now()
+  }
+
+  async stop (): Promise<void> {
+    this.#stopped = true
+    if (this.#timer !== null) clearTimeout(this.#timer)
+    this.#timer = null
+    await this.master.stop()
+  }
+
+  #exited (why: string): void {
+    if (this.#stopped) return
+    if (Date.now() - this.#startedAt > STABLE_MS) this.#backoffMs = FIRST_BACKOFF_MS
+    const wait = this.#backoffMs
+    this.#backoffMs = Math.min(this.#backoffMs * 2, MAX_BACKOFF_MS)
+    this.#log.error(`HAProxy ${why}; restarting it in ${wait} ms`)
+    this.#timer = setTimeout(() => { this.#restart().catch(() => undefined) }, wait)
+  }
+
+  async #restart (): Promise<void> {
+    this.#timer = null
+    if (this.#stopped) return
+    try {
+      await this.master.start()
+      this.#startedAt = Date.now()
+      this.#restarts++
+      this.#log.info(`HAProxy restarted (pid ${String(this.master.pid)})`)
+    } catch (error) {
+      this.#exited(`did not start again: ${(error as Error).message}`)
+    }
+  }
+}

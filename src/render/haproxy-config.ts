@@ -1,0 +1,83 @@
+/** Pure: the desired state to haproxy.cfg text (TCP modes). */
+import type { DesiredState } from '../state/desired.js'
+import { haproxyAddress, portRangeText } from './addresses.js'
+import { template } from './templates.js'
+
+/** The name HAProxy is started with (`-L`), which names the local peer. */
+export const LOCAL_PEER_NAME = 'l3lb'
+
+/** Connections kept for the stats UI, the stats socket and the peers beside `maxconn` of `in`. */
+export const GLOBAL_MAXCONN_HEADROOM = 100
+
+/** Connections that may wait in the kernel's accept queue once `max_connections` are active. */
+export const LISTEN_BACKLOG = 4096
+
+/** What templates/haproxy.cfg.hbs is filled with. */
+export interface HaproxyConfigView {
+  readonly mode: string
+  readonly outputCount: number
+  readonly globalMaxconn: number
+  readonly maxConnections: number
+  readonly backlog: number
+  readonly nbthread: number
+  readonly statsSocket: string
+  readonly serverStateFile: string
+  readonly hardStopAfter: string
+  readonly connTimeout: number
+  readonly clientTimeout: number
+  readonly serverTimeout: number
+  readonly peers: { readonly section: string, readonly localName: string, readonly address: string, readonly port: number } | null
+  readonly binds: readonly string[]
+  readonly stickTable: { readonly size: string, readonly expire: string } | null
+  readonly healthCheck: { readonly port: number, readonly interval: number, readonly rise: number, readonly fall: number } | null
+  readonly servers: ReadonlyArray<{ readonly name: string, readonly address: string, readonly backup: boolean, readonly disabled: boolean }>
+  readonly ui: { readonly bind: string, readonly auth: string | null }
+}
+
+/** The view of the desired state that the template needs. */
+export function haproxyConfigView (state: DesiredState): HaproxyConfigView {
+  const { properties: p, limits, paths } = state
+  const firstPort = p.ports[0]?.low ?? 80
+  const sourceAffinity = p.mode === 'tcp_source'
+  return {
+    mode: p.mode,
+    outputCount: p.outputs.length,
+    globalMaxconn: limits.maxConnections + GLOBAL_MAXCONN_HEADROOM,
+    maxConnections: limits.maxConnections,
+    backlog: LISTEN_BACKLOG,
+    nbthread: limits.nbthread,
+    statsSocket: paths.statsSocket,
+    serverStateFile: paths.serverStateFile,
+    hardStopAfter: '30m',
+    connTimeout: p.connTimeout,
+    clientTimeout: p.clientTimeout,
+    serverTimeout: p.serverTimeout,
+    peers: sourceAffinity ? { section: 'l3lb_peers', localName: LOCAL_PEER_NAME, address: haproxyAddress(p.peerAddr), port: p.peerPort } : null,
+    binds: bindLines(p.inAddrs, p.ports.map(portRangeText)),
+    stickTable: sourceAffinity ? { size: '1m', expire: '30m' } : null,
+    healthCheck: p.healthcheckInterval > 0
+      ? { port: firstPort, interval: p.healthcheckInterval, rise: p.healthcheckRise, fall: p.healthcheckFall }
+      : null,
+    servers: p.outputs.map((output) => ({
+      name: output.name,
+      address: haproxyAddress(output.address),
+      backup: output.backup,
+      disabled: state.disabled.has(output.name)
+    })),
+    ui: {
+      bind: `${haproxyAddress(p.uiAddr)}:${p.uiPort}`,
+      auth: p.uiUser !== '' && p.uiPassword !== '' ? `${p.uiUser}:${p.uiPassword}` : null
+    }
+  }
+}
+
+/** haproxy.cfg for the desired state. */
+export function renderHaproxyConfig (state: DesiredState): string {
+  return template('haproxy.cfg')(haproxyConfigView(state))
+}
+
+// One bind line per address, every port on it; no address means every IPv4 and IPv6 address.
+function bindLines (addresses: readonly string[], ports: readonly string[]): string[] {
+  if (addresses.length === 0) return [ports.map((port) => `:::${port}`).join(',') + ' v4v6']
+  return addresses.map((address) => ports.map((port) => `${haproxyAddress(address)}:${port}`).join(','))
+}

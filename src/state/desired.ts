@@ -1,0 +1,27 @@
+/** The desired state: a plain immutable value that every event changes and the reconciler applies. */
+import type { Limits } from '../limits/model.js'
+import type { OutputName, Properties } from '../properties/model.js'
+import type { AppliancePaths } from './paths.js'
+
+export interface DesiredState {
+  readonly properties: Properties
+  readonly limits: Limits
+  /** Outputs disabled through ctl; every other connected output is enabled. */
+  readonly disabled: ReadonlySet<OutputName>
+  readonly paths: AppliancePaths
+}
+
+/** A new desired state, frozen. */
+export function desiredState (properties: Properties, limits: Limits, disabled: Iterable<OutputName>, paths: AppliancePaths): DesiredState {
+  return Object.freeze({ properties, limits, disabled: new Set(disabled), paths })
+}
+
+/** The same state with the given outputs enabled or disabled. */
+export function withEnabled (state: DesiredState, outputs: readonly OutputName[], enabled: boolean): DesiredState {
+  const disabled = new Set(state.disabled)
+  for (const name of outputs) {
+    if (enabled) disabled.delete(name)
+    else disabled.add(name)
+  }
+  return Object.freeze({ ...state, disabled })
+}

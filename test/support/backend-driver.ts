@@ -1,0 +1,29 @@
+/**
+ * Starts backend-server.js in back-end namespaces and waits until each is listening.
+ */
+import { fileURLToPath } from 'node:url'
+import type { SpawnedProcess, Topology } from './topology.js'
+
+const BACKEND_PROGRAM = fileURLToPath(new URL('./backend-server.js', import.meta.url))
+
+export interface BackendOptions {
+  /** Ports and ranges, as in the `ports` property: '80,81,90-99'. */
+  ports: string
+  /** Also answer UDP datagrams on every port. Default false. */
+  udp?: boolean
+}
+
+/** Starts one server in back end `index` (1-based), named `be<index>`; resolves once it printed `ready`. */
+export async function startBackend (topology: Topology, index: number, options: BackendOptions): Promise<SpawnedProcess> {
+  const ns = topology.names.backends[index - 1]
+  if (ns === undefined) throw new Error(`back end must be 1..${topology.names.backends.length}, got ${index}`)
+  const args = [BACKEND_PROGRAM, '--name', `be${index}`, '--ports', options.ports, ...(options.udp === true ? ['--udp'] : [])]
+  const server = topology.spawn(ns, process.execPath, args)
+  await server.waitForLine('ready', 10_000)
+  return server
+}
+
+/** Starts a server in every back end (be1..beN) with the same ports. */
+export async function startBackends (topology: Topology, options: BackendOptions): Promise<SpawnedProcess[]> {
+  return await Promise.all(topology.names.backends.map((_, i) => startBackend(topology, i + 1, options)))
+}

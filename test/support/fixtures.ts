@@ -1,0 +1,33 @@
+/** Desired states for tests, built through the real property parser. */
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Limits } from '../../src/limits/model.js'
+import { formatProblems, loadProperties } from '../../src/properties/load.js'
+import type { OutputName, Properties } from '../../src/properties/model.js'
+import { desiredState, type DesiredState } from '../../src/state/desired.js'
+import { appliancePaths } from '../../src/state/paths.js'
+
+/** Properties from env-file text; throws with every problem when it is invalid. */
+export function propertiesFrom (text: string): Properties {
+  const result = loadProperties(text)
+  if (!result.ok) throw new Error(`test properties are invalid:\n${formatProblems(result.problems)}`)
+  return result.properties
+}
+
+export const TEST_LIMITS: Limits = Object.freeze({
+  memoryBytes: 1024 * 1024 * 1024,
+  cpus: 2,
+  memoryMaxConnections: 40_265,
+  descriptorMaxConnections: 9_800,
+  maxConnections: 9_800,
+  nbthread: 2,
+  ulimitN: 19_900
+})
+
+/** A desired state with paths in a new temporary folder. */
+export function stateFrom (text: string, disabled: OutputName[] = [], limits: Limits = TEST_LIMITS): DesiredState {
+  const root = mkdtempSync(join(tmpdir(), 'l3lb-test-'))
+  const paths = appliancePaths({ RUNTIME_DIRECTORY: join(root, 'run'), STATE_DIRECTORY: join(root, 'state') })
+  return desiredState(propertiesFrom(text), limits, disabled, paths)
+}

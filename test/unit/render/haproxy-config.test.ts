@@ -1,0 +1,104 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { checkConfigFile, installConfigFile } from '../../../src/haproxy/config-file.js'
+import { renderHaproxyConfig } from '../../../src/render/haproxy-config.js'
+import { stateFrom } from '../../support/fixtures.js'
+
+const THREE_OUTPUTS = 'out1=198.18.1.2\nout2=198.18.2.2\nout3=198.18.3.2\n'
+
+function lines (text: string, pattern: RegExp): string[] {
+  return text.split('\n').map((line) => line.trim()).filter((line) => pattern.test(line))
+}
+
+// Each rendered config must be one HAProxy accepts as it is.
+async function assertHaproxyAccepts (text: string): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'l3lb-render-'))
+  try {
+    await installConfigFile(text, join(dir, 'haproxy.cfg'))
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+test('tcp_roundrobin: round robin over every output, no stick table, every port bound', async () => {
+  const text = renderHaproxyConfig(stateFrom(`mode=tcp_roundrobin\nports=80,81,90-99 110:120\n${THREE_OUTPUTS}`))
+  assert.deepEqual(lines(text, /^balance /), ['balance roundrobin'])
+  assert.deepEqual(lines(text, /^stick/), [])
+  assert.deepEqual(lines(text, /^peers /), [])
+  assert.deepEqual(lines(text, /^bind :::/), ['bind :::80-81,:::90-99,:::110-120 v4v6'])
+  assert.deepEqual(lines(text, /^server out/), ['server out1 198.18.1.2', 'server out2 198.18.2.2', 'server out3 198.18.3.2'])
+  await assertHaproxyAccepts(text)
+})
+
+test('tcp_source: a stick table on the source address, handed over through the local peer', async () => {
+  const text = renderHaproxyConfig(stateFrom(`mode=tcp_source\n${THREE_OUTPUTS}`))
+  assert.deepEqual(lines(text, /^stick/), ['stick-table type ipv6 size 1m expire 30m peers l3lb_peers', 'stick on src'])
+  assert.deepEqual(lines(text, /^peer /), ['peer l3lb 127.0.0.1:8405'])
+  await assertHaproxyAccepts(text)
+})
+
+test('backups, disabled outputs, IPv6 and host-name outputs are written as HAProxy reads them', async () => {
+  const state = stateFrom('out1=198.18.1.2\nout2=fd00:1b:2::2\nout3=backend.example.invalid\nout4=198.18.4.2\nbackup_outputs=out4\n', ['out2'])
+  const text = renderHaproxyConfig(state)
+  assert.deepEqual(lines(text, /^server out/), [
+    'server out1 198.18.1.2',
+    'server out2 [fd00:1b:2::2] disabled',
+    'server out3 backend.example.invalid',
+    'server out4 198.18.4.2 backup'
+  ])
+  assert.deepEqual(lines(text, /^option allbackups/), ['option allbackups'])
+  await assertHaproxyAccepts(text)
+})
+
+test('health checks: a TCP connect to the first port, interval, rise and fall; 0 turns them off', async () => {
+  const checked = renderHaproxyConfig(stateFrom(`ports=443,80\nhealthcheck_interval=5\nhealthcheck_rise=4\nhealthcheck_fall=6\nconn_timeout=30\n${THREE_OUTPUTS}`))
+  assert.deepEqual(lines(checked, /^default-server /), ['default-server init-addr last,libc,none check port 80 inter 5s rise 4 fall 6'])
+  assert.deepEqual(lines(checked, /^timeout (connect|check)/), ['timeout connect 30s', 'timeout check 30s'])
+  const unchecked = renderHaproxyConfig(stateFrom(`healthcheck_interval=0\n${THREE_OUTPUTS}`))
+  assert.deepEqual(lines(unchecked, /^default-server /), ['default-server init-addr last,libc,none'])
+  await assertHaproxyAccepts(unchecked)
+})
+
+test('timeouts, the connection limit and retries on another output', () => {
+  const text = renderHaproxyConfig(stateFrom(`client_timeout=30\nserver_timeout=40\nmax_connections=5\n${THREE_OUTPUTS}`))
+  assert.deepEqual(lines(text, /^timeout (client|server) /), ['timeout client 30s', 'timeout server 40s', 'timeout client 30s'])
+  assert.deepEqual(lines(text, /^(retries|option redispatch)/), ['retries 3', 'option redispatch 1'])
+  assert.deepEqual(lines(text, /^maxconn /), ['maxconn 9900', 'maxconn 9800', 'maxconn 64'])
+})
+
+test('in addresses: one bind line per address, IPv6 in brackets', async () => {
+  const text = renderHaproxyConfig(stateFrom(`in_addr=198.18.0.1 fd00:1b::1\nports=80,8080-8081\n${THREE_OUTPUTS}`))
+  assert.deepEqual(lines(text, /^bind /).slice(0, 2), ['bind 198.18.0.1:80,198.18.0.1:8080-8081', 'bind [fd00:1b::1]:80,[fd00:1b::1]:8080-8081'])
+  await assertHaproxyAccepts(text)
+})
+
+test('the stats UI listens where ui_addr and ui_port say, with basic auth when both are set', async () => {
+  const open = renderHaproxyConfig(stateFrom(`ui_addr=198.18.0.1\nui_port=9000\n${THREE_OUTPUTS}`))
+  assert.deepEqual(lines(open, /^bind 198.18.0.1:9000/), ['bind 198.18.0.1:9000'])
+  assert.deepEqual(lines(open, /^stats auth/), [])
+  const guarded = renderHaproxyConfig(stateFrom(`ui_user=admin\nui_password=s3cret!\n${THREE_OUTPUTS}`))
+  assert.deepEqual(lines(guarded, /^stats auth/), ['stats auth admin:s3cret!'])
+  await assertHaproxyAccepts(guarded)
+})
+
+test('no connected output still renders a configuration HAProxy accepts', async () => {
+  await assertHaproxyAccepts(renderHaproxyConfig(stateFrom('')))
+})
+
+test('HAProxy refusing a configuration is an L3LB_CONFIG_INVALID error that quotes its alert', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'l3lb-render-'))
+  try {
+    const file = join(dir, 'bad.cfg')
+    await assert.rejects(installConfigFile('frontend in\n  bind :80\n  no-such-keyword\n', file), (error: Error & { code?: string }) => {
+      assert.equal(error.code, 'L3LB_CONFIG_INVALID')
+      assert.match(error.message, /no-such-keyword/)
+      return true
+    })
+    await assert.rejects(checkConfigFile(file), /HAProxy rejected/)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
