@@ -57,3 +57,18 @@ function zip (columns: readonly string[], values: readonly string[]): Row {
   columns.forEach((column, i) => { row[column] = values[i] ?? '' })
   return row
 }
+
+/**
+ * PEERS_F_RESYNC_LOCAL | PEERS_F_RESYNC_REMOTE: the worker has learnt its table from the old
+ * worker and from remote peers, or stopped waiting for each (5 s apiece, one after the other).
+ */
+const PEERS_RESYNC_DONE = 0x3
+
+/**
+ * From `show peers`: whether every peers section has finished learning its table. Until it
+ * has, HAProxy 2.6 hands nothing to the next worker: a reload then empties the stick table.
+ */
+export function peersLocallySynced (text: string): boolean {
+  const sections = [...text.matchAll(/^0x[0-9a-f]+: \[[^\]]*\] id=\S+ .*?\bflags=0x([0-9a-f]+)/gm)]
+  return sections.every((match) => (Number.parseInt(match[1] ?? '0', 16) & PEERS_RESYNC_DONE) === PEERS_RESYNC_DONE)
+}

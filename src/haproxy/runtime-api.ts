@@ -1,6 +1,6 @@
 /** The runtime API on HAProxy's stats socket: admin state and live figures without a reload. */
 import { L3lbError } from '../errors.js'
-import { parseServersState, parseShowStat, type Row } from './parse.js'
+import { parseServersState, parseShowStat, peersLocallySynced, type Row } from './parse.js'
 import { sendCommand } from './socket-client.js'
 
 export type ServerAdminState = 'ready' | 'maint'
@@ -22,6 +22,11 @@ export class RuntimeApi {
   /** `show stat`, one row per proxy and server. */
   async showStat (): Promise<Row[]> {
     return parseShowStat(await sendCommand(this.#socket, 'show stat'))
+  }
+
+  /** Whether the worker's stick tables are complete enough to hand on at a reload (see peersLocallySynced). */
+  async peersSynced (): Promise<boolean> {
+    return peersLocallySynced(await sendCommand(this.#socket, 'show peers'))
   }
 
   /** `show servers state` as text, ready for the server-state file. */

@@ -28,6 +28,9 @@ export interface ReconcilerDeps {
   readonly binary?: string
 }
 
+/** Longer than HAProxy's two 5 s peers resync timeouts, after which a new worker counts as synced. */
+const PEERS_SYNC_WAIT_MS = 12_000
+
 /** What the last successful job put in force. */
 interface InForce {
   readonly state: DesiredState
@@ -117,6 +120,7 @@ export class Reconciler {
         await this.#deps.runtime.setServerState(OUTPUTS_BACKEND, name, enabled ? 'ready' : 'maint')
       }
       await this.#saveServersState(inForce, state)
+      if (inForce.state.properties.mode === 'tcp_source') await this.#waitForPeersSync()
       await this.#deps.supervisor.master.reload()
     } catch (error) {
       // the old worker keeps serving: put its configuration back so a restart runs the same
@@ -126,6 +130,16 @@ export class Reconciler {
     await copyFile(paths.configFile, paths.lastGoodConfigFile)
     this.#inForce = { state, text }
     return 'reload'
+  }
+
+  // A worker younger than its peers resync timeouts (about 10 s) would hand an empty table on.
+  async #waitForPeersSync (): Promise<void> {
+    const deadline = Date.now() + PEERS_SYNC_WAIT_MS
+    while (Date.now() < deadline) {
+      if (await this.#deps.runtime.peersSynced()) return
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+    this.#deps.log.error(`source-affinity table not settled after ${PEERS_SYNC_WAIT_MS} ms; reloading anyway, clients may change output`)
   }
 
   // HAProxy's live health and admin state, less the outputs whose address the new state changes

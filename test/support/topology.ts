@@ -107,9 +107,9 @@ export interface SpawnedProcess {
   hasExited (): boolean
   /** The last 64 KiB of its stdout and stderr, for failure messages. */
   output (): string
-  /** Calls `listener` with every complete stdout line from now on; returns the unsubscribe. */
+  /** Calls `listener` with every complete line of stdout or stderr from now on; returns the unsubscribe. */
   onLine (listener: (line: string) => void): () => void
-  /** The first stdout line (seen so far or later) that matches; rejects on timeout or exit. */
+  /** The first line of stdout or stderr (seen so far or later) that matches; rejects on timeout or exit. */
   waitForLine (match: string | RegExp, timeoutMs?: number): Promise<string>
   /** SIGTERM, then SIGKILL after `timeoutMs` (default 3000); resolves once it is gone. */
   stop (timeoutMs?: number): Promise<ExitStatus>
@@ -358,7 +358,7 @@ class SpawnedProcessImpl implements SpawnedProcess {
   readonly #subprocess
   readonly #lines: string[] = []
   readonly #listeners = new Set<(line: string) => void>()
-  #partial = ''
+  readonly #partial = { stdout: '', stderr: '' }
   #output = ''
   #done = false
 
@@ -379,8 +379,8 @@ class SpawnedProcessImpl implements SpawnedProcess {
     this.stdin = this.#subprocess.stdin
     this.#subprocess.stdout.setEncoding('utf8')
     this.#subprocess.stderr.setEncoding('utf8')
-    this.#subprocess.stdout.on('data', (chunk: string) => this.#onStdout(chunk))
-    this.#subprocess.stderr.on('data', (chunk: string) => this.#record(chunk))
+    this.#subprocess.stdout.on('data', (chunk: string) => this.#onOutput('stdout', chunk))
+    this.#subprocess.stderr.on('data', (chunk: string) => this.#onOutput('stderr', chunk))
     this.exited = this.#subprocess.then((result) => {
       this.#done = true
       return { exitCode: result.exitCode, signal: result.signal }
@@ -437,10 +437,11 @@ class SpawnedProcessImpl implements SpawnedProcess {
     if (!this.#done) killQuietly(this.pid, 'SIGKILL')
   }
 
-  #onStdout (chunk: string): void {
+  // lines of both streams are seen: a daemon logs to stderr, a test program prints to stdout
+  #onOutput (stream: 'stdout' | 'stderr', chunk: string): void {
     this.#record(chunk)
-    const parts = (this.#partial + chunk).split('\n')
-    this.#partial = parts.pop() ?? ''
+    const parts = (this.#partial[stream] + chunk).split('\n')
+    this.#partial[stream] = parts.pop() ?? ''
     for (const line of parts) {
       this.#lines.push(line)
       if (this.#lines.length > LINE_HISTORY) this.#lines.shift()

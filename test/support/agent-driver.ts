@@ -1,0 +1,105 @@
+/**
+ * Runs the real agent (`l3lb start`) inside a topology's lb namespace, with its env file,
+ * runtime and state folders in a temporary folder, and talks to its ctl service from the
+ * client namespace.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { ClientDriver } from './client-driver.js'
+import type { ExitStatus, SpawnedProcess, Topology } from './topology.js'
+
+export const CLI_PROGRAM = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url))
+
+/** Every ctl answer: the seed's `{status:{code,message}}` plus status members. */
+export interface CtlStatus {
+  readonly code: number
+  readonly message: string
+  readonly [member: string]: unknown
+}
+
+export interface AgentHandle {
+  readonly dir: string
+  readonly envFile: string
+  readonly runtimeDir: string
+  readonly stateDir: string
+  readonly process: SpawnedProcess
+  /** GET on the ctl service from the client namespace; the answer's `status`. */
+  ctl (pathAndQuery: string, headers?: Record<string, string>): Promise<{ httpStatus: number, status: CtlStatus }>
+  /** Rewrites the env file (the next reload or start reads it). */
+  writeEnv (text: string): void
+  /** SIGHUP; resolves with the log line that says how the reload ended. */
+  reload (): Promise<string>
+  /** SIGTERM; resolves once the agent has exited. */
+  stop (): Promise<ExitStatus>
+  /** Starts the agent again on the same files (after stop()). */
+  restart (): Promise<AgentHandle>
+  /** Removes the temporary folder. */
+  removeFiles (): void
+}
+
+export interface AgentOptions {
+  /** The env file's text; ctl and ui addresses default to the lb's client-side address. */
+  readonly env: string
+  /** Reuse this folder (a restart); a new temporary one by default. */
+  readonly dir?: string
+}
+
+/** The env lines every test agent needs: ctl reachable from the client namespace. */
+export function ctlEnv (topology: Topology): string {
+  return `ctl_addr=${topology.addresses.lbClientSide}\nctl_port=8080\nui_addr=${topology.addresses.lbClientSide}\n`
+}
+
+/** Starts the agent and resolves once its ctl service listens; rejects with its output if it exits first. */
+export async function startAgent (topology: Topology, client: ClientDriver, options: AgentOptions): Promise<AgentHandle> {
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'l3lb-agent-'))
+  const envFile = join(dir, 'l3lb.env')
+  const runtimeDir = join(dir, 'run')
+  const stateDir = join(dir, 'state')
+  if (options.dir === undefined) writeFileSync(envFile, options.env)
+  const child = topology.spawn(topology.names.lb, process.execPath, [CLI_PROGRAM, 'start', '--env', envFile], {
+    env: { RUNTIME_DIRECTORY: runtimeDir, STATE_DIRECTORY: stateDir }
+  })
+  await child.waitForLine(/ctl service on /, 20_000)
+  const ctlBase = `http://${topology.addresses.lbClientSide}:8080`
+  const handle: AgentHandle = {
+    dir,
+    envFile,
+    runtimeDir,
+    stateDir,
+    process: child,
+    async ctl (pathAndQuery, headers = {}) {
+      const answer = await client.http(`${ctlBase}${pathAndQuery}`, { headers, timeoutMs: 10_000 })
+      const body = JSON.parse(answer.body) as { status: CtlStatus }
+      return { httpStatus: answer.status, status: body.status }
+    },
+    writeEnv (text) {
+      writeFileSync(envFile, text)
+    },
+    async reload () {
+      const done = new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => { stop(); reject(new Error(`no reload outcome within 20 s; output:\n${child.output()}`)) }, 20_000)
+        const stop = child.onLine((line) => {
+          if (/properties reloaded|reload refused/.test(line)) {
+            clearTimeout(timer)
+            stop()
+            resolve(line)
+          }
+        })
+      })
+      process.kill(child.pid, 'SIGHUP')
+      return await done
+    },
+    async stop () {
+      return await child.stop(15_000)
+    },
+    async restart () {
+      return await startAgent(topology, client, { env: options.env, dir })
+    },
+    removeFiles () {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }
+  return handle
+}

@@ -1,0 +1,69 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { parseServersState, parseShowProc, parseShowStat, peersLocallySynced } from '../../../src/haproxy/parse.js'
+import { serversStateFor } from '../../../src/haproxy/runtime-api.js'
+import { outputHealth } from '../../../src/haproxy/server-status.js'
+
+// As HAProxy 2.6.12 prints them (trimmed to the columns that matter plus a few).
+const SHOW_STAT = `# pxname,svname,qcur,qmax,scur,smax,slim,stot,status,chkfail,addr,
+in,FRONTEND,,,3,7,9800,120,OPEN,,,
+outputs,out1,0,2,1,4,,60,UP,0,198.18.1.2:80,
+outputs,out2,0,0,0,3,,60,DOWN 1/2,5,198.18.2.2:80,
+outputs,BACKEND,1,3,1,7,980,120,UP,,,
+
+`
+
+test('show stat is read by its header, never by position', () => {
+  const rows = parseShowStat(SHOW_STAT)
+  assert.equal(rows.length, 4)
+  assert.deepEqual({ name: rows[1]?.svname, scur: rows[1]?.scur, status: rows[1]?.status, addr: rows[1]?.addr }, { name: 'out1', scur: '1', status: 'UP', addr: '198.18.1.2:80' })
+  assert.equal(rows[2]?.status, 'DOWN 1/2')
+  assert.deepEqual(parseShowStat(''), [])
+})
+
+test('show proc gives the reload counters and the current workers, not the old ones', () => {
+  const text = `#<PID>          <type>          <reloads>       <uptime>        <version>
+4505            master          3 [failed: 1]   0d00h00m02s     2.6.12-1+deb12u4
+# workers
+4517            worker          0               0d00h00m01s     2.6.12-1+deb12u4
+# old workers
+4508            worker          1               0d00h00m09s     2.6.12-1+deb12u4
+# programs
+
+`
+  assert.deepEqual(parseShowProc(text), { masterPid: 4505, reloads: 3, failedReloads: 1, workers: [{ pid: 4517, reloads: 0 }] })
+  assert.equal(parseShowProc('Unknown command'), null)
+})
+
+const SERVERS_STATE = `1
+# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight
+3 outputs 1 out1 198.18.1.2 2 0 1
+3 outputs 2 out2 198.18.2.2 0 1 1
+`
+
+test('show servers state keeps its version and header lines; rows can be dropped by name', () => {
+  const { header, rows } = parseServersState(SERVERS_STATE)
+  assert.equal(header.split('\n').length, 2)
+  assert.deepEqual(rows.map(({ row }) => [row.srv_name, row.srv_admin_state]), [['out1', '0'], ['out2', '1']])
+  const kept = serversStateFor(SERVERS_STATE, (row) => row.srv_name !== 'out2')
+  assert.equal(kept, '1\n# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight\n3 outputs 1 out1 198.18.1.2 2 0 1\n')
+  assert.equal(serversStateFor('', () => true), '')
+})
+
+test('show peers: synced once the local and remote resyncs are done or timed out, in every section', () => {
+  const fresh = '0x55c9: [22/Nov/2026:00:49:38] id=l3lb_peers disabled=0 flags=0x0 resync_timeout=3s task_calls=1\n  0x55c9: id=l3lb(local,inactive)\n'
+  const localOnly = '0x55c9: [22/Nov/2026:00:49:38] id=l3lb_peers disabled=0 flags=0x11 resync_timeout=4s task_calls=2\n'
+  const timedOut = '0x55c9: [22/Nov/2026:00:49:38] id=l3lb_peers disabled=0 flags=0x33 resync_timeout=<PAST> task_calls=3\n'
+  const taught = '0x55a1: [22/Nov/2026:00:49:49] id=l3lb_peers disabled=0 flags=0x1103 resync_timeout=4s task_calls=3\n'
+  assert.equal(peersLocallySynced(fresh), false)
+  assert.equal(peersLocallySynced(localOnly), false)
+  assert.equal(peersLocallySynced(timedOut), true)
+  assert.equal(peersLocallySynced(taught), true)
+  assert.equal(peersLocallySynced(taught + fresh), false)
+  assert.equal(peersLocallySynced(''), true)
+})
+
+test('server status: up while it carries traffic, down otherwise', () => {
+  for (const status of ['UP', 'UP 1/3', 'no check', 'DRAIN', 'NOLB']) assert.equal(outputHealth(status), 'up', status)
+  for (const status of ['DOWN', 'DOWN 1/2', 'MAINT', 'MAINT (resolution)', '']) assert.equal(outputHealth(status), 'down', status)
+})
