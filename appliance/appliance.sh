@@ -15,7 +15,10 @@ running_pid() {
   [ -f "$PID_FILE" ] || return 1
   local pid
   pid=$(cat "$PID_FILE")
-  kill -0 "$pid" 2>/dev/null && echo "$pid"
+  kill -0 "$pid" 2>/dev/null || return 1
+  # an exited process that nobody has reaped yet is not running
+  [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != Z ] || return 1
+  echo "$pid"
 }
 
 start() {
@@ -38,7 +41,7 @@ stop() {
   local pid
   if ! pid=$(running_pid); then echo "l3lb is not running"; rm -f "$PID_FILE"; return 0; fi
   kill -TERM "$pid"
-  for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || { rm -f "$PID_FILE"; echo "l3lb stopped"; return 0; }; sleep 0.2; done
+  for _ in $(seq 1 100); do running_pid >/dev/null || { rm -f "$PID_FILE"; echo "l3lb stopped"; return 0; }; sleep 0.2; done
   echo "l3lb did not stop within 20 s; killing it" >&2
   kill -KILL "$pid" 2>/dev/null || true
   rm -f "$PID_FILE"

@@ -3,8 +3,6 @@
  * Boot order: properties -> limits -> saved state -> folders -> HAProxy -> ctl.
  */
 import { mkdir } from 'node:fs/promises'
-import type { FastifyInstance } from 'fastify'
-import { buildCtlApp } from '../ctl/app.js'
 import { L3lbError } from '../errors.js'
 import { RuntimeApi } from '../haproxy/runtime-api.js'
 import { HaproxySupervisor } from '../haproxy/supervisor.js'
@@ -13,6 +11,7 @@ import { loadDisabledOutputs } from '../state/admin-store.js'
 import { desiredState } from '../state/desired.js'
 import { appliancePaths } from '../state/paths.js'
 import { Appliance } from './appliance.js'
+import { CtlListener } from './ctl-listener.js'
 import { limitsFor, readProperties } from './boot.js'
 import type { Log } from './log.js'
 
@@ -63,13 +62,12 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
   }
   log.info(`HAProxy serving (master pid ${String(supervisor.master.pid)}); stats UI on ${properties.uiAddr}:${properties.uiPort}`)
 
-  let ctl: FastifyInstance
+  const ctl = new CtlListener(appliance)
   try {
-    ctl = buildCtlApp({ controller: appliance, token: properties.ctlToken })
-    await ctl.listen({ host: properties.ctlAddr, port: properties.ctlPort })
-  } catch (cause) {
+    await ctl.listen(properties)
+  } catch (error) {
     await supervisor.stop()
-    throw new L3lbError('L3LB_CTL_LISTEN', `could not initialize control web service interface on ${properties.ctlAddr}:${properties.ctlPort}: ${(cause as Error).message}`, { cause })
+    throw error
   }
   log.info(`ctl service on ${properties.ctlAddr}:${properties.ctlPort}`)
 
@@ -78,10 +76,15 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
     async reload () {
       const next = await readProperties(envFile)
       for (const warning of next.warnings) log.warn(warning)
-      if (next.properties.ctlAddr !== properties.ctlAddr || next.properties.ctlPort !== properties.ctlPort || next.properties.ctlToken !== properties.ctlToken) {
-        throw new L3lbError('L3LB_PROPERTIES_INVALID', 'ctl_addr, ctl_port and ctl_token take effect at the next start of the agent, not on reload; put them back or restart the agent')
+      const limits = await limitsFor(next.properties)
+      const undoCtl = await ctl.change(next.properties)
+      let action
+      try {
+        action = await appliance.reconfigure(next.properties, limits)
+      } catch (error) {
+        await undoCtl()
+        throw error
       }
-      const action = await appliance.reconfigure(next.properties, await limitsFor(next.properties))
       log.info(`properties reloaded from ${envFile}: ${action === 'none' ? 'nothing changed' : action}`)
     },
     async stop () {

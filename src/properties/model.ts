@@ -25,7 +25,10 @@ export interface Output {
 
 export interface Properties {
   readonly mode: Mode
+  /** Merged and sorted. */
   readonly ports: readonly PortRange[]
+  /** The first port of `ports` as written: where TCP health checks connect. */
+  readonly healthcheckPort: number
   /** 0 = use the computed value. */
   readonly maxConnections: number
   /** Connected outputs only, in outN order. */

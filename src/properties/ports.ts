@@ -1,8 +1,8 @@
 import type { PortRange } from './model.js'
 
-/** The merged, sorted ranges of a `ports` value, or every reason it is not accepted. */
+/** The merged, sorted ranges of a `ports` value and its first port as written, or every reason it is not accepted. */
 export type PortsResult =
-  | { readonly ok: true, readonly ranges: readonly PortRange[] }
+  | { readonly ok: true, readonly ranges: readonly PortRange[], readonly first: number }
   | { readonly ok: false, readonly reasons: readonly string[] }
 
 const SEPARATORS = /[\s,]+/
@@ -28,7 +28,8 @@ export function parsePorts (text: string): PortsResult {
     else ranges.push(range)
   }
   if (reasons.length > 0) return { ok: false, reasons }
-  return { ok: true, ranges: mergeRanges(ranges) }
+  // the first port as written, before sorting: the seed health-checks "the first port of ports"
+  return { ok: true, ranges: mergeRanges(ranges), first: ranges[0]?.low ?? 0 }
 }
 
 /** The lowest port that both lists of ranges contain, or null when they share none. */

@@ -47,7 +47,7 @@ function checked<T> (check: (text: string) => Checked<T>) {
 
 function portRanges (text: string) {
   const result = parsePorts(text)
-  return result.ok ? { ok: true as const, value: result.ranges } : result
+  return result.ok ? { ok: true as const, value: { ranges: result.ranges, first: result.first } } : result
 }
 
 function listenAddress (text: string): Checked<string> {

@@ -143,7 +143,7 @@ function collectListeners (parsed: Partial<ParsedProperties>): Listener[] {
       addressProperty: 'in_addr',
       portProperty: 'ports',
       addresses: parsed.in_addr.length === 0 ? [null] : parsed.in_addr,
-      ports: parsed.ports,
+      ports: parsed.ports.ranges,
       protocol: parsed.mode === 'udp_roundrobin' ? 'udp' : 'tcp'
     })
   }
@@ -156,7 +156,8 @@ function toProperties (fields: ParsedProperties): Properties {
     : [{ name, index: index + 1, address: fields[name], backup: fields.backup_outputs.includes(name) }])
   return {
     mode: fields.mode,
-    ports: fields.ports,
+    ports: fields.ports.ranges,
+    healthcheckPort: fields.ports.first,
     maxConnections: fields.max_connections,
     outputs,
     healthcheckInterval: fields.healthcheck_interval,

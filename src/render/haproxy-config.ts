@@ -37,7 +37,6 @@ export interface HaproxyConfigView {
 /** The view of the desired state that the template needs. */
 export function haproxyConfigView (state: DesiredState): HaproxyConfigView {
   const { properties: p, limits, paths } = state
-  const firstPort = p.ports[0]?.low ?? 80
   const sourceAffinity = p.mode === 'tcp_source'
   return {
     mode: p.mode,
@@ -56,7 +55,7 @@ export function haproxyConfigView (state: DesiredState): HaproxyConfigView {
     binds: bindLines(p.inAddrs, p.ports.map(portRangeText)),
     stickTable: sourceAffinity ? { size: '1m', expire: '30m' } : null,
     healthCheck: p.healthcheckInterval > 0
-      ? { port: firstPort, interval: p.healthcheckInterval, rise: p.healthcheckRise, fall: p.healthcheckFall }
+      ? { port: p.healthcheckPort, interval: p.healthcheckInterval, rise: p.healthcheckRise, fall: p.healthcheckFall }
       : null,
     servers: p.outputs.map((output) => ({
       name: output.name,

@@ -71,3 +71,18 @@ test('SIGHUP with an unchanged file does nothing; a removed output stops getting
   assert.deepEqual(await backendsInUse(4), ['be1'])
   assert.deepEqual(Object.keys((await agent.ctl('/api/status')).status).filter((key) => key.startsWith('out')), ['out1'])
 })
+
+test('SIGHUP may move the ctl service and change its token; the old port then refuses', async () => {
+  const lb = topology.addresses.lbClientSide
+  agent.writeEnv(envWith(1).replace('ctl_port=8080', 'ctl_port=8081') + 'ctl_token=moved-token\n')
+  assert.match(await agent.reload(), /: nothing changed$/)
+  await assert.rejects(client.http(`http://${lb}:8080/api/status`, { timeoutMs: 2000 }), /ECONNREFUSED/)
+  const refused = await client.http(`http://${lb}:8081/api/status`, { timeoutMs: 2000 })
+  assert.equal(refused.status, 401)
+  const answered = await client.http(`http://${lb}:8081/api/status`, { headers: { authorization: 'Bearer moved-token' }, timeoutMs: 2000 })
+  assert.equal(JSON.parse(answered.body).status.out1, 'up')
+
+  agent.writeEnv(envWith(1))
+  assert.match(await agent.reload(), /: nothing changed$/)
+  assert.equal((await agent.ctl('/api/status')).status.code, 0)
+})

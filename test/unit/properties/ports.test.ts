@@ -61,3 +61,13 @@ test('firstSharedPort finds the lowest common port or null', () => {
   assert.equal(firstSharedPort([{ low: 80, high: 90 }], [{ low: 85, high: 100 }, { low: 1, high: 82 }]), 80)
   assert.equal(firstSharedPort([{ low: 80, high: 90 }], [{ low: 91, high: 100 }]), null)
 })
+
+test('the first port as written is kept apart from the sorted ranges, for the health check', () => {
+  const result = parsePorts('443, 80 90-99')
+  assert.ok(result.ok)
+  assert.equal(result.first, 443)
+  assert.deepEqual(result.ranges, [{ low: 80, high: 80 }, { low: 90, high: 99 }, { low: 443, high: 443 }])
+  const range = parsePorts('8000:8010,22')
+  assert.ok(range.ok)
+  assert.equal(range.first, 8000)
+})

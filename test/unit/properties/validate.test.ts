@@ -39,6 +39,7 @@ test('an empty env gives every default of SPEC §2 and §3', () => {
   assert.deepEqual(accept({}), {
     mode: 'tcp_roundrobin',
     ports: [{ low: 80, high: 80 }],
+    healthcheckPort: 80,
     maxConnections: 0,
     outputs: [],
     healthcheckInterval: 20,

@@ -1,0 +1,90 @@
+import { after, before, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { CLI_PROGRAM, ctlEnv } from '../../support/agent-driver.js'
+import { startBackends } from '../../support/backend-driver.js'
+import { createTopology, type Topology } from '../../support/topology.js'
+
+const APPLIANCE_SH = fileURLToPath(new URL('../../../../appliance/appliance.sh', import.meta.url))
+
+let topology: Topology
+let dir: string
+let envFile: string
+let files: Record<string, string>
+
+before(async () => {
+  topology = await createTopology({ backends: 2 })
+  await startBackends(topology, { ports: '80' })
+  dir = mkdtempSync(join(tmpdir(), 'l3lb-cli-'))
+  envFile = join(dir, 'l3lb.env')
+  const [be1, be2] = topology.addresses.backends
+  writeFileSync(envFile, `ports=80\nout1=${be1}\nout2=${be2}\nbackup_outputs=out2\nhealthcheck_interval=1\nctl_token=cli-token\n` + ctlEnv(topology))
+  files = { RUNTIME_DIRECTORY: join(dir, 'run'), STATE_DIRECTORY: join(dir, 'state'), L3LB_ENV: envFile, L3LB_LOG: join(dir, 'l3lb.log') }
+})
+
+after(async () => {
+  await topology.exec(topology.names.lb, 'bash', [APPLIANCE_SH, 'stop'], { reject: false, env: files, timeoutMs: 30_000 })
+  await topology?.destroy()
+  rmSync(dir, { recursive: true, force: true })
+})
+
+async function applianceSh (command: string): Promise<{ exitCode: number | undefined, stdout: string, stderr: string }> {
+  return await topology.exec(topology.names.lb, 'bash', [APPLIANCE_SH, command], { reject: false, env: files, timeoutMs: 40_000 })
+}
+
+async function l3lb (...args: string[]): Promise<{ exitCode: number | undefined, stdout: string, stderr: string }> {
+  return await topology.exec(topology.names.lb, process.execPath, [CLI_PROGRAM, ...args, '--env', envFile], { reject: false, env: files })
+}
+
+test('appliance.sh start runs the agent in the background and waits until ctl answers', async () => {
+  const started = await applianceSh('start')
+  assert.equal(started.exitCode, 0, started.stdout + started.stderr)
+  assert.match(started.stdout, /l3lb started \(pid \d+\)/)
+  assert.match((await applianceSh('start')).stdout, /already running/)
+})
+
+test('l3lb status prints a table of the outputs; --json prints the ctl answer', async () => {
+  const deadline = Date.now() + 10_000
+  let table = ''
+  while (Date.now() < deadline) {
+    table = (await l3lb('status')).stdout
+    if (/out2 .*backup\s+up/.test(table)) break
+    await new Promise((resolve) => setTimeout(resolve, 200))
+  }
+  assert.match(table, /^OUTPUT\s+ADDRESS\s+ROLE\s+STATE$/m)
+  assert.match(table, new RegExp(`^out1\\s+${topology.addresses.backends[0]!.replaceAll('.', '\\.')}\\s+primary\\s+up$`, 'm'))
+  assert.match(table, /^out2\s+\S+\s+backup\s+up$/m)
+  const json = JSON.parse((await l3lb('status', '--json')).stdout)
+  assert.deepEqual(json.status, { code: 0, message: '', out1: 'up', out2: 'up' })
+})
+
+test('l3lb disable and enable take a channel or an address, with the seed codes', async () => {
+  const disabled = await l3lb('disable', 'out1')
+  assert.equal(disabled.exitCode, 0)
+  assert.equal(disabled.stdout.trim(), '0 out1 disabled')
+  assert.match((await l3lb('status')).stdout, /^out1\s+\S+\s+primary\s+disabled$/m)
+  assert.match((await l3lb('disable', 'out1')).stdout, /^10 /)
+  const enabled = await l3lb('enable', topology.addresses.backends[0]!)
+  assert.equal(enabled.stdout.trim(), '0 out1 enabled')
+  const bad = await l3lb('enable', 'out9')
+  assert.equal(bad.exitCode, 1)
+  assert.match(bad.stdout, /^100 /)
+})
+
+test('appliance.sh reload checks the file first; status and stop', async () => {
+  const reloaded = await applianceSh('reload')
+  assert.equal(reloaded.exitCode, 0, reloaded.stderr)
+  const status = await applianceSh('status')
+  assert.equal(status.exitCode, 0)
+  assert.match(status.stdout, /l3lb is running/)
+  const stopped = await applianceSh('stop')
+  assert.match(stopped.stdout, /l3lb stopped/)
+  assert.equal((await applianceSh('status')).exitCode, 3)
+  assert.equal((await topology.exec(topology.names.lb, 'pgrep', ['-a', 'haproxy'], { reject: false })).stdout, '')
+  const unreachable = await l3lb('status')
+  assert.equal(unreachable.exitCode, 1)
+  assert.match(unreachable.stderr, /ctl service at .* cannot be reached/)
+})
