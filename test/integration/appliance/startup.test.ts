@@ -66,28 +66,31 @@ test('l3lb render prints exactly a haproxy.cfg that HAProxy accepts, and changes
   assert.equal(await haproxyProcesses(), '')
 })
 
-test('a ctl port that is taken: "could not initialize control web service interface", HAProxy stopped again', async () => {
-  const squatter = topology.spawn(topology.names.lb, process.execPath, ['-e', `require('node:net').createServer().listen(8080, '${topology.addresses.lbClientSide}', () => console.log('ready'))`])
+/** Runs `check` while another program holds `port` on the lb's client-side address. */
+async function withPortTaken (port: number, check: () => Promise<void>): Promise<void> {
+  const squatter = topology.spawn(topology.names.lb, process.execPath, ['-e', `require('node:net').createServer().listen(${port}, '${topology.addresses.lbClientSide}', () => console.log('ready'))`])
   await squatter.waitForLine('ready')
   try {
+    await check()
+  } finally {
+    await squatter.stop()
+  }
+}
+
+test('a ctl port that is taken: "could not initialize control web service interface", HAProxy stopped again', async () => {
+  await withPortTaken(8080, async () => {
     const result = await l3lb(['start'], `out1=${topology.addresses.backends[0]}\n` + ctlEnv(topology))
     assert.notEqual(result.exitCode, 0)
     assert.match(result.stderr, /could not initialize control web service interface/)
     assert.equal(await haproxyProcesses(), '')
-  } finally {
-    await squatter.stop()
-  }
+  })
 })
 
 test('a stats UI port that is taken: "could not initialize user interface terminal"', async () => {
-  const squatter = topology.spawn(topology.names.lb, process.execPath, ['-e', `require('node:net').createServer().listen(8404, '${topology.addresses.lbClientSide}', () => console.log('ready'))`])
-  await squatter.waitForLine('ready')
-  try {
+  await withPortTaken(8404, async () => {
     const result = await l3lb(['start'], `out1=${topology.addresses.backends[0]}\n` + ctlEnv(topology))
     assert.notEqual(result.exitCode, 0)
     assert.match(result.stderr, /could not initialize user interface terminal/)
     assert.equal(await haproxyProcesses(), '')
-  } finally {
-    await squatter.stop()
-  }
+  })
 })
