@@ -19,7 +19,11 @@ export const ERROR_CODES = {
   L3LB_CTL_LISTEN: 'could not initialize control web service interface',
   L3LB_UI_LISTEN: 'could not initialize user interface terminal',
   L3LB_CTL_REQUEST: 'a ctl request was not understood',
-  L3LB_CTL_UNREACHABLE: 'the ctl service cannot be reached'
+  L3LB_CTL_UNREACHABLE: 'the ctl service cannot be reached',
+  L3LB_RULES_INVALID: 'iptables refused the rules text; nothing was changed',
+  L3LB_RULES_APPLY: 'iptables failed while applying or removing the rules',
+  L3LB_PROGRAM_MISSING: 'a program l3lb needs is not installed',
+  L3LB_COMMAND_FAILED: 'a system program (iptables-save, sysctl, conntrack) failed'
 } as const
 
 export type ErrorCode = keyof typeof ERROR_CODES

@@ -10,7 +10,13 @@ import { Reconciler } from '../reconcile/reconciler.js'
 import { loadDisabledOutputs } from '../state/admin-store.js'
 import { desiredState } from '../state/desired.js'
 import { appliancePaths } from '../state/paths.js'
+import { icmpProbe } from '../health/icmp-probe.js'
+import { enableForwarding } from '../netfilter/forwarding.js'
+import { forgetFlowsTo } from '../netfilter/conntrack.js'
+import { applyRules, removeRules } from '../netfilter/rules.js'
+import type { Netfilter } from '../reconcile/reconciler.js'
 import { Appliance } from './appliance.js'
+import { OutputChecks } from './output-checks.js'
 import { CtlListener } from './ctl-listener.js'
 import { limitsFor, readProperties } from './boot.js'
 import type { Log } from './log.js'
@@ -27,7 +33,7 @@ export interface RunningAgent {
   readonly appliance: Appliance
   /** Re-reads the env file and applies it; a bad file keeps what runs and throws why. */
   reload (): Promise<void>
-  /** Stops the ctl service and HAProxy. */
+  /** Stops the checks, the ctl service and HAProxy, and removes l3lb's rules. */
   stop (): Promise<void>
 }
 
@@ -52,22 +58,27 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
     onLine: (line) => log.info(`haproxy: ${line}`)
   }, log)
   const runtime = new RuntimeApi(paths.statsSocket)
-  const reconciler = new Reconciler({ supervisor, runtime, log, binary: options.haproxyBinary })
+  const reconciler = new Reconciler({ supervisor, runtime, log, binary: options.haproxyBinary, netfilter: hostNetfilter })
   const appliance = new Appliance(desiredState(properties, limits, disabled, paths), reconciler, runtime)
-  try {
-    await appliance.start()
-  } catch (error) {
-    await supervisor.stop()
-    throw startError(error)
-  }
-  log.info(`HAProxy serving (master pid ${String(supervisor.master.pid)}); stats UI on ${properties.uiAddr}:${properties.uiPort}`)
-
+  const checks = new OutputChecks({
+    probe: icmpProbe(),
+    log,
+    onChange: (output, health) => {
+      appliance.setHealth(output, health).catch((error: unknown) => log.error(`${output} is ${health}, but the rules could not follow: ${(error as Error).message}`))
+    }
+  })
   const ctl = new CtlListener(appliance)
   try {
+    await appliance.start()
+    log.info(properties.mode === 'udp_roundrobin'
+      ? 'netfilter rules applied (udp_roundrobin: no HAProxy, no stats UI)'
+      : `HAProxy serving (master pid ${String(supervisor.master.pid)}); stats UI on ${properties.uiAddr}:${properties.uiPort}`)
+    await checks.configure(properties)
     await ctl.listen(properties)
   } catch (error) {
-    await supervisor.stop()
-    throw error
+    await checks.stop()
+    await reconciler.stop().catch((cause: unknown) => log.error(`while giving up: ${(cause as Error).message}`))
+    throw startError(error)
   }
   log.info(`ctl service on ${properties.ctlAddr}:${properties.ctlPort}`)
 
@@ -85,13 +96,23 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
         await undoCtl()
         throw error
       }
+      await checks.configure(next.properties)
       log.info(`properties reloaded from ${envFile}: ${action === 'none' ? 'nothing changed' : action}`)
     },
     async stop () {
+      await checks.stop()
       await ctl.close()
-      await supervisor.stop()
+      await reconciler.stop()
     }
   }
+}
+
+/** netfilter of the namespace the agent runs in. */
+const hostNetfilter: Netfilter = {
+  apply: (family, text) => applyRules(family, text),
+  remove: (family) => removeRules(family),
+  enableForwarding: (family) => enableForwarding(family),
+  forgetFlowsTo: (address) => forgetFlowsTo(address)
 }
 
 async function makeFolders (runtimeDir: string, stateDir: string): Promise<void> {

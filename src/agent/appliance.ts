@@ -10,7 +10,7 @@ import type { Limits } from '../limits/model.js'
 import type { OutputName, Properties } from '../properties/model.js'
 import { OUTPUTS_BACKEND, type ReconcileAction, type Reconciler } from '../reconcile/reconciler.js'
 import { saveDisabledOutputs } from '../state/admin-store.js'
-import { desiredState, withEnabled, type DesiredState } from '../state/desired.js'
+import { desiredState, withEnabled, withHealth, type DesiredState } from '../state/desired.js'
 import { selectOutputs } from '../state/select-outputs.js'
 import { outputHealth } from '../haproxy/server-status.js'
 
@@ -38,7 +38,7 @@ export class Appliance implements CtlController {
   /** New properties and limits (SIGHUP): applied whole or not at all; admin state is kept. */
   async reconfigure (properties: Properties, limits: Limits): Promise<ReconcileAction> {
     return await this.#oneAtATime(async () => {
-      const next = desiredState(properties, limits, this.#desired.disabled, this.#desired.paths)
+      const next = desiredState(properties, limits, this.#desired.disabled, this.#desired.paths, this.#keptDown(properties))
       const action = await this.#reconciler.apply(next)
       this.#desired = next
       return action
@@ -69,7 +69,21 @@ export class Appliance implements CtlController {
     })
   }
 
+  /** An output's health as the agent's own checks found it (udp_roundrobin); applied at once. */
+  async setHealth (output: OutputName, health: OutputHealth): Promise<void> {
+    await this.#oneAtATime(async () => {
+      const next = withHealth(this.#desired, output, health)
+      await this.#reconciler.apply(next)
+      this.#desired = next
+    })
+  }
+
   async status (): Promise<ReadonlyMap<OutputName, OutputHealth>> {
+    const state = this.#desired
+    if (state.properties.mode === 'udp_roundrobin') {
+      const enabled = state.properties.outputs.filter((output) => !state.disabled.has(output.name))
+      return new Map(enabled.map((output) => [output.name, state.down.has(output.name) ? 'down' : 'up']))
+    }
     const rows = await this.#runtime.showStat()
     const health = new Map<OutputName, OutputHealth>()
     for (const output of this.#desired.properties.outputs) {
@@ -79,6 +93,15 @@ export class Appliance implements CtlController {
       health.set(output.name, outputHealth(row.status ?? ''))
     }
     return health
+  }
+
+  // after a reload, an output found down stays down while its address is the same
+  #keptDown (properties: Properties): OutputName[] {
+    if (properties.mode !== 'udp_roundrobin') return []
+    const before = this.#desired.properties.outputs
+    return properties.outputs
+      .filter((output) => this.#desired.down.has(output.name) && before.some((old) => old.name === output.name && old.address === output.address))
+      .map((output) => output.name)
   }
 
   #oneAtATime<T> (job: () => Promise<T>): Promise<T> {

@@ -6,6 +6,7 @@ import { DEFAULT_ENV_FILE, limitsFor, readProperties } from '../agent/boot.js'
 import { streamLog } from '../agent/log.js'
 import { isL3lbError } from '../errors.js'
 import { renderHaproxyConfig } from '../render/haproxy-config.js'
+import { renderIptablesRules } from '../render/iptables-rules.js'
 import { loadDisabledOutputs } from '../state/admin-store.js'
 import { desiredState } from '../state/desired.js'
 import { appliancePaths } from '../state/paths.js'
@@ -14,7 +15,10 @@ import { formatStatus } from './status-table.js'
 
 const USAGE = `usage:
   l3lb start   [--env FILE]            run the agent in the foreground
-  l3lb render  [--env FILE]            print the haproxy.cfg it would apply
+  l3lb render  [--env FILE] [--family 4|6]
+                                       print the haproxy.cfg it would apply, or in
+                                       udp_roundrobin the iptables-restore input
+                                       (--family 6: the ip6tables-restore input)
   l3lb check   [--env FILE]            validate FILE and print every error
   l3lb status  [--env FILE] [--json]   the outputs, through the ctl service
   l3lb enable  OUTPUT [--env FILE]     OUTPUT is outN or an address
@@ -27,7 +31,12 @@ async function main (argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { env: { type: 'string', default: DEFAULT_ENV_FILE }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } }
+    options: {
+      env: { type: 'string', default: DEFAULT_ENV_FILE },
+      json: { type: 'boolean', default: false },
+      family: { type: 'string', default: '4' },
+      help: { type: 'boolean', short: 'h' }
+    }
   })
   const [command, target, ...extra] = positionals
   const envFile = values.env ?? DEFAULT_ENV_FILE
@@ -42,7 +51,7 @@ async function main (argv: string[]): Promise<number> {
   }
   switch (command) {
     case 'start': return await runAgent(envFile)
-    case 'render': return await render(envFile)
+    case 'render': return await render(envFile, values.family ?? '4')
     case 'check': return await check(envFile)
     case 'status': return await status(envFile, values.json === true)
     case 'enable':
@@ -77,15 +86,18 @@ async function runAgent (envFile: string): Promise<number> {
   return 0
 }
 
-async function render (envFile: string): Promise<number> {
+async function render (envFile: string, family: string): Promise<number> {
+  if (family !== '4' && family !== '6') {
+    process.stderr.write(`l3lb render: --family "${family}" is not accepted: 4 or 6\n`)
+    return 2
+  }
   const { properties } = await readProperties(envFile)
   const paths = appliancePaths(process.env)
   const disabled = await loadDisabledOutputs(paths.adminStateFile)
-  if (properties.mode === 'udp_roundrobin') {
-    process.stderr.write('l3lb render: mode "udp_roundrobin" is not available in this version yet\n')
-    return 1
-  }
-  process.stdout.write(renderHaproxyConfig(desiredState(properties, await limitsFor(properties), disabled, paths)))
+  const state = desiredState(properties, await limitsFor(properties), disabled, paths)
+  process.stdout.write(properties.mode === 'udp_roundrobin'
+    ? renderIptablesRules(state, family === '6' ? 6 : 4)
+    : renderHaproxyConfig(state))
   return 0
 }
 

@@ -52,6 +52,8 @@ export interface Properties {
   readonly uiPassword: string
   readonly monUrl: string
   readonly monInterval: number
+  /** udp_roundrobin: source-NAT forwarded flows so replies come back through the load balancer (off when it is the outputs' gateway). */
+  readonly udpSnat: boolean
   /** Port of HAProxy's local `peers` listener, which hands stick tables across reloads. */
   readonly peerPort: number
   readonly peerAddr: string

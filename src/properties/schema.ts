@@ -141,6 +141,7 @@ export const PROPERTY_SCHEMAS = {
   mon_interval: seconds(1, 86400),
   peer_addr: checked(listenAddress),
   peer_port: port('peer_port'),
+  udp_snat: z.enum(['on', 'off'], { error: (issue) => notAccepted(issue.input, 'on or off (off when the load balancer is the outputs\' default gateway)') }).transform((value) => value === 'on'),
   out1: output(),
   out2: output(),
   out3: output(),
@@ -183,5 +184,6 @@ export const PROPERTY_DEFAULTS: Readonly<Record<PropertyName, string>> = {
   mon_interval: '10',
   peer_addr: '127.0.0.1',
   peer_port: '8405',
+  udp_snat: 'on',
   ...Object.fromEntries(OUTPUT_NAMES.map((name) => [name, ''])) as Record<OutputName, string>
 }

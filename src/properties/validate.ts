@@ -1,6 +1,7 @@
 import { OUTPUT_NAMES, type Output, type PortRange, type Properties, type PropertiesResult, type PropertyProblem } from './model.js'
 import { PROPERTY_DEFAULTS, PROPERTY_NAMES, PROPERTY_SCHEMAS, SECRET_PROPERTIES, type ParsedProperties, type PropertyName } from './schema.js'
 import { firstSharedPort } from './ports.js'
+import { isIP } from 'node:net'
 import { listenAddressesOverlap } from './addresses.js'
 
 const KNOWN_NAMES: ReadonlySet<string> = new Set(PROPERTY_NAMES)
@@ -37,7 +38,7 @@ export function validateProperties (entries: ReadonlyMap<string, string>): Prope
       for (const issue of result.error.issues) problems.push(problem(name, given(name), issue.message))
     }
   }
-  problems.push(...backupProblems(parsed, given('backup_outputs')), ...credentialPairProblems(parsed), ...listenerProblems(parsed, given))
+  problems.push(...backupProblems(parsed, given('backup_outputs')), ...credentialPairProblems(parsed), ...listenerProblems(parsed, given), ...udpOutputProblems(parsed))
   if (problems.length > 0) return { ok: false, problems }
   const fields = parsed as ParsedProperties
   const properties = deepFreeze(toProperties(fields))
@@ -177,8 +178,19 @@ function toProperties (fields: ParsedProperties): Properties {
     monUrl: fields.mon_url,
     monInterval: fields.mon_interval,
     peerPort: fields.peer_port,
-    peerAddr: fields.peer_addr
+    peerAddr: fields.peer_addr,
+    udpSnat: fields.udp_snat
   }
+}
+
+// iptables DNAT takes an address, not a name: in udp_roundrobin an output must be an IP address.
+function udpOutputProblems (parsed: Partial<ParsedProperties>): PropertyProblem[] {
+  if (parsed.mode !== 'udp_roundrobin') return []
+  return OUTPUT_NAMES.flatMap((name) => {
+    const address = parsed[name]
+    if (address === undefined || address === '' || isIP(address) !== 0) return []
+    return [problem(name, address, `${JSON.stringify(address)} is not accepted in udp_roundrobin: give an IPv4 or IPv6 address (the kernel's DNAT rules take addresses, not host names)`)]
+  })
 }
 
 function warningsFor (properties: Properties, entries: ReadonlyMap<string, string>): string[] {

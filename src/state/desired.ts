@@ -1,5 +1,6 @@
 /** The desired state: a plain immutable value that every event changes and the reconciler applies. */
 import type { Limits } from '../limits/model.js'
+import type { OutputHealth } from '../ctl/controller.js'
 import type { OutputName, Properties } from '../properties/model.js'
 import type { AppliancePaths } from './paths.js'
 
@@ -8,12 +9,18 @@ export interface DesiredState {
   readonly limits: Limits
   /** Outputs disabled through ctl; every other connected output is enabled. */
   readonly disabled: ReadonlySet<OutputName>
+  /**
+   * Outputs the agent's own health checks found down (udp_roundrobin, where the kernel
+   * forwards and nothing else checks); every other output counts as up. In the TCP
+   * modes HAProxy checks and this stays empty.
+   */
+  readonly down: ReadonlySet<OutputName>
   readonly paths: AppliancePaths
 }
 
 /** A new desired state, frozen. */
-export function desiredState (properties: Properties, limits: Limits, disabled: Iterable<OutputName>, paths: AppliancePaths): DesiredState {
-  return Object.freeze({ properties, limits, disabled: new Set(disabled), paths })
+export function desiredState (properties: Properties, limits: Limits, disabled: Iterable<OutputName>, paths: AppliancePaths, down: Iterable<OutputName> = []): DesiredState {
+  return Object.freeze({ properties, limits, disabled: new Set(disabled), down: new Set(down), paths })
 }
 
 /** The same state with the given outputs enabled or disabled. */
@@ -24,4 +31,12 @@ export function withEnabled (state: DesiredState, outputs: readonly OutputName[]
     else disabled.add(name)
   }
   return Object.freeze({ ...state, disabled })
+}
+
+/** The same state with one output's health as the checks found it. */
+export function withHealth (state: DesiredState, output: OutputName, health: OutputHealth): DesiredState {
+  const down = new Set(state.down)
+  if (health === 'down') down.add(output)
+  else down.delete(output)
+  return Object.freeze({ ...state, down })
 }

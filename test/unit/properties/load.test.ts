@@ -49,9 +49,10 @@ test('a systemd EnvironmentFile naming every property loads', () => {
     'mon_interval=30',
     'peer_addr=127.0.0.1',
     'peer_port=8405',
+    'udp_snat=off',
     'out1=198.18.1.1',
     'out2=[fd00:1b::2]',
-    'out3=sip3.example',
+    'out3=198.18.3.1',
     'out4=', 'out5=', 'out6=', 'out7=', 'out8='
   ].join('\n'))
   assert.ok(result.ok, result.ok ? '' : formatProblems(result.problems))
@@ -59,7 +60,8 @@ test('a systemd EnvironmentFile naming every property loads', () => {
   assert.equal(properties.ctlToken, 's3cret-token')
   assert.equal(properties.uiPassword, 'p@ss:word')
   assert.deepEqual(properties.inAddrs, ['198.18.0.1', 'fd00:1b::1'])
-  assert.deepEqual(properties.outputs.map((output) => output.address), ['198.18.1.1', 'fd00:1b::2', 'sip3.example'])
+  assert.deepEqual(properties.outputs.map((output) => output.address), ['198.18.1.1', 'fd00:1b::2', '198.18.3.1'])
+  assert.equal(properties.udpSnat, false)
   assert.deepEqual(result.warnings, [
     'max_connections: has no effect in udp_roundrobin; it applies to the TCP modes only',
     'client_timeout: has no effect in udp_roundrobin; it applies to the TCP modes only',

@@ -59,7 +59,8 @@ test('an empty env gives every default of SPEC §2 and §3', () => {
     monUrl: '',
     monInterval: 10,
     peerPort: 8405,
-    peerAddr: '127.0.0.1'
+    peerAddr: '127.0.0.1',
+    udpSnat: true
   })
 })
 
@@ -296,9 +297,29 @@ test('the peer listener counts in tcp_source only', () => {
 })
 
 test('TCP-only properties given in udp_roundrobin are warned about', () => {
-  assert.deepEqual(warnings({ mode: 'udp_roundrobin', out1: 'a', client_timeout: '30' }), [
+  assert.deepEqual(warnings({ mode: 'udp_roundrobin', out1: '198.18.1.2', client_timeout: '30' }), [
     'client_timeout: has no effect in udp_roundrobin; it applies to the TCP modes only'
   ])
+})
+
+test('udp_roundrobin takes IP addresses only, because DNAT rules take addresses', () => {
+  const result = validate({ mode: 'udp_roundrobin', out1: '198.18.1.2', out2: 'sip.example', out3: 'fd00:1b::3' })
+  assert.ok(!result.ok)
+  assert.deepEqual(result.problems.map((found) => [found.property, found.value]), [['out2', 'sip.example']])
+  assert.match(result.problems[0]!.message, /not accepted in udp_roundrobin: give an IPv4 or IPv6 address/)
+  assert.ok(validate({ mode: 'tcp_roundrobin', out2: 'sip.example' }).ok)
+})
+
+test('udp_snat is on or off', () => {
+  const on = validate({})
+  assert.ok(on.ok)
+  assert.equal(on.properties.udpSnat, true)
+  const off = validate({ udp_snat: 'off' })
+  assert.ok(off.ok)
+  assert.equal(off.properties.udpSnat, false)
+  const bad = validate({ udp_snat: 'yes' })
+  assert.ok(!bad.ok)
+  assert.match(bad.problems[0]!.message, /^"yes" is not accepted: on or off/)
 })
 
 test('the properties and warnings are frozen all the way down', () => {

@@ -1,0 +1,47 @@
+/**
+ * The kernel's UDP flow table (conntrack) per output: forgetting an output's flows
+ * makes their next datagram go through the DNAT rules again, counting them gives
+ * the output's sessions.
+ */
+import { isIP } from 'node:net'
+import { commandFailed, runProgram, type NetfilterOptions } from './command.js'
+
+/** The count in conntrack's summary line ("3 flow entries have been deleted."), or undefined without one. */
+export function parseFlowCount (stderr: string, verb: 'deleted' | 'shown'): number | undefined {
+  const match = new RegExp(`(\\d+) flow entries have been ${verb}`).exec(stderr)
+  return match?.[1] === undefined ? undefined : Number(match[1])
+}
+
+/** conntrack's arguments selecting the UDP flows whose replies come from `address`. */
+function selection (address: string): string[] {
+  const family = isIP(address)
+  if (family === 0) throw new TypeError(`an IPv4 or IPv6 address is needed, got '${address}'`)
+  return [...(family === 6 ? ['-f', 'ipv6'] : []), '-p', 'udp', '--reply-src', address]
+}
+
+/**
+ * Deletes the UDP conntrack entries whose replies come from `address` (the output's
+ * IP literal) and returns how many there were. Throws L3LB_PROGRAM_MISSING without
+ * `conntrack`, L3LB_COMMAND_FAILED when conntrack fails.
+ */
+export async function forgetFlowsTo (address: string, options: NetfilterOptions = {}): Promise<number> {
+  const args = ['-D', ...selection(address)]
+  const result = await runProgram('conntrack', args, options)
+  const deleted = parseFlowCount(result.stderr, 'deleted')
+  // conntrack -D exits 1 when it found nothing to delete.
+  if (deleted === undefined || (result.exitCode !== 0 && !(result.exitCode === 1 && deleted === 0))) {
+    throw commandFailed(`could not forget the UDP flows to ${address}`, options.command ?? [], 'conntrack', args, result)
+  }
+  return deleted
+}
+
+/** How many UDP conntrack entries have replies from `address`. Errors as forgetFlowsTo's. */
+export async function countFlowsTo (address: string, options: NetfilterOptions = {}): Promise<number> {
+  const args = ['-L', ...selection(address)]
+  const result = await runProgram('conntrack', args, options)
+  const shown = parseFlowCount(result.stderr, 'shown')
+  if (result.exitCode !== 0 || shown === undefined) {
+    throw commandFailed(`could not count the UDP flows to ${address}`, options.command ?? [], 'conntrack', args, result)
+  }
+  return shown
+}

@@ -1,0 +1,96 @@
+/**
+ * The udp_roundrobin half of the reconciler: makes l3lb's netfilter chains match the
+ * desired state. Invariants: each family's chains are replaced whole (iptables-restore);
+ * a job that fails puts back what the families it had changed held before; flows of an
+ * output that stopped getting traffic are forgotten so their next packet is spread anew.
+ * Called only by the Reconciler, one job at a time.
+ */
+import { isIPv6 } from 'node:net'
+import type { Output } from '../properties/model.js'
+import type { IpFamily } from '../render/iptables-chains.js'
+import { renderIptablesRules } from '../render/iptables-rules.js'
+import { availableOutputs } from '../state/available-outputs.js'
+import type { DesiredState } from '../state/desired.js'
+
+/** What the path needs of netfilter (src/netfilter/ in the agent; a namespace prefix in tests). */
+export interface Netfilter {
+  apply (family: IpFamily, text: string): Promise<void>
+  remove (family: IpFamily): Promise<void>
+  enableForwarding (family: IpFamily): Promise<void>
+  forgetFlowsTo (address: string): Promise<number>
+}
+
+const FAMILIES: readonly IpFamily[] = [4, 6]
+
+interface InForce {
+  readonly state: DesiredState
+  readonly rules: Readonly<Record<IpFamily, string>>
+}
+
+export class NetfilterPath {
+  readonly #netfilter: Netfilter
+  #inForce: InForce | null = null
+  // until a first removal, rules of an earlier run (a crash) may still be in force
+  #mayHaveRules = true
+
+  constructor (netfilter: Netfilter) {
+    this.#netfilter = netfilter
+  }
+
+  /** Whether rules of l3lb may be in force (applied, or left by an earlier run). */
+  get active (): boolean {
+    return this.#mayHaveRules
+  }
+
+  /** Brings the rules to `state`; `none` when the rendered text did not change. */
+  async apply (state: DesiredState): Promise<'apply' | 'none'> {
+    const rules = { 4: renderIptablesRules(state, 4), 6: renderIptablesRules(state, 6) }
+    const before = this.#inForce
+    const changed = FAMILIES.filter((family) => before?.rules[family] !== rules[family])
+    const done: IpFamily[] = []
+    try {
+      for (const family of changed) {
+        await this.#netfilter.apply(family, rules[family])
+        done.push(family)
+      }
+      for (const family of familiesOf(state)) await this.#netfilter.enableForwarding(family)
+    } catch (error) {
+      for (const family of done) {
+        const previous = before?.rules[family]
+        await (previous === undefined ? this.#netfilter.remove(family) : this.#netfilter.apply(family, previous)).catch(() => undefined)
+      }
+      throw error
+    }
+    this.#inForce = { state, rules }
+    this.#mayHaveRules = true
+    if (before !== null) await this.#forgetFlowsOfLeavers(before.state, state)
+    return changed.length > 0 ? 'apply' : 'none'
+  }
+
+  /** Removes every rule and chain of l3lb. */
+  async remove (): Promise<void> {
+    for (const family of FAMILIES) await this.#netfilter.remove(family)
+    this.#inForce = null
+    this.#mayHaveRules = false
+  }
+
+  // conntrack keeps sending a flow where it went first: forget the flows of outputs that left
+  async #forgetFlowsOfLeavers (before: DesiredState, after: DesiredState): Promise<void> {
+    const inUse = (state: DesiredState): Output[] => FAMILIES.flatMap((family) => availableOutputs(state, (output) => familyOf(output.address) === family))
+    const staying = new Set(inUse(after).map((output) => output.address))
+    for (const output of inUse(before)) {
+      if (!staying.has(output.address)) await this.#netfilter.forgetFlowsTo(output.address)
+    }
+  }
+}
+
+// Forwarding is switched on only for a family that has outputs: IPv6 forwarding changes
+// how the host treats router advertisements, so it is not turned on for nothing.
+function familiesOf (state: DesiredState): IpFamily[] {
+  const families = new Set<IpFamily>(state.properties.outputs.map((output) => familyOf(output.address)))
+  return FAMILIES.filter((family) => families.has(family))
+}
+
+function familyOf (address: string): IpFamily {
+  return isIPv6(address) ? 6 : 4
+}

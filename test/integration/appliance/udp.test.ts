@@ -1,0 +1,157 @@
+import { after, before, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { ctlEnv, startAgent, type AgentHandle } from '../../support/agent-driver.js'
+import { startBackends } from '../../support/backend-driver.js'
+import { startClient, type ClientDriver } from '../../support/client-driver.js'
+import { createTopology, type Topology } from '../../support/topology.js'
+
+let topology: Topology
+let client: ClientDriver
+let agent: AgentHandle
+
+const PORTS = '5060,10000-10002'
+const INTERVAL_S = 1
+const FALL = 2
+
+function udpEnv (family: 4 | 6 = 4, extra = ''): string {
+  const addresses = family === 4 ? topology.addresses.backends : topology.addresses.backends6
+  const outputs = addresses.map((address, i) => `out${i + 1}=${address}`).join('\n')
+  return `mode=udp_roundrobin\nports=${PORTS}\n${outputs}\nbackup_outputs=out4\nhealthcheck_interval=${INTERVAL_S}\nhealthcheck_fall=${FALL}\nhealthcheck_rise=1\n${extra}` + ctlEnv(topology)
+}
+
+before(async () => {
+  topology = await createTopology({ backends: 4, ipv6: true })
+  await startBackends(topology, { ports: PORTS, udp: true })
+  client = await startClient(topology)
+  agent = await startAgent(topology, client, { env: udpEnv() })
+})
+
+after(async () => {
+  await agent?.stop().catch(() => undefined)
+  agent?.removeFiles()
+  await topology?.destroy()
+})
+
+/** Sends one datagram from a new socket (a new flow) and returns which back end answered. */
+async function newFlow (port = 5060, host = topology.addresses.lbClientSide, localPort?: number): Promise<string> {
+  const reply = await client.udp({ host, port, payload: 'ping', timeoutMs: 2000, ...(localPort === undefined ? {} : { localPort }) })
+  assert.notEqual(reply, null, `no answer to a datagram for ${host}:${port}`)
+  const [backend, answeredPort, payload] = String(reply).split(' ')
+  assert.equal(answeredPort, String(port), 'the back end got the datagram on another port than the client used')
+  assert.equal(payload, 'ping')
+  return backend ?? ''
+}
+
+async function flowsByBackend (count: number, port = 5060, host?: string): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {}
+  for (let i = 0; i < count; i++) {
+    const backend = await newFlow(port, host)
+    counts[backend] = (counts[backend] ?? 0) + 1
+  }
+  return counts
+}
+
+async function l3lbRules (): Promise<string[]> {
+  const lines: string[] = []
+  for (const program of ['iptables-save', 'ip6tables-save']) {
+    const { stdout } = await topology.exec(topology.names.lb, program, [])
+    lines.push(...stdout.split('\n').filter((line) => line.includes('L3LB')))
+  }
+  return lines
+}
+
+async function waitForStatus (expected: Record<string, unknown>, timeoutMs: number): Promise<number> {
+  const started = Date.now()
+  let last: unknown
+  while (Date.now() - started < timeoutMs) {
+    const { status } = await agent.ctl('/api/status')
+    last = status
+    if (Object.entries(expected).every(([name, state]) => status[name] === state)) return Date.now() - started
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  assert.fail(`status did not become ${JSON.stringify(expected)} within ${timeoutMs} ms; last: ${JSON.stringify(last)}`)
+}
+
+test('300 new flows over 3 outputs land within ±10% of 100 each; the backup gets none', async () => {
+  const counts = await flowsByBackend(300)
+  assert.deepEqual(Object.keys(counts).sort(), ['be1', 'be2', 'be3'])
+  for (const [backend, count] of Object.entries(counts)) assert.ok(count >= 90 && count <= 110, `${backend} got ${count} of 300`)
+})
+
+test('every port and range forwards, each on the port the client used; others do not', async () => {
+  for (const port of [5060, 10000, 10001, 10002]) assert.match(await newFlow(port), /^be[123]$/)
+  assert.equal(await client.udp({ host: topology.addresses.lbClientSide, port: 10003, payload: 'ping', timeoutMs: 500 }), null)
+})
+
+test('a SIP-like request and response go through end to end', async () => {
+  const invite = 'INVITE sip:alice@l3lb.test SIP/2.0'
+  const reply = await client.udp({ host: topology.addresses.lbClientSide, port: 5060, payload: invite, timeoutMs: 2000 })
+  assert.match(String(reply), new RegExp(`^be[123] 5060 ${invite}$`))
+})
+
+test('an output that stops answering pings leaves within interval × fall + 1 s, its flows move, and it comes back', async () => {
+  const clientPort = 41000
+  // find a flow that lands on be2 and keep its source port
+  let port = clientPort
+  while ((await newFlow(5060, undefined, port)) !== 'be2') port++
+  await topology.exec(topology.names.backends[1]!, 'iptables', ['-A', 'INPUT', '-p', 'icmp', '-j', 'DROP'])
+  try {
+    const took = await waitForStatus({ out2: 'down' }, (INTERVAL_S * FALL + 1) * 1000 + 2000)
+    assert.ok(took <= (INTERVAL_S * FALL + 1) * 1000 + 1000, `out2 left after ${took} ms`)
+    // the same flow (same source port) now goes elsewhere: its conntrack entry was removed
+    assert.notEqual(await newFlow(5060, undefined, port), 'be2')
+    const counts = await flowsByBackend(30)
+    assert.equal(counts.be2, undefined)
+  } finally {
+    await topology.exec(topology.names.backends[1]!, 'iptables', ['-D', 'INPUT', '-p', 'icmp', '-j', 'DROP'])
+  }
+  await waitForStatus({ out2: 'up' }, (INTERVAL_S + 1) * 1000 + 2000)
+  assert.ok((await flowsByBackend(30)).be2 !== undefined)
+})
+
+test('disable and enable through ctl; backups only when every primary is unavailable', async () => {
+  assert.equal((await agent.ctl('/api/disable?channel=out1')).status.code, 0)
+  assert.equal((await agent.ctl('/api/disable?channel=out1')).status.code, 10)
+  const without1 = await flowsByBackend(20)
+  assert.deepEqual(Object.keys(without1).sort(), ['be2', 'be3'])
+  assert.equal((await agent.ctl(`/api/disable?${topology.addresses.backends[1]}`)).status.code, 0)
+  assert.equal((await agent.ctl('/api/disable?channel=out3')).status.code, 0)
+  assert.deepEqual(await flowsByBackend(10), { be4: 10 })
+  for (const output of ['out1', 'out2', 'out3']) assert.equal((await agent.ctl(`/api/enable?channel=${output}`)).status.code, 0)
+  assert.deepEqual(Object.keys(await flowsByBackend(30)).sort(), ['be1', 'be2', 'be3'])
+  assert.deepEqual((await agent.ctl('/api/status')).status, { code: 0, message: '', out1: 'up', out2: 'up', out3: 'up', out4: 'up' })
+})
+
+test('restart leaves one copy of the rules; stop leaves nothing of l3lb', async () => {
+  const rules = await l3lbRules()
+  assert.ok(rules.length > 0)
+  await agent.stop()
+  assert.deepEqual(await l3lbRules(), [])
+  agent = await agent.restart()
+  assert.deepEqual((await l3lbRules()).sort(), [...rules].sort())
+  assert.match(await newFlow(), /^be[123]$/)
+})
+
+test('IPv6: outputs and clients over IPv6 the same way', async () => {
+  agent.writeEnv(udpEnv(6))
+  assert.match(await agent.reload(), /: (apply|reload)/)
+  const counts = await flowsByBackend(60, 5060, topology.addresses.lbClientSide6)
+  assert.deepEqual(Object.keys(counts).sort(), ['be1', 'be2', 'be3'])
+  for (const count of Object.values(counts)) assert.ok(count >= 14 && count <= 26, JSON.stringify(counts))
+})
+
+test('switching to tcp_roundrobin and back leaves nothing of the other mode behind', async () => {
+  const tcpEnv = `ports=5060\n${topology.addresses.backends.map((address, i) => `out${i + 1}=${address}`).join('\n')}\n` + ctlEnv(topology)
+  agent.writeEnv(tcpEnv)
+  assert.match(await agent.reload(), /properties reloaded/)
+  assert.deepEqual(await l3lbRules(), [])
+  const tcp = await client.connect({ host: topology.addresses.lbClientSide, port: 5060, timeoutMs: 5000 })
+  assert.match(String(tcp.greeting), /^be[1234] 5060$/)
+  await client.close(tcp.conn)
+
+  agent.writeEnv(udpEnv())
+  assert.match(await agent.reload(), /properties reloaded/)
+  assert.equal((await topology.exec(topology.names.lb, 'pgrep', ['-a', 'haproxy'], { reject: false })).stdout, '')
+  await assert.rejects(client.connect({ host: topology.addresses.lbClientSide, port: 5060, timeoutMs: 2000 }), /ECONNREFUSED/)
+  assert.match(await newFlow(), /^be[123]$/)
+})
