@@ -17,6 +17,7 @@ export const ERROR_CODES = {
   L3LB_STATE_WRITE: 'the persistent state cannot be written',
   L3LB_START_FAILED: 'could not start L3LB',
   L3LB_CTL_LISTEN: 'could not initialize control web service interface',
+  L3LB_COUNTERS_START: 'could not initialize statistics reporting',
   L3LB_UI_LISTEN: 'could not initialize user interface terminal',
   L3LB_CTL_REQUEST: 'a ctl request was not understood',
   L3LB_CTL_UNREACHABLE: 'the ctl service cannot be reached',

@@ -2,7 +2,7 @@
  * The agent process: boot steps in order, SIGHUP, and shutdown of everything it started.
  * Boot order: properties -> limits -> saved state -> folders -> HAProxy -> ctl.
  */
-import { mkdir } from 'node:fs/promises'
+import { mkdir, readFile } from 'node:fs/promises'
 import { L3lbError } from '../errors.js'
 import { RuntimeApi } from '../haproxy/runtime-api.js'
 import { HaproxySupervisor } from '../haproxy/supervisor.js'
@@ -10,12 +10,17 @@ import { Reconciler } from '../reconcile/reconciler.js'
 import { loadDisabledOutputs } from '../state/admin-store.js'
 import { desiredState } from '../state/desired.js'
 import { appliancePaths } from '../state/paths.js'
+import { CountersCollector } from '../counters/collector.js'
+import { loadKeptCounters, saveKeptCounters } from '../counters/kept-store.js'
+import { countersDocument } from '../counters/model.js'
+import type { CtlController } from '../ctl/controller.js'
 import { icmpProbe } from '../health/icmp-probe.js'
 import { enableForwarding } from '../netfilter/forwarding.js'
-import { forgetFlowsTo } from '../netfilter/conntrack.js'
+import { countFlowsTo, forgetFlowsTo } from '../netfilter/conntrack.js'
 import { applyRules, removeRules } from '../netfilter/rules.js'
 import type { Netfilter } from '../reconcile/reconciler.js'
 import { Appliance } from './appliance.js'
+import { MonPush } from './mon-push.js'
 import { OutputChecks } from './output-checks.js'
 import { CtlListener } from './ctl-listener.js'
 import { limitsFor, readProperties } from './boot.js'
@@ -48,6 +53,7 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
   const paths = appliancePaths(options.env)
   await makeFolders(paths.runtimeDir, paths.stateDir)
   const disabled = await loadDisabledOutputs(paths.adminStateFile)
+  const kept = await loadKeptCounters(paths.keptCountersFile)
   if (disabled.size > 0) log.info(`outputs disabled through ctl before: ${[...disabled].join(', ')}`)
 
   const supervisor = new HaproxySupervisor({
@@ -58,7 +64,15 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
     onLine: (line) => log.info(`haproxy: ${line}`)
   }, log)
   const runtime = new RuntimeApi(paths.statsSocket)
-  const reconciler = new Reconciler({ supervisor, runtime, log, binary: options.haproxyBinary, netfilter: hostNetfilter })
+  let collector: CountersCollector | null = null
+  const reconciler = new Reconciler({
+    supervisor,
+    runtime,
+    log,
+    binary: options.haproxyBinary,
+    netfilter: hostNetfilter,
+    beforeReload: async () => { await collector?.beforeReload() }
+  })
   const appliance = new Appliance(desiredState(properties, limits, disabled, paths), reconciler, runtime)
   const checks = new OutputChecks({
     probe: icmpProbe(),
@@ -67,15 +81,33 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
       appliance.setHealth(output, health).catch((error: unknown) => log.error(`${output} is ${health}, but the rules could not follow: ${(error as Error).message}`))
     }
   })
-  const ctl = new CtlListener(appliance)
+  collector = new CountersCollector({
+    showStat: () => runtime.showStat(),
+    procNetTcp: readProcNetTcp,
+    countFlowsTo: (address) => countFlowsTo(address),
+    checkFailures: () => checks.failures()
+  }, () => appliance.desired, kept)
+  const counters = collector
+  const controller: CtlController = {
+    setEnabled: (selector, enabled) => appliance.setEnabled(selector, enabled),
+    status: () => appliance.status(),
+    counters: () => counters.read()
+  }
+  // maxima of what HAProxy does not track itself (listen backlog, UDP flows) between reads
+  const sampler = setInterval(() => { counters.sample().catch(() => undefined) }, SAMPLE_INTERVAL_MS).unref()
+  const push = new MonPush(async () => countersDocument(await counters.read()), log)
+  const ctl = new CtlListener(controller)
   try {
     await appliance.start()
     log.info(properties.mode === 'udp_roundrobin'
       ? 'netfilter rules applied (udp_roundrobin: no HAProxy, no stats UI)'
       : `HAProxy serving (master pid ${String(supervisor.master.pid)}); stats UI on ${properties.uiAddr}:${properties.uiPort}`)
     await checks.configure(properties)
+    await push.configure(properties)
     await ctl.listen(properties)
   } catch (error) {
+    clearInterval(sampler)
+    await push.stop()
     await checks.stop()
     await reconciler.stop().catch((cause: unknown) => log.error(`while giving up: ${(cause as Error).message}`))
     throw startError(error)
@@ -97,14 +129,29 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
         throw error
       }
       await checks.configure(next.properties)
+      await push.configure(next.properties)
       log.info(`properties reloaded from ${envFile}: ${action === 'none' ? 'nothing changed' : action}`)
     },
     async stop () {
+      clearInterval(sampler)
+      await push.stop()
       await checks.stop()
       await ctl.close()
+      // the HAProxy started next counts from zero: keep what this one counted
+      await counters.keptForRestart()
+        .then((figures) => saveKeptCounters(paths.keptCountersFile, figures))
+        .catch((error: unknown) => log.error(`the counters' maxima and totals were not saved: ${(error as Error).message}`))
       await reconciler.stop()
     }
   }
+}
+
+const SAMPLE_INTERVAL_MS = 2000
+
+// The accept backlog of the `in` listeners is in the kernel's socket tables.
+async function readProcNetTcp (): Promise<string> {
+  const tables = await Promise.all(['/proc/net/tcp', '/proc/net/tcp6'].map((file) => readFile(file, 'utf8').catch(() => '')))
+  return tables.join('\n')
 }
 
 /** netfilter of the namespace the agent runs in. */

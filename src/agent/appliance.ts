@@ -3,7 +3,7 @@
  * Invariant: changes to the desired state happen one at a time, and the desired state
  * only moves forward once the system and the saved state both hold it.
  */
-import type { AdminChangeResult, CtlController, OutputHealth, OutputSelector } from '../ctl/controller.js'
+import type { AdminChangeResult, OutputHealth, OutputSelector } from '../ctl/controller.js'
 import { L3lbError } from '../errors.js'
 import type { RuntimeApi } from '../haproxy/runtime-api.js'
 import type { Limits } from '../limits/model.js'
@@ -14,7 +14,7 @@ import { desiredState, withEnabled, withHealth, type DesiredState } from '../sta
 import { selectOutputs } from '../state/select-outputs.js'
 import { outputHealth } from '../haproxy/server-status.js'
 
-export class Appliance implements CtlController {
+export class Appliance {
   #desired: DesiredState
   readonly #reconciler: Reconciler
   readonly #runtime: RuntimeApi

@@ -10,8 +10,8 @@ import { renderIptablesRules } from '../render/iptables-rules.js'
 import { loadDisabledOutputs } from '../state/admin-store.js'
 import { desiredState } from '../state/desired.js'
 import { appliancePaths } from '../state/paths.js'
-import { callCtl, ctlBaseUrl } from './ctl-client.js'
-import { formatStatus } from './status-table.js'
+import { callCtl, callCtlDocument, ctlBaseUrl } from './ctl-client.js'
+import { formatStatus, type CountersAnswer } from './status-table.js'
 
 const USAGE = `usage:
   l3lb start   [--env FILE]            run the agent in the foreground
@@ -110,8 +110,10 @@ async function check (envFile: string): Promise<number> {
 
 async function status (envFile: string, json: boolean): Promise<number> {
   const { properties } = await readProperties(envFile)
-  const answer = await callCtl(ctlBaseUrl(properties), '/api/status', properties.ctlToken)
-  process.stdout.write(json ? `${JSON.stringify(answer)}\n` : formatStatus(answer, properties))
+  const base = ctlBaseUrl(properties)
+  const answer = await callCtl(base, '/api/status', properties.ctlToken)
+  const counters = await callCtlDocument<CountersAnswer>(base, '/api/counters', properties.ctlToken)
+  process.stdout.write(json ? `${JSON.stringify({ status: answer.status, counters: counters.counters })}\n` : formatStatus(answer, counters, properties))
   return answer.status.code === 0 ? 0 : 1
 }
 

@@ -1,3 +1,4 @@
+import type { CountersSnapshot } from '../counters/model.js'
 import type { OutputName } from '../properties/model.js'
 
 /** Which outputs a ctl request means: one channel (`outN`) or every output connected to an address. */
@@ -27,4 +28,6 @@ export interface CtlController {
   setEnabled (selector: OutputSelector, enabled: boolean): Promise<AdminChangeResult>
   /** Health of every connected, enabled output, in outN order. */
   status (): Promise<ReadonlyMap<OutputName, OutputHealth>>
+  /** The seed's counters now (SPEC §6); one stats-socket round trip in the TCP modes. */
+  counters (): Promise<CountersSnapshot>
 }

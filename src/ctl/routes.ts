@@ -1,17 +1,25 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { countersDocument } from '../counters/model.js'
+import { METRICS_CONTENT_TYPE, metricsText } from '../counters/prometheus.js'
 import type { CtlController } from './controller.js'
 import { changeAnswer, statusAnswer } from './answer.js'
 import { parseSelector } from './query.js'
 import { CtlRequestError } from './request-error.js'
 
-/** The paths the ctl service answers (SPEC §5), GET only. */
-export const CTL_PATHS = ['/api/enable', '/api/disable', '/api/status'] as const
+/** The paths the ctl service answers (SPEC §5, and the counters), GET only. */
+export const CTL_PATHS = ['/api/enable', '/api/disable', '/api/status', '/api/counters', '/metrics'] as const
 
-/** Registers the seed's GET routes; errors they throw go to the app's one error handler. */
+/** Registers the GET routes; errors they throw go to the app's one error handler. */
 export function registerCtlRoutes (app: FastifyInstance, controller: CtlController): void {
   app.get('/api/status', async () => statusAnswer(await controller.status()))
   app.get('/api/enable', async (request) => changeAnswer(await controller.setEnabled(selectorOf(request), true)))
   app.get('/api/disable', async (request) => changeAnswer(await controller.setEnabled(selectorOf(request), false)))
+  app.get('/api/counters', async () => countersDocument(await controller.counters()))
+  app.get('/metrics', async (_request, reply) => {
+    const text = await metricsText(await controller.counters())
+    reply.type(METRICS_CONTENT_TYPE)
+    return text
+  })
 }
 
 /** The refusal for a path that is not one of CTL_PATHS. */

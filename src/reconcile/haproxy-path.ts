@@ -21,6 +21,8 @@ export interface HaproxyPathDeps {
   readonly runtime: RuntimeApi
   readonly log: { error (message: string): void }
   readonly binary?: string
+  /** Runs just before each reload, while the old worker still answers (the counters keep its figures). */
+  readonly beforeReload?: () => Promise<void>
 }
 
 /** Longer than HAProxy's two 5 s peers resync timeouts, after which a new worker counts as synced. */
@@ -112,6 +114,7 @@ export class HaproxyPath {
       }
       await this.#saveServersState(inForce, state)
       if (inForce.state.properties.mode === 'tcp_source') await this.#waitForPeersSync()
+      await this.#deps.beforeReload?.().catch((error: unknown) => this.#deps.log.error(`counters before the reload: ${(error as Error).message}`))
       await this.#deps.supervisor.master.reload()
     } catch (error) {
       // the old worker keeps serving: put its configuration back so a restart runs the same

@@ -6,6 +6,9 @@ import { template } from './templates.js'
 /** The name HAProxy is started with (`-L`), which names the local peer. */
 export const LOCAL_PEER_NAME = 'l3lb'
 
+/** The userlist that guards the stats UI and /metrics when ui_user and ui_password are set. */
+export const UI_USERLIST = 'l3lb_ui'
+
 /** Connections kept for the stats UI, the stats socket and the peers beside `maxconn` of `in`. */
 export const GLOBAL_MAXCONN_HEADROOM = 100
 
@@ -31,7 +34,7 @@ export interface HaproxyConfigView {
   readonly stickTable: { readonly size: string, readonly expire: string } | null
   readonly healthCheck: { readonly port: number, readonly interval: number, readonly rise: number, readonly fall: number } | null
   readonly servers: ReadonlyArray<{ readonly name: string, readonly address: string, readonly backup: boolean, readonly disabled: boolean }>
-  readonly ui: { readonly bind: string, readonly auth: string | null }
+  readonly ui: { readonly bind: string, readonly auth: { readonly userlist: string, readonly user: string, readonly password: string } | null }
 }
 
 /** The view of the desired state that the template needs. */
@@ -65,7 +68,7 @@ export function haproxyConfigView (state: DesiredState): HaproxyConfigView {
     })),
     ui: {
       bind: `${haproxyAddress(p.uiAddr)}:${p.uiPort}`,
-      auth: p.uiUser !== '' && p.uiPassword !== '' ? `${p.uiUser}:${p.uiPassword}` : null
+      auth: p.uiUser !== '' && p.uiPassword !== '' ? { userlist: UI_USERLIST, user: p.uiUser, password: p.uiPassword } : null
     }
   }
 }

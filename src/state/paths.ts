@@ -14,6 +14,8 @@ export interface AppliancePaths {
   readonly pidFile: string
   /** The outputs disabled through ctl, kept across restarts. */
   readonly adminStateFile: string
+  /** The counters' maxima and totals, kept across restarts of the agent. */
+  readonly keptCountersFile: string
 }
 
 export const DEFAULT_RUNTIME_DIR = '/run/l3lb'
@@ -33,7 +35,8 @@ export function appliancePaths (env: NodeJS.ProcessEnv): AppliancePaths {
     masterSocket: join(runtimeDir, 'master.sock'),
     serverStateFile: join(runtimeDir, 'server-state'),
     pidFile: join(runtimeDir, 'haproxy.pid'),
-    adminStateFile: join(stateDir, 'admin-state.json')
+    adminStateFile: join(stateDir, 'admin-state.json'),
+    keptCountersFile: join(stateDir, 'counters.json')
   })
 }
 

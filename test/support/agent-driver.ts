@@ -61,7 +61,14 @@ export async function startAgent (topology: Topology, client: ClientDriver, opti
   const child = topology.spawn(topology.names.lb, process.execPath, [CLI_PROGRAM, 'start', '--env', envFile], {
     env: { RUNTIME_DIRECTORY: runtimeDir, STATE_DIRECTORY: stateDir }
   })
-  await child.waitForLine(/ctl service on /, 20_000)
+  try {
+    await child.waitForLine(/ctl service on /, 20_000)
+  } catch (error) {
+    await child.stop().catch(() => undefined)
+    // a folder this call made goes with the failed start; one passed in belongs to the caller
+    if (options.dir === undefined) rmSync(dir, { recursive: true, force: true })
+    throw error
+  }
   const ctlBase = `http://${topology.addresses.lbClientSide}:8080`
   const handle: AgentHandle = {
     dir,

@@ -51,21 +51,23 @@ test('l3lb status prints a table of the outputs; --json prints the ctl answer', 
   let table = ''
   while (Date.now() < deadline) {
     table = (await l3lb('status')).stdout
-    if (/out2 .*backup\s+up/.test(table)) break
+    if (/out2 .*backup\s+up\s/.test(table)) break
     await new Promise((resolve) => setTimeout(resolve, 200))
   }
-  assert.match(table, /^OUTPUT\s+ADDRESS\s+ROLE\s+STATE$/m)
-  assert.match(table, new RegExp(`^out1\\s+${topology.addresses.backends[0]!.replaceAll('.', '\\.')}\\s+primary\\s+up$`, 'm'))
-  assert.match(table, /^out2\s+\S+\s+backup\s+up$/m)
+  assert.match(table, /^OUTPUT\s+ADDRESS\s+ROLE\s+STATE\s+SESSIONS\s+MAX\s+TOTAL\s+QUEUE\s+ERRORS$/m)
+  assert.match(table, new RegExp(`^out1\\s+${topology.addresses.backends[0]!.replaceAll('.', '\\.')}\\s+primary\\s+up\\s+0\\s+0\\s+0\\s+0\\s+0$`, 'm'))
+  assert.match(table, /^out2\s+\S+\s+backup\s+up\s+0\s+0\s+0\s+0\s+0$/m)
+  assert.match(table, /^total\s+0\s+0\s+0\s+0\s+0$/m)
   const json = JSON.parse((await l3lb('status', '--json')).stdout)
   assert.deepEqual(json.status, { code: 0, message: '', out1: 'up', out2: 'up' })
+  assert.equal(json.counters.out3_status, 100)
 })
 
 test('l3lb disable and enable take a channel or an address, with the seed codes', async () => {
   const disabled = await l3lb('disable', 'out1')
   assert.equal(disabled.exitCode, 0)
   assert.equal(disabled.stdout.trim(), '0 out1 disabled')
-  assert.match((await l3lb('status')).stdout, /^out1\s+\S+\s+primary\s+disabled$/m)
+  assert.match((await l3lb('status')).stdout, /^out1\s+\S+\s+primary\s+disabled\s/m)
   assert.match((await l3lb('disable', 'out1')).stdout, /^10 /)
   const enabled = await l3lb('enable', topology.addresses.backends[0]!)
   assert.equal(enabled.stdout.trim(), '0 out1 enabled')

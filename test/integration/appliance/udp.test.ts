@@ -109,6 +109,21 @@ test('an output that stops answering pings leaves within interval × fall + 1 s,
   assert.ok((await flowsByBackend(30)).be2 !== undefined)
 })
 
+test('counters: flows per output from conntrack, failed pings, no queue or totals', async () => {
+  await flowsByBackend(30)
+  const answer = await client.http(`http://${topology.addresses.lbClientSide}:8080/api/counters`, { timeoutMs: 5000 })
+  const { group, counters } = JSON.parse(answer.body) as { group: string, counters: Record<string, number | undefined> }
+  assert.equal(group, 'L3LB')
+  assert.deepEqual([counters.out1_status, counters.out4_status, counters.out5_status], [0, 0, 100])
+  for (const output of ['out1', 'out2', 'out3']) {
+    assert.ok((counters[`${output}_sessions`] ?? 0) >= 1, `${output}_sessions is ${counters[`${output}_sessions`]}`)
+    assert.ok((counters[`${output}_sessions_max`] ?? 0) >= (counters[`${output}_sessions`] ?? 0))
+  }
+  assert.ok((counters.out2_errors ?? 0) >= FALL, `out2 missed ${counters.out2_errors} pings while it dropped them`)
+  assert.equal(counters.errors, [1, 2, 3, 4].reduce((sum, i) => sum + (counters[`out${i}_errors`] ?? 0), 0))
+  for (const absent of ['out1_queue', 'out1_queue_max', 'out1_sessions_total', 'queue', 'queue_max', 'sessions_total']) assert.equal(counters[absent], undefined, absent)
+})
+
 test('disable and enable through ctl; backups only when every primary is unavailable', async () => {
   assert.equal((await agent.ctl('/api/disable?channel=out1')).status.code, 0)
   assert.equal((await agent.ctl('/api/disable?channel=out1')).status.code, 10)

@@ -2,9 +2,11 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { FastifyInstance, InjectOptions } from 'fastify'
 import { L3lbError } from '../../../src/errors.js'
-import { OUTPUT_NAMES, type OutputName } from '../../../src/properties/model.js'
+import { OUTPUT_NAMES, type Mode, type OutputName } from '../../../src/properties/model.js'
+import { countersDocument, notConnectedCounters, type CountersSnapshot, type OutputCounters } from '../../../src/counters/model.js'
 import { buildCtlApp } from '../../../src/ctl/app.js'
 import { canonicalAddress } from '../../../src/properties/canonical-address.js'
+import { METRICS_CONTENT_TYPE, metricsText } from '../../../src/counters/prometheus.js'
 import type { AdminChangeResult, CtlController, OutputHealth, OutputSelector } from '../../../src/ctl/controller.js'
 
 /** An appliance in memory: connected outputs, which are enabled, which are healthy. */
@@ -12,6 +14,8 @@ class MemoryController implements CtlController {
   readonly calls: Array<{ selector: OutputSelector, enabled: boolean }> = []
   readonly disabled = new Set<OutputName>()
   failure: Error | undefined
+  mode: Mode = 'tcp_roundrobin'
+  countersRead = 0
 
   constructor (
     private readonly addresses: ReadonlyMap<OutputName, string>,
@@ -37,6 +41,20 @@ class MemoryController implements CtlController {
     // Deliberately not in outN order: the answer must order the members itself.
     const names = [...this.addresses.keys()].filter((name) => !this.disabled.has(name)).reverse()
     return new Map(names.map((name) => [name, this.down.has(name) ? 'down' : 'up']))
+  }
+
+  // outN's figures are N, 10N, 100N, ... so a figure under the wrong name shows.
+  async counters (): Promise<CountersSnapshot> {
+    this.countersRead += 1
+    if (this.failure !== undefined) throw this.failure
+    const tcp = this.mode !== 'udp_roundrobin'
+    const outputs = Object.fromEntries(OUTPUT_NAMES.map((name, at): [OutputName, OutputCounters] => {
+      if (!this.addresses.has(name)) return [name, notConnectedCounters(this.mode)]
+      const n = at + 1
+      const status = this.disabled.has(name) ? 2 : this.down.has(name) ? 1 : 0
+      return [name, { status, queue: tcp ? n : null, queueMax: tcp ? 10 * n : null, sessions: 100 * n, sessionsMax: 1000 * n, sessionsTotal: tcp ? 10_000 * n : null, errors: 100_000 * n }]
+    })) as Record<OutputName, OutputCounters>
+    return { mode: this.mode, outputs, queue: tcp ? 7 : null, queueMax: tcp ? 70 : null, sessionsActive: 700, sessionsMax: 7000, sessionsTotal: tcp ? 70_000 : null, errors: 700_000 }
   }
 
   private matches (name: OutputName, selector: OutputSelector): boolean {
@@ -153,7 +171,7 @@ test('a malformed %-sequence in the path is code 100, HTTP 400', async () => {
 
 test('an unknown path is code 100, HTTP 404', async () => {
   const app = buildCtlApp({ controller: appliance(), token: '' })
-  await refused(app, '/', 404, /^unknown path "\/": expected \/api\/enable, \/api\/disable, \/api\/status$/)
+  await refused(app, '/', 404, /^unknown path "\/": expected \/api\/enable, \/api\/disable, \/api\/status, \/api\/counters, \/metrics$/)
   await refused(app, '/api/stat', 404, /^unknown path "\/api\/stat"/)
   await refused(app, '/api/status/', 404, /unknown path/)
   await refused(app, '/api/disable/out3', 404, /unknown path/)
@@ -249,4 +267,67 @@ test('requests are served as they arrive, each answered on its own', async () =>
   const answers = await Promise.all(OUTPUT_NAMES.map((name) => ask(app, `/api/disable?channel=${name}`)))
   assert.deepEqual(answers.map((answer) => answer.body.status.code), [0, 0, 0, 0, 10, 0, 10, 10])
   assert.deepEqual((await ask(app, '/api/status')).body.status, { code: 0, message: '' })
+})
+
+test('GET /api/counters answers the seed\'s counters document, read from the controller', async () => {
+  const controller = appliance()
+  controller.disabled.add('out4')
+  const app = buildCtlApp({ controller, token: '' })
+  const response = await app.inject({ url: '/api/counters' })
+  assert.equal(response.statusCode, 200)
+  assert.match(String(response.headers['content-type']), /^application\/json/)
+  const body = response.json()
+  assert.deepEqual(body, countersDocument(await controller.counters()))
+  assert.equal(body.group, 'L3LB')
+  assert.deepEqual(
+    [body.counters.out1_status, body.counters.out3_status, body.counters.out4_status, body.counters.out5_status],
+    [0, 1, 2, 100]
+  )
+  assert.equal(body.counters.out2_sessions_total, 20_000)
+  assert.equal(body.counters.queue_max, 70)
+  assert.equal(Object.keys(body.counters).length, 8 * 7 + 6)
+})
+
+test('GET /api/counters in udp_roundrobin leaves out queues and totals', async () => {
+  const controller = appliance()
+  controller.mode = 'udp_roundrobin'
+  const app = buildCtlApp({ controller, token: '' })
+  const counters = (await app.inject({ url: '/api/counters' })).json().counters
+  assert.equal(Object.keys(counters).length, 8 * 4 + 3)
+  for (const name of ['out1_queue', 'out1_queue_max', 'out1_sessions_total', 'queue', 'queue_max', 'sessions_total']) assert.equal(name in counters, false, name)
+  assert.equal(counters.out6_errors, 600_000)
+})
+
+test('GET /metrics answers the counters as Prometheus text with its content type', async () => {
+  const controller = appliance()
+  const app = buildCtlApp({ controller, token: '' })
+  const response = await app.inject({ url: '/metrics' })
+  assert.equal(response.statusCode, 200)
+  assert.equal(response.headers['content-type'], METRICS_CONTENT_TYPE)
+  assert.equal(response.body, await metricsText(await controller.counters()))
+  assert.match(response.body, /^l3lb_output_status\{output="out3"\} 1$/m)
+  assert.match(response.body, /^l3lb_output_sessions_total\{output="out6"\} 60000$/m)
+  assert.match(response.body, /^# TYPE l3lb_check_failures_total counter$/m)
+})
+
+test('the counters paths follow the ctl rules: token, GET only, code 100 on a controller error', async () => {
+  const controller = appliance()
+  const app = buildCtlApp({ controller, token: 'tok' })
+  const required = /^ctl_token required/
+  await refused(app, '/api/counters', 401, required)
+  await refused(app, '/metrics', 401, required)
+  await refused(app, { method: 'GET', url: '/metrics', headers: { authorization: 'Bearer wrong' } }, 401, required)
+  assert.equal(controller.countersRead, 0)
+  const headers = { authorization: 'Bearer tok' }
+  await refused(app, { method: 'POST', url: '/metrics', headers }, 405, /^method POST not allowed on \/metrics: ctl requests use GET$/)
+  await refused(app, { method: 'DELETE', url: '/api/counters', headers }, 405, /^method DELETE not allowed on \/api\/counters/)
+  const head = await app.inject({ method: 'HEAD', url: '/metrics', headers })
+  assert.equal(head.statusCode, 405)
+  assert.equal(controller.countersRead, 0)
+  assert.equal((await app.inject({ url: '/metrics', headers })).statusCode, 200)
+  controller.failure = new L3lbError('L3LB_HAPROXY_SOCKET', 'the HAProxy socket /run/l3lb/haproxy.sock did not answer')
+  await refused(app, { method: 'GET', url: '/api/counters', headers }, 500, /^the HAProxy socket \/run\/l3lb\/haproxy\.sock did not answer$/)
+  await refused(app, { method: 'GET', url: '/metrics', headers }, 500, /^the HAProxy socket \/run\/l3lb\/haproxy\.sock did not answer$/)
+  controller.failure = new TypeError('internal detail xyzzy')
+  await refused(app, { method: 'GET', url: '/metrics', headers }, 500, /^internal error in the ctl service/)
 })

@@ -2,7 +2,8 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { connect } from 'node:net'
 import type { AddressInfo } from 'node:net'
-import type { OutputName } from '../../../src/properties/model.js'
+import { OUTPUT_NAMES, type OutputName } from '../../../src/properties/model.js'
+import { countersDocument, notConnectedCounters, type CountersSnapshot, type OutputCounters } from '../../../src/counters/model.js'
 import { buildCtlApp } from '../../../src/ctl/app.js'
 import type { AdminChangeResult, CtlController, OutputHealth, OutputSelector } from '../../../src/ctl/controller.js'
 
@@ -19,6 +20,12 @@ class OneOutputController implements CtlController {
 
   async status (): Promise<ReadonlyMap<OutputName, OutputHealth>> {
     return new Map<OutputName, OutputHealth>(this.enabled ? [['out1', 'up']] : [])
+  }
+
+  async counters (): Promise<CountersSnapshot> {
+    const out1: OutputCounters = { status: this.enabled ? 0 : 2, queue: 0, queueMax: 3, sessions: 1, sessionsMax: 4, sessionsTotal: 9, errors: 2 }
+    const outputs = Object.fromEntries(OUTPUT_NAMES.map((name) => [name, name === 'out1' ? out1 : notConnectedCounters('tcp_roundrobin')])) as Record<OutputName, OutputCounters>
+    return { mode: 'tcp_roundrobin', outputs, queue: 0, queueMax: 3, sessionsActive: 1, sessionsMax: 4, sessionsTotal: 9, errors: 2 }
   }
 }
 
@@ -55,6 +62,12 @@ test('over a real socket: status, disable, token, and the seed shape for HTTP pa
   assert.equal(anonymous.status, 401)
   assert.deepEqual(await anonymous.json(), { status: { code: 100, message: 'ctl_token required: send Authorization: Bearer <token>' } })
   assert.equal(controller.enabled, false)
+
+  const metrics = await fetch(`${base}/metrics`, { headers })
+  assert.equal(metrics.headers.get('content-type'), 'text/plain; version=0.0.4; charset=utf-8')
+  assert.match(await metrics.text(), /^l3lb_output_status\{output="out1"\} 2$/m)
+  const counters = await fetch(`${base}/api/counters`, { headers })
+  assert.deepEqual(await counters.json(), countersDocument(await controller.counters()))
 
   // Past Node's 16 kB header limit the request never reaches Fastify; the answer keeps the seed's shape.
   const huge = await exchange(port, `GET /api/status?${'a'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`)

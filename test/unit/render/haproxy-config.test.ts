@@ -13,6 +13,15 @@ function lines (text: string, pattern: RegExp): string[] {
   return text.split('\n').map((line) => line.trim()).filter((line) => pattern.test(line))
 }
 
+// The lines of one section: from its header to the next unindented line.
+function section (text: string, header: string): string {
+  const all = text.split('\n')
+  const from = all.indexOf(header)
+  assert.notEqual(from, -1, `no section '${header}' in:\n${text}`)
+  const to = all.findIndex((line, i) => i > from && /^\S/.test(line))
+  return all.slice(from + 1, to < 0 ? undefined : to).join('\n')
+}
+
 // Each rendered config must be one HAProxy accepts as it is.
 async function assertHaproxyAccepts (text: string): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'l3lb-render-'))
@@ -75,12 +84,25 @@ test('in addresses: one bind line per address, IPv6 in brackets', async () => {
   await assertHaproxyAccepts(text)
 })
 
-test('the stats UI listens where ui_addr and ui_port say, with basic auth when both are set', async () => {
+test('the stats UI listens where ui_addr and ui_port say, refreshes itself, is read-only and serves /metrics', async () => {
   const open = renderHaproxyConfig(stateFrom(`ui_addr=198.18.0.1\nui_port=9000\n${THREE_OUTPUTS}`))
-  assert.deepEqual(lines(open, /^bind 198.18.0.1:9000/), ['bind 198.18.0.1:9000'])
-  assert.deepEqual(lines(open, /^stats auth/), [])
-  const guarded = renderHaproxyConfig(stateFrom(`ui_user=admin\nui_password=s3cret!\n${THREE_OUTPUTS}`))
-  assert.deepEqual(lines(guarded, /^stats auth/), ['stats auth admin:s3cret!'])
+  const ui = section(open, 'listen ui')
+  assert.deepEqual(lines(ui, /^bind /), ['bind 198.18.0.1:9000'])
+  assert.deepEqual(lines(ui, /^stats /), ['stats enable', 'stats uri /', 'stats refresh 5s', 'stats show-legends'])
+  assert.deepEqual(lines(ui, /^http-request /), ['http-request use-service prometheus-exporter if { path /metrics }'])
+  assert.deepEqual(lines(open, /^(userlist|user |stats (auth|admin))/), [], 'no auth and never `stats admin`')
+  await assertHaproxyAccepts(open)
+})
+
+test('ui_user and ui_password: basic auth from a userlist guards the page and /metrics alike', async () => {
+  const guarded = renderHaproxyConfig(stateFrom(`ui_user=admin\nui_password=s3cret!:$HOME\n${THREE_OUTPUTS}`))
+  assert.deepEqual(lines(section(guarded, 'userlist l3lb_ui'), /^user /), ['user admin insecure-password s3cret!:$HOME'])
+  // `stats auth` would not cover use-service, so the auth rule must come first.
+  assert.deepEqual(lines(section(guarded, 'listen ui'), /^http-request /), [
+    'http-request auth realm L3LB unless { http_auth(l3lb_ui) }',
+    'http-request use-service prometheus-exporter if { path /metrics }'
+  ])
+  assert.deepEqual(lines(guarded, /^stats (auth|admin)/), [])
   await assertHaproxyAccepts(guarded)
 })
 

@@ -1,0 +1,81 @@
+/** The seed's counters (SPEC §6) in Prometheus' text exposition format, for `GET /metrics`. */
+import { Counter, Gauge, Registry } from 'prom-client'
+import { OUTPUT_NAMES } from '../properties/model.js'
+import type { CountersSnapshot, OutputCounters } from './model.js'
+
+/** The Content-Type of `metricsText()`: Prometheus text format 0.0.4. */
+export const METRICS_CONTENT_TYPE: string = Registry.PROMETHEUS_CONTENT_TYPE
+
+type Kind = 'gauge' | 'counter'
+
+/** One per-output metric: its name, type, meaning and where its value is in OutputCounters. */
+interface OutputMetric {
+  readonly name: string
+  readonly kind: Kind
+  readonly help: string
+  readonly value: (output: OutputCounters) => number | null
+}
+
+/** One appliance-wide metric: the sum over out1..out8. */
+interface TotalMetric {
+  readonly name: string
+  readonly kind: Kind
+  readonly help: string
+  readonly value: (snapshot: CountersSnapshot) => number | null
+}
+
+const OUTPUT_METRICS: readonly OutputMetric[] = [
+  { name: 'l3lb_output_status', kind: 'gauge', help: 'outX_status: 0 enabled and up, 1 enabled and down, 2 disabled through ctl, 100 not connected', value: (o) => o.status },
+  { name: 'l3lb_output_queue', kind: 'gauge', help: 'outX_queue: requests waiting now for the output', value: (o) => o.queue },
+  { name: 'l3lb_output_queue_max', kind: 'gauge', help: 'outX_queue_max: most requests ever waiting at once for the output', value: (o) => o.queueMax },
+  { name: 'l3lb_output_sessions', kind: 'gauge', help: 'outX_sessions: active sessions on the output (udp_roundrobin: its conntrack flows)', value: (o) => o.sessions },
+  { name: 'l3lb_output_sessions_max', kind: 'gauge', help: 'outX_sessions_max: most active sessions at once on the output', value: (o) => o.sessionsMax },
+  { name: 'l3lb_output_sessions_total', kind: 'counter', help: 'outX_sessions_total: completed sessions on the output', value: (o) => o.sessionsTotal },
+  { name: 'l3lb_output_check_failures_total', kind: 'counter', help: 'outX_errors: failed health checks of the output', value: (o) => o.errors }
+]
+
+const TOTAL_METRICS: readonly TotalMetric[] = [
+  { name: 'l3lb_queue', kind: 'gauge', help: 'queue: connections waiting now: the outputs\' queues, HAProxy\'s backend queue and the in listeners\' accept queue', value: (s) => s.queue },
+  { name: 'l3lb_queue_max', kind: 'gauge', help: 'queue_max: most connections waiting at once, as queue counts them', value: (s) => s.queueMax },
+  { name: 'l3lb_sessions', kind: 'gauge', help: 'sessions_active: active sessions, summed over out1..out8', value: (s) => s.sessionsActive },
+  { name: 'l3lb_sessions_max', kind: 'gauge', help: 'sessions_max: outX_sessions_max summed over out1..out8', value: (s) => s.sessionsMax },
+  { name: 'l3lb_sessions_total', kind: 'counter', help: 'sessions_total: completed sessions, summed over out1..out8', value: (s) => s.sessionsTotal },
+  { name: 'l3lb_check_failures_total', kind: 'counter', help: 'errors: failed health checks, summed over out1..out8', value: (s) => s.errors }
+]
+
+/**
+ * The snapshot as Prometheus text (`METRICS_CONTENT_TYPE`): `l3lb_output_*{output="outN"}` for
+ * every output out1..out8, the sums as `l3lb_*`, and `l3lb_mode_info{mode}`. A counter that
+ * SPEC §6 leaves out of udp_roundrobin (null in the snapshot) has no metric at all.
+ */
+export async function metricsText (snapshot: CountersSnapshot): Promise<string> {
+  // A registry of its own per call: nothing global, nothing left over from an earlier snapshot.
+  const registry = new Registry()
+  new Gauge({ name: 'l3lb_mode_info', help: 'the mode the appliance runs in (value always 1)', labelNames: ['mode'], registers: [registry] })
+    .set({ mode: snapshot.mode }, 1)
+  for (const metric of OUTPUT_METRICS) {
+    const samples = OUTPUT_NAMES.flatMap((output) => {
+      const value = metric.value(snapshot.outputs[output])
+      return value === null ? [] : [{ output, value }]
+    })
+    if (samples.length === 0) continue
+    const family = familyOf(metric, registry, ['output'])
+    for (const { output, value } of samples) record(family, { output }, value)
+  }
+  for (const metric of TOTAL_METRICS) {
+    const value = metric.value(snapshot)
+    if (value !== null) record(familyOf(metric, registry, []), {}, value)
+  }
+  return await registry.metrics()
+}
+
+function familyOf (metric: { name: string, kind: Kind, help: string }, registry: Registry, labelNames: string[]): Gauge | Counter {
+  const config = { name: metric.name, help: metric.help, labelNames, registers: [registry] }
+  return metric.kind === 'gauge' ? new Gauge(config) : new Counter(config)
+}
+
+// A fresh counter starts at 0, so inc() by the value sets it.
+function record (family: Gauge | Counter, labels: Record<string, string>, value: number): void {
+  if (family instanceof Gauge) family.set(labels, value)
+  else family.inc(labels, value)
+}
