@@ -98,10 +98,10 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
   const push = new MonPush(async () => countersDocument(await counters.read()), log)
   const ctl = new CtlListener(controller)
   try {
-    await appliance.start()
+    const action = await appliance.start()
     log.info(properties.mode === 'udp_roundrobin'
       ? 'netfilter rules applied (udp_roundrobin: no HAProxy, no stats UI)'
-      : `HAProxy serving (master pid ${String(supervisor.master.pid)}); stats UI on ${properties.uiAddr}:${properties.uiPort}`)
+      : `HAProxy serving (master pid ${String(supervisor.master.pid)}${action === 'adopt' ? ', adopted: it kept serving while no agent ran' : ''}); stats UI on ${properties.uiAddr}:${properties.uiPort}`)
     await checks.configure(properties)
     await push.configure(properties)
     await ctl.listen(properties)

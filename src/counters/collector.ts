@@ -74,14 +74,12 @@ export class CountersCollector {
     this.#last = null
   }
 
-  /** Between reads: the figures HAProxy does not keep a maximum of (listen backlog, UDP flows). */
+  /**
+   * Between reads, every few seconds: maxima HAProxy keeps none of (listen backlog, UDP
+   * flows), and a recent reading to keep should HAProxy die (a crash has no "before").
+   */
   async sample (): Promise<void> {
-    const state = this.#forgetReaddressed(this.#state())
-    if (state.properties.mode === 'udp_roundrobin') {
-      this.#kept = keptAfterReading(this.#kept, udpReadings(await this.#flows(state)), 0)
-    } else {
-      this.#kept = keptAfterReading(this.#kept, new Map(), await this.#backlog(state))
-    }
+    await this.read()
   }
 
   async #backlog (state: DesiredState): Promise<number> {

@@ -1,5 +1,7 @@
 /**
- * HAProxy in master-worker mode, as a child of the agent.
+ * HAProxy in master-worker mode, as a child of the agent, or adopted: a master left
+ * running by an agent that was killed, found through its master socket, so the data path
+ * never stops because the control plane did.
  * Invariants: at most one master per HaproxyMaster; reload() only resolves once `show proc`
  * proves a new worker took the configuration (2.6's master CLI answers nothing to `reload`).
  */
@@ -7,6 +9,7 @@ import { execa, type ResultPromise } from 'execa'
 import { L3lbError } from '../errors.js'
 import { LOCAL_PEER_NAME } from '../render/haproxy-config.js'
 import { parseShowProc, type ProcessTable } from './parse.js'
+import { processGone } from './process-state.js'
 import { sendCommand } from './socket-client.js'
 
 export interface HaproxyMasterOptions {
@@ -30,17 +33,39 @@ export class HaproxyMaster {
   #stopping = false
   // the last lines HAProxy printed, to say why a start failed
   #recent: string[] = []
+  // a master that is not our child: its pid and the timer that watches it
+  #adopted: { readonly pid: number, timer: NodeJS.Timeout | null } | null = null
 
   constructor (options: HaproxyMasterOptions) {
     this.#options = options
   }
 
   get running (): boolean {
-    return this.#child !== null
+    return this.#child !== null || this.#adopted !== null
   }
 
   get pid (): number | undefined {
-    return this.#child?.pid
+    return this.#child?.pid ?? this.#adopted?.pid
+  }
+
+  /** Whether the running master was found rather than started. */
+  get adopted (): boolean {
+    return this.#adopted !== null
+  }
+
+  /**
+   * Takes over a master that answers on the master socket with a serving worker (one an
+   * earlier agent started); false when there is none. It is then watched through its
+   * process state and its socket, since no exit event will come.
+   */
+  async adopt (): Promise<boolean> {
+    if (this.running) return true
+    const table = await this.processTable().catch(() => null)
+    if (table === null || table.workers.length === 0 || processGone(table.masterPid)) return false
+    this.#stopping = false
+    this.#adopted = { pid: table.masterPid, timer: null }
+    this.#watch(0)
+    return true
   }
 
   /** Starts the master and waits until its first worker serves. */
@@ -112,6 +137,39 @@ export class HaproxyMaster {
     return (alerts.length > 0 ? alerts : this.#recent).join('\n')
   }
 
+  // The adopted master's death shows in /proc at once (a zombie nobody reaps counts); a
+  // hung one, by its socket not answering for WATCH_MISSES rounds (a reload takes less).
+  #watch (misses: number): void {
+    const adopted = this.#adopted
+    if (adopted === null) return
+    adopted.timer = setTimeout(() => {
+      const check = async (): Promise<void> => {
+        if (this.#adopted !== adopted) return
+        const answered = processGone(adopted.pid) ? false : await this.processTable().then(() => true, () => false)
+        if (this.#adopted !== adopted) return
+        const missed = answered ? 0 : misses + 1
+        if (processGone(adopted.pid) || missed >= WATCH_MISSES) {
+          this.#adopted = null
+          if (!processGone(adopted.pid)) killQuietly(adopted.pid, 'SIGKILL')
+          if (!this.#stopping) this.#options.onUnexpectedExit(`(adopted, pid ${adopted.pid}) ${processGone(adopted.pid) ? 'exited' : 'stopped answering'}`)
+          return
+        }
+        this.#watch(missed)
+      }
+      check().catch(() => undefined)
+    }, WATCH_MS).unref()
+  }
+
+  async #stopAdopted (pid: number): Promise<void> {
+    this.#stopping = true
+    if (this.#adopted?.timer != null) clearTimeout(this.#adopted.timer)
+    this.#adopted = null
+    killQuietly(pid, 'SIGTERM')
+    const deadline = Date.now() + STOP_TIMEOUT_MS
+    while (!processGone(pid) && Date.now() < deadline) await delay(POLL_MS)
+    if (!processGone(pid)) killQuietly(pid, 'SIGKILL')
+  }
+
   /** The master's `show proc`. */
   async processTable (): Promise<ProcessTable> {
     const text = await sendCommand(this.#options.masterSocket, 'show proc')
@@ -122,6 +180,10 @@ export class HaproxyMaster {
 
   /** Stops the master and its workers: SIGTERM, then SIGKILL if it has not gone in time. */
   async stop (): Promise<void> {
+    if (this.#adopted !== null) {
+      await this.#stopAdopted(this.#adopted.pid)
+      return
+    }
     const child = this.#child
     if (child === null) return
     this.#stopping = true
@@ -133,6 +195,18 @@ export class HaproxyMaster {
   }
 }
 
+const WATCH_MS = 250
+// a socket that does not answer this many times in a row, the process still there, is a hung master
+const WATCH_MISSES = 4
+
 function delay (ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms))
+}
+
+function killQuietly (pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal)
+  } catch {
+    // already gone
+  }
 }

@@ -38,6 +38,14 @@ export class HaproxySupervisor {
     this.#startedAt = Date.now()
   }
 
+  /** Takes over a master an earlier agent left running; false when there is none. */
+  async adopt (): Promise<boolean> {
+    this.#stopped = false
+    const adopted = await this.master.adopt()
+    if (adopted) this.#startedAt = Date.now()
+    return adopted
+  }
+
   async stop (): Promise<void> {
     this.#stopped = true
     if (this.#timer !== null) clearTimeout(this.#timer)

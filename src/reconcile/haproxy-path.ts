@@ -5,7 +5,7 @@
  * running HAProxy's admin state after each job. Called only by the Reconciler, one job
  * at a time.
  */
-import { copyFile, writeFile } from 'node:fs/promises'
+import { copyFile, readFile, writeFile } from 'node:fs/promises'
 import { installConfigFile } from '../haproxy/config-file.js'
 import { serversStateFor, type RuntimeApi } from '../haproxy/runtime-api.js'
 import type { HaproxySupervisor } from '../haproxy/supervisor.js'
@@ -35,7 +35,7 @@ interface InForce {
 }
 
 /** What a job did, for logs and tests. */
-export type ReconcileAction = 'none' | 'start' | 'runtime' | 'reload' | 'apply' | 'stop'
+export type ReconcileAction = 'none' | 'start' | 'adopt' | 'runtime' | 'reload' | 'apply' | 'stop'
 
 export class HaproxyPath {
   readonly #deps: HaproxyPathDeps
@@ -60,6 +60,7 @@ export class HaproxyPath {
   async apply (state: DesiredState): Promise<ReconcileAction> {
     const text = renderHaproxyConfig(state)
     const { supervisor } = this.#deps
+    if (this.#inForce === null && await supervisor.adopt()) return await this.#adopt(state, text)
     const inForce = this.#inForce
     if (!supervisor.master.running || inForce === null) return await this.#start(state, text)
     if (text === inForce.text) return 'none'
@@ -78,6 +79,28 @@ export class HaproxyPath {
     await copyFile(paths.configFile, paths.lastGoodConfigFile)
     this.#inForce = { state, text }
     return 'start'
+  }
+
+  // A HAProxy an earlier agent left running keeps serving: it gets the admin state of the
+  // desired state through the runtime API, and a reload only when its file differs.
+  async #adopt (state: DesiredState, text: string): Promise<ReconcileAction> {
+    const running = await readFile(state.paths.configFile, 'utf8').catch(() => '')
+    const { runtime } = this.#deps
+    for (const output of state.properties.outputs) {
+      // an output the running file does not have yet comes with the reload below
+      await runtime.setServerState(OUTPUTS_BACKEND, output.name, state.disabled.has(output.name) ? 'maint' : 'ready')
+        .catch((error: unknown) => { if (running === text) throw error })
+    }
+    const adopted: InForce = { state: { ...state, disabled: new Set(state.disabled) }, text: running }
+    if (running === text) {
+      this.#inForce = { state, text }
+      await copyFile(state.paths.configFile, state.paths.lastGoodConfigFile)
+      return 'adopt'
+    }
+    // the file holds what the old agent wrote; what runs is that, with the admin state just set
+    await copyFile(state.paths.configFile, state.paths.lastGoodConfigFile).catch(() => undefined)
+    await this.#reload(adopted, state, text)
+    return 'adopt'
   }
 
   // Only admin state differs: the runtime API, no reload; the file follows for the next start.

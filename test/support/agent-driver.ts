@@ -44,6 +44,8 @@ export interface AgentOptions {
   readonly env: string
   /** Reuse this folder (a restart); a new temporary one by default. */
   readonly dir?: string
+  /** More environment for the agent (PATH to a stand-in program, say). */
+  readonly extraEnv?: Record<string, string>
 }
 
 /** The env lines every test agent needs: ctl reachable from the client namespace. */
@@ -59,7 +61,7 @@ export async function startAgent (topology: Topology, client: ClientDriver, opti
   const stateDir = join(dir, 'state')
   if (options.dir === undefined) writeFileSync(envFile, options.env)
   const child = topology.spawn(topology.names.lb, process.execPath, [CLI_PROGRAM, 'start', '--env', envFile], {
-    env: { RUNTIME_DIRECTORY: runtimeDir, STATE_DIRECTORY: stateDir }
+    env: { RUNTIME_DIRECTORY: runtimeDir, STATE_DIRECTORY: stateDir, ...options.extraEnv }
   })
   try {
     await child.waitForLine(/ctl service on /, 20_000)
@@ -102,7 +104,7 @@ export async function startAgent (topology: Topology, client: ClientDriver, opti
       return await child.stop(15_000)
     },
     async restart () {
-      return await startAgent(topology, client, { env: options.env, dir })
+      return await startAgent(topology, client, { ...options, dir })
     },
     removeFiles () {
       rmSync(dir, { recursive: true, force: true })

@@ -2,6 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { parseServersState, parseShowProc, parseShowStat, peersLocallySynced } from '../../../src/haproxy/parse.js'
 import { serversStateFor } from '../../../src/haproxy/runtime-api.js'
+import { processStateOf } from '../../../src/haproxy/process-state.js'
 import { outputHealth } from '../../../src/haproxy/server-status.js'
 
 // As HAProxy 2.6.12 prints them (trimmed to the columns that matter plus a few).
@@ -66,4 +67,9 @@ test('show peers: synced once the local and remote resyncs are done or timed out
 test('server status: up while it carries traffic, down otherwise', () => {
   for (const status of ['UP', 'UP 1/3', 'no check', 'DRAIN', 'NOLB']) assert.equal(outputHealth(status), 'up', status)
   for (const status of ['DOWN', 'DOWN 1/2', 'MAINT', 'MAINT (resolution)', '']) assert.equal(outputHealth(status), 'down', status)
+})
+
+test('the process state letter of /proc/PID/stat, whatever the command name holds', () => {
+  assert.equal(processStateOf('4505 (haproxy) S 1 4505 4505 0 -1 4194560'), 'S')
+  assert.equal(processStateOf('4505 (a) b) Z 1 4505'), 'Z')
 })
