@@ -6,6 +6,7 @@ import { readHostFacts } from '../limits/host.js'
 import type { Limits } from '../limits/model.js'
 import { formatProblems, loadProperties } from '../properties/load.js'
 import type { Properties } from '../properties/model.js'
+import { GLOBAL_MAXCONN_HEADROOM, HAPROXY_MAXPIPES } from '../render/haproxy-config.js'
 
 export const DEFAULT_ENV_FILE = '/etc/l3lb/l3lb.env'
 
@@ -36,5 +37,7 @@ export async function limitsFor (properties: Properties): Promise<Limits> {
   // listening sockets: every port on every in address (one wildcard when none), and the stats UI
   const ports = properties.ports.reduce((sum, range) => sum + range.high - range.low + 1, 0)
   const listenerSockets = ports * Math.max(properties.inAddrs.length, 1) + 1
-  return computeLimits(facts, properties.maxConnections, { listenerSockets })
+  // two descriptors per connection HAProxy keeps beyond max_connections, two per splice pipe
+  const extraDescriptors = 2 * GLOBAL_MAXCONN_HEADROOM + 2 * HAPROXY_MAXPIPES
+  return computeLimits(facts, properties.maxConnections, { listenerSockets, extraDescriptors })
 }

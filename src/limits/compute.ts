@@ -12,6 +12,11 @@ export const MAX_NBTHREAD = 64
 export interface LimitsOptions {
   /** Listening sockets HAProxy opens (ports x bind addresses, plus the stats UI); 100 are covered when not given. */
   readonly listenerSockets?: number
+  /**
+   * Descriptors HAProxy's configuration takes besides sessions and listeners: the
+   * connections kept beyond `maxConnections` for the UI and sockets, and splice pipes.
+   */
+  readonly extraDescriptors?: number
 }
 
 const MIB = 1024 * 1024
@@ -37,7 +42,7 @@ export function computeLimits (facts: HostFacts, configuredMaxConnections: numbe
   }
 
   const listenerSockets = options.listenerSockets ?? INCLUDED_LISTENER_SOCKETS
-  const reserve = descriptorReserve(listenerSockets)
+  const reserve = descriptorReserve(listenerSockets) + (options.extraDescriptors ?? 0)
   const memoryMaxConnections = connectionsForMemory(memoryBytes)
   const descriptorMaxConnections = connectionsForDescriptors(facts.fileDescriptorHardLimit, reserve)
   if (descriptorMaxConnections < 1) {

@@ -12,6 +12,9 @@ export const UI_USERLIST = 'l3lb_ui'
 /** Connections kept for the stats UI, the stats socket and the peers beside `maxconn` of `in`. */
 export const GLOBAL_MAXCONN_HEADROOM = 100
 
+/** Pipes HAProxy may keep for splicing (docs/tuning.md); each takes two descriptors. */
+export const HAPROXY_MAXPIPES = 150
+
 /** Connections that may wait in the kernel's accept queue once `max_connections` are active. */
 export const LISTEN_BACKLOG = 4096
 

@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { CLI_PROGRAM, ctlEnv } from '../../support/agent-driver.js'
 import { startBackends } from '../../support/backend-driver.js'
+import { programsInNamespace } from '../../support/namespace-processes.js'
 import { createTopology, type Topology } from '../../support/topology.js'
 
 const APPLIANCE_SH = fileURLToPath(new URL('../../../../appliance/appliance.sh', import.meta.url))
@@ -85,7 +86,7 @@ test('appliance.sh reload checks the file first; status and stop', async () => {
   const stopped = await applianceSh('stop')
   assert.match(stopped.stdout, /l3lb stopped/)
   assert.equal((await applianceSh('status')).exitCode, 3)
-  assert.equal((await topology.exec(topology.names.lb, 'pgrep', ['-a', 'haproxy'], { reject: false })).stdout, '')
+  assert.deepEqual(await programsInNamespace(topology.names.lb, 'haproxy'), [])
   const unreachable = await l3lb('status')
   assert.equal(unreachable.exitCode, 1)
   assert.match(unreachable.stderr, /ctl service at .* cannot be reached/)

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { CLI_PROGRAM, ctlEnv } from '../../support/agent-driver.js'
+import { programsInNamespace } from '../../support/namespace-processes.js'
 import { createTopology, type Topology } from '../../support/topology.js'
 
 let topology: Topology
@@ -31,7 +32,7 @@ async function l3lb (args: string[], envText: string): Promise<{ exitCode: numbe
 }
 
 async function haproxyProcesses (): Promise<string> {
-  return (await topology.exec(topology.names.lb, 'pgrep', ['-a', 'haproxy'], { reject: false })).stdout
+  return (await programsInNamespace(topology.names.lb, 'haproxy')).join(' ')
 }
 
 test('a bad env file at start prints every error and exits non-zero, starting nothing', async () => {

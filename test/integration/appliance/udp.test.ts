@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import { ctlEnv, startAgent, type AgentHandle } from '../../support/agent-driver.js'
 import { startBackends } from '../../support/backend-driver.js'
 import { startClient, type ClientDriver } from '../../support/client-driver.js'
+import { programsInNamespace } from '../../support/namespace-processes.js'
 import { createTopology, type Topology } from '../../support/topology.js'
 
 let topology: Topology
@@ -147,6 +148,16 @@ test('restart leaves one copy of the rules; stop leaves nothing of l3lb', async 
   assert.match(await newFlow(), /^be[123]$/)
 })
 
+test('the agent killed with SIGKILL: the rules keep forwarding; a new agent takes them over, one copy', async () => {
+  const rules = await l3lbRules()
+  process.kill(agent.process.pid, 'SIGKILL')
+  await agent.process.exited
+  assert.deepEqual(Object.keys(await flowsByBackend(9)).sort(), ['be1', 'be2', 'be3'])
+  agent = await agent.restart()
+  assert.deepEqual((await l3lbRules()).sort(), [...rules].sort())
+  assert.deepEqual(Object.keys(await flowsByBackend(9)).sort(), ['be1', 'be2', 'be3'])
+})
+
 test('IPv6: outputs and clients over IPv6 the same way', async () => {
   agent.writeEnv(udpEnv(6))
   assert.match(await agent.reload(), /: (apply|reload)/)
@@ -166,7 +177,7 @@ test('switching to tcp_roundrobin and back leaves nothing of the other mode behi
 
   agent.writeEnv(udpEnv())
   assert.match(await agent.reload(), /properties reloaded/)
-  assert.equal((await topology.exec(topology.names.lb, 'pgrep', ['-a', 'haproxy'], { reject: false })).stdout, '')
+  assert.deepEqual(await programsInNamespace(topology.names.lb, 'haproxy'), [])
   await assert.rejects(client.connect({ host: topology.addresses.lbClientSide, port: 5060, timeoutMs: 2000 }), /ECONNREFUSED/)
   assert.match(await newFlow(), /^be[123]$/)
 })

@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { ctlEnv, startAgent, type AgentHandle } from '../../support/agent-driver.js'
 import { startBackends } from '../../support/backend-driver.js'
 import { startClient, type ClientDriver } from '../../support/client-driver.js'
+import { programsInNamespace } from '../../support/namespace-processes.js'
 import { createTopology, type Topology } from '../../support/topology.js'
 
 let topology: Topology
@@ -57,8 +58,8 @@ async function timeUntilServed (limitMs: number): Promise<number> {
   return Infinity
 }
 
-function haproxyPids (): Promise<string[]> {
-  return topology.exec(topology.names.lb, 'pgrep', ['-x', 'haproxy'], { reject: false }).then((result) => result.stdout.split('\n').filter((line) => line !== ''))
+function haproxyPids (): Promise<number[]> {
+  return programsInNamespace(topology.names.lb, 'haproxy')
 }
 
 function masterPid (): number {
@@ -97,7 +98,7 @@ test('the agent killed with SIGKILL: HAProxy keeps forwarding; a new agent adopt
 
   agent = await agent.restart()
   assert.match(agent.process.output(), /adopted/)
-  assert.deepEqual((await haproxyPids()).sort(), pidsBefore.sort(), 'a second HAProxy was started')
+  assert.deepEqual(await haproxyPids(), pidsBefore, 'a second HAProxy was started')
   assert.equal(await client.send(held.conn, 'after the new agent took over'), 'after the new agent took over')
   assert.ok(!(await serve(6)).includes('be3'))
   assert.equal((await agent.ctl('/api/enable?channel=out3')).status.code, 0)
