@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
+import { LineRpc } from './line-rpc.js'
 import type { SpawnedProcess, Topology } from './topology.js'
 
 /** Debian's chromium package; scripts/install-prerequisites installs it. */
@@ -124,47 +125,42 @@ export async function startBrowser (topology: Topology): Promise<BrowserDriver> 
   return driver
 }
 
-interface Pending {
-  readonly op: string
-  readonly resolve: (value: Record<string, unknown>) => void
-  readonly reject: (error: Error) => void
-  readonly timer: NodeJS.Timeout
-}
-
 class Driver implements BrowserDriver {
   readonly process: SpawnedProcess
   readonly #home: string
-  readonly #pending = new Map<number, Pending>()
-  #nextId = 1
+  readonly #rpc: LineRpc
 
   constructor (child: SpawnedProcess, home: string) {
     this.process = child
     this.#home = home
-    child.onLine((line) => this.#onLine(line))
-    child.exited.then(() => this.#failAll('the browser program exited'), () => {})
+    this.#rpc = new LineRpc(child, {
+      name: 'the browser program',
+      slackMs: DRIVER_SLACK_MS,
+      failure: (op, answer) => new Error(`${op}: ${String(answer.error)}`)
+    })
   }
 
   async visit (url: string, options: { credentials?: Credentials, timeoutMs?: number } = {}): Promise<PageSnapshot> {
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
-    return (await this.#call('visit', { url, credentials: options.credentials ?? null, timeoutMs }, timeoutMs)).snapshot as PageSnapshot
+    return (await this.#rpc.call('visit', { url, credentials: options.credentials ?? null, timeoutMs }, timeoutMs)).snapshot as PageSnapshot
   }
 
   async snapshot (page: number, options: { afterLoad?: boolean, timeoutMs?: number } = {}): Promise<PageSnapshot> {
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
-    return (await this.#call('snapshot', { page, afterLoad: options.afterLoad ?? false, timeoutMs }, timeoutMs)).snapshot as PageSnapshot
+    return (await this.#rpc.call('snapshot', { page, afterLoad: options.afterLoad ?? false, timeoutMs }, timeoutMs)).snapshot as PageSnapshot
   }
 
   async fetch (url: string, options: { credentials?: Credentials, timeoutMs?: number } = {}): Promise<Fetched> {
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
-    return (await this.#call('fetch', { url, credentials: options.credentials ?? null, timeoutMs }, timeoutMs)).fetched as Fetched
+    return (await this.#rpc.call('fetch', { url, credentials: options.credentials ?? null, timeoutMs }, timeoutMs)).fetched as Fetched
   }
 
   async screenshot (page: number, path: string): Promise<void> {
-    await this.#call('screenshot', { page, path }, DEFAULT_TIMEOUT_MS)
+    await this.#rpc.call('screenshot', { page, path }, DEFAULT_TIMEOUT_MS)
   }
 
   async close (page: number): Promise<void> {
-    await this.#call('close', { page }, DEFAULT_TIMEOUT_MS)
+    await this.#rpc.call('close', { page }, DEFAULT_TIMEOUT_MS)
   }
 
   async stop (): Promise<void> {
@@ -173,48 +169,8 @@ class Driver implements BrowserDriver {
       await Promise.race([this.process.exited, new Promise((resolve) => setTimeout(resolve, 10_000).unref())])
       await this.process.stop(3000)
     } finally {
-      this.#failAll('the browser was stopped')
+      this.#rpc.failAll('the browser was stopped')
       rmSync(this.#home, { recursive: true, force: true })
-    }
-  }
-
-  #call (op: string, fields: Record<string, unknown>, timeoutMs: number): Promise<Record<string, unknown>> {
-    const stdin = this.process.stdin
-    if (this.process.hasExited() || stdin === null || !stdin.writable) {
-      return Promise.reject(new Error(`${op}: the browser program is not running; its output:\n${this.process.output()}`))
-    }
-    const id = this.#nextId++
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#pending.delete(id)
-        reject(new Error(`${op}: no answer from the browser program within ${timeoutMs + DRIVER_SLACK_MS} ms; its output:\n${this.process.output()}`))
-      }, timeoutMs + DRIVER_SLACK_MS)
-      this.#pending.set(id, { op, resolve, reject, timer })
-      stdin.write(`${JSON.stringify({ ...fields, id, op })}\n`)
-    })
-  }
-
-  #onLine (line: string): void {
-    let answer: Record<string, unknown>
-    try {
-      answer = JSON.parse(line) as Record<string, unknown>
-    } catch {
-      return
-    }
-    if (typeof answer.id !== 'number') return
-    const pending = this.#pending.get(answer.id)
-    if (pending === undefined) return
-    this.#pending.delete(answer.id)
-    clearTimeout(pending.timer)
-    if (answer.ok === true) pending.resolve(answer)
-    else pending.reject(new Error(`${pending.op}: ${String(answer.error)}`))
-  }
-
-  #failAll (reason: string): void {
-    for (const [id, pending] of this.#pending) {
-      clearTimeout(pending.timer)
-      pending.reject(new Error(`${pending.op}: ${reason}`))
-      this.#pending.delete(id)
     }
   }
 }

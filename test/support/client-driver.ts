@@ -3,6 +3,7 @@
  * turns each method call into one JSON command, bounded by a timeout on both sides.
  */
 import { fileURLToPath } from 'node:url'
+import { LineRpc } from './line-rpc.js'
 import type { SpawnedProcess, Topology } from './topology.js'
 
 const CLIENT_PROGRAM = fileURLToPath(new URL('./netns-client.js', import.meta.url))
@@ -84,13 +85,6 @@ export interface ClientDriver {
   stop (): Promise<void>
 }
 
-interface Pending {
-  op: string
-  resolve: (value: Record<string, unknown>) => void
-  reject: (error: Error) => void
-  timer: NodeJS.Timeout
-}
-
 /** Starts netns-client in the topology's client namespace and waits until it is ready. */
 export async function startClient (topology: Topology): Promise<ClientDriver> {
   const child = topology.spawn(topology.names.client, process.execPath, [CLIENT_PROGRAM], { stdin: 'pipe' })
@@ -101,86 +95,48 @@ export async function startClient (topology: Topology): Promise<ClientDriver> {
 
 class Driver implements ClientDriver {
   readonly process: SpawnedProcess
-  readonly #pending = new Map<number, Pending>()
-  #nextId = 1
+  readonly #rpc: LineRpc
 
   constructor (child: SpawnedProcess) {
     this.process = child
-    child.onLine((line) => this.#onLine(line))
-    child.exited.then(() => this.#failAll('the client process exited'), () => {})
+    this.#rpc = new LineRpc(child, {
+      name: 'the client',
+      slackMs: DRIVER_SLACK_MS,
+      failure: (op, answer) => new ClientCommandError(op, String(answer.code), String(answer.error))
+    })
   }
 
   async connect (options: ConnectOptions): Promise<ConnectionState> {
-    return toState(await this.#call('connect', { ...options }, options.timeoutMs))
+    return toState(await this.#rpc.call('connect', { ...options }, options.timeoutMs ?? DEFAULT_TIMEOUT_MS))
   }
 
   async waitGreeting (conn: number, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<ConnectionState> {
-    return toState(await this.#call('wait', { conn, timeoutMs }, timeoutMs))
+    return toState(await this.#rpc.call('wait', { conn, timeoutMs }, timeoutMs))
   }
 
   async send (conn: number, data: string, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<string> {
-    const answer = await this.#call('send', { conn, data, timeoutMs }, timeoutMs)
+    const answer = await this.#rpc.call('send', { conn, data, timeoutMs }, timeoutMs)
     return String(answer.echo)
   }
 
   async close (conn: number, options: { reset?: boolean } = {}): Promise<void> {
-    await this.#call('close', { conn, reset: options.reset ?? false }, 2000)
+    await this.#rpc.call('close', { conn, reset: options.reset ?? false }, 2000)
   }
 
   async http (url: string, options: HttpOptions = {}): Promise<HttpAnswer> {
-    const answer = await this.#call('http', { url, ...options }, options.timeoutMs)
+    const answer = await this.#rpc.call('http', { url, ...options }, options.timeoutMs ?? DEFAULT_TIMEOUT_MS)
     return { status: Number(answer.status), headers: answer.headers as HttpAnswer['headers'], body: String(answer.body) }
   }
 
   async udp (options: UdpOptions): Promise<string | null> {
-    const answer = await this.#call('udp', { ...options }, options.timeoutMs)
+    const answer = await this.#rpc.call('udp', { ...options }, options.timeoutMs ?? DEFAULT_TIMEOUT_MS)
     return typeof answer.reply === 'string' ? answer.reply : null
   }
 
   async stop (): Promise<void> {
     this.process.stdin?.end()
     await this.process.stop(2000)
-    this.#failAll('the client was stopped')
-  }
-
-  #call (op: string, fields: Record<string, unknown>, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<Record<string, unknown>> {
-    const stdin = this.process.stdin
-    if (this.process.hasExited() || stdin === null || !stdin.writable) {
-      return Promise.reject(new Error(`${op}: the client process is not running; its output:\n${this.process.output()}`))
-    }
-    const id = this.#nextId++
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#pending.delete(id)
-        reject(new Error(`${op}: no answer from the client within ${timeoutMs + DRIVER_SLACK_MS} ms`))
-      }, timeoutMs + DRIVER_SLACK_MS)
-      this.#pending.set(id, { op, resolve, reject, timer })
-      stdin.write(`${JSON.stringify({ ...fields, id, op })}\n`)
-    })
-  }
-
-  #onLine (line: string): void {
-    let answer: Record<string, unknown>
-    try {
-      answer = JSON.parse(line) as Record<string, unknown>
-    } catch {
-      return
-    }
-    if (typeof answer.id !== 'number') return
-    const pending = this.#pending.get(answer.id)
-    if (pending === undefined) return
-    this.#pending.delete(answer.id)
-    clearTimeout(pending.timer)
-    if (answer.ok === true) pending.resolve(answer)
-    else pending.reject(new ClientCommandError(pending.op, String(answer.code), String(answer.error)))
-  }
-
-  #failAll (reason: string): void {
-    for (const [id, pending] of this.#pending) {
-      clearTimeout(pending.timer)
-      pending.reject(new Error(`${pending.op}: ${reason}`))
-      this.#pending.delete(id)
-    }
+    this.#rpc.failAll('the client was stopped')
   }
 }
 
