@@ -1,8 +1,10 @@
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Duplex } from 'node:stream'
 import type { CtlController } from './controller.js'
 import { answer } from './answer.js'
 import { bearerTokenCheck, TOKEN_REQUIRED_MESSAGE } from './auth.js'
-import { answerClientError, failureOf } from './failure.js'
+import { answerClientError, failureOf, MISSING_HOST_MESSAGE, sendRaw } from './failure.js'
 import { CTL_PATHS, pathOf, registerCtlRoutes, unknownPathError } from './routes.js'
 import { CtlRequestError } from './request-error.js'
 
@@ -30,10 +32,13 @@ export function buildCtlApp (options: CtlAppOptions): FastifyInstance {
     bodyLimit: 1024,
     routerOptions: { maxParamLength: 100 },
     requestTimeout: 30_000,
+    // Node's own refusal of a Host-less HTTP/1.1 request is a bare 400; the onRequest hook answers it instead.
+    http: { requireHostHeader: false },
     frameworkErrors: (error, request, reply) => sendFailure(frameworkRefusal(error, request), request, reply),
     clientErrorHandler: answerClientError
   })
   const tokenAccepted = bearerTokenCheck(options.token)
+  answerWhatNodeWouldRefuse(app)
 
   // Runs before routing's outcome matters and before any body is read, for every request.
   app.addHook('onRequest', async (request) => {
@@ -42,6 +47,7 @@ export function buildCtlApp (options: CtlAppOptions): FastifyInstance {
       throw new CtlRequestError(414, `request URL of ${url.length} characters is longer than the ${MAX_URL_LENGTH} accepted`)
     }
     if (!tokenAccepted(request.headers.authorization)) throw new CtlRequestError(401, TOKEN_REQUIRED_MESSAGE)
+    if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) throw new CtlRequestError(400, MISSING_HOST_MESSAGE)
     if (request.method !== 'GET') throw methodRefusal(request.method, pathOf(url))
   })
   app.setErrorHandler(sendFailure)
@@ -65,6 +71,27 @@ function frameworkRefusal (error: FastifyError, request: FastifyRequest): unknow
   if (error.code !== 'FST_ERR_BAD_URL') return error
   const path = JSON.stringify(pathOf(request.raw.url ?? '').slice(0, 80))
   return new CtlRequestError(400, `malformed %-encoding in the path ${path}: a % must start a %XX escape of UTF-8`, { cause: error })
+}
+
+/**
+ * Node answers some requests itself, outside Fastify, with bare bodies or none: an
+ * `Expect` it does not know (417), CONNECT (the socket is dropped). Those get the seed's
+ * answer too. And a client that half-closes after its request (`nc -N`) would lose the
+ * answer to a change already made: the answer is sent before the socket closes.
+ */
+function answerWhatNodeWouldRefuse (app: FastifyInstance): void {
+  // Node's http.Server reads this flag in its end-of-input handler (undocumented, present since Node 0.x).
+  Object.assign(app.server, { httpAllowHalfOpen: true })
+  app.server.on('checkExpectation', (request: IncomingMessage, response: ServerResponse) => {
+    const message = `expectation ${JSON.stringify(String(request.headers.expect).slice(0, 80))} not supported: ctl requests send no Expect header`
+    const body = JSON.stringify(answer(100, message))
+    response.writeHead(417, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' })
+    response.end(body)
+  })
+  app.server.on('connect', (request: IncomingMessage, socket: Duplex) => {
+    sendRaw(socket, 405, `method CONNECT not allowed on ${JSON.stringify(String(request.url).slice(0, 80))}: ctl requests use GET`, ['Allow: GET', 'Connection: close'])
+    socket.end()
+  })
 }
 
 function methodRefusal (method: string, path: string): CtlRequestError {

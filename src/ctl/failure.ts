@@ -1,5 +1,6 @@
 import { STATUS_CODES } from 'node:http'
 import type { Socket } from 'node:net'
+import type { Duplex } from 'node:stream'
 import { isL3lbError } from '../errors.js'
 import { answer } from './answer.js'
 import { CtlRequestError } from './request-error.js'
@@ -11,6 +12,9 @@ export interface Failure {
   /** Not one of ours: the message is generic and the error belongs in the log. */
   readonly unexpected: boolean
 }
+
+/** Said to an HTTP/1.1 request without a Host header (RFC 9112 §3.2 asks for a 400). */
+export const MISSING_HOST_MESSAGE = 'the request is not valid HTTP: an HTTP/1.1 request must carry a Host header'
 
 export const INTERNAL_ERROR_MESSAGE = 'internal error in the ctl service; the details are in the agent\'s log'
 
@@ -34,13 +38,17 @@ export function failureOf (error: unknown): Failure {
 export function answerClientError (error: Error & { code?: string }, socket: Socket): void {
   if (error.code === 'ECONNRESET' || socket.destroyed) return
   const statusCode = clientErrorStatus(error.code)
-  if (socket.writable) {
-    const body = JSON.stringify(answer(100, clientErrorMessage(statusCode)))
-    socket.write(`HTTP/1.1 ${statusCode} ${STATUS_CODES[statusCode] ?? ''}\r\n` +
-      `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
-      `Connection: close\r\n\r\n${body}`)
-  }
+  sendRaw(socket, statusCode, clientErrorMessage(statusCode), ['Connection: close'])
   socket.destroy()
+}
+
+/** Writes a code-100 answer straight to a socket, for the requests Node handles outside Fastify. */
+export function sendRaw (socket: Duplex | null, statusCode: number, message: string, headers: readonly string[]): void {
+  if (socket === null || !socket.writable) return
+  const body = JSON.stringify(answer(100, message))
+  socket.write(`HTTP/1.1 ${statusCode} ${STATUS_CODES[statusCode] ?? ''}\r\n` +
+    `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+    headers.map((header) => `${header}\r\n`).join('') + `\r\n${body}`)
 }
 
 // Fastify's framework errors (bad URL, unsupported media type, ...) carry a 4xx statusCode.

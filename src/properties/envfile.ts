@@ -1,4 +1,5 @@
 import type { PropertyProblem } from './model.js'
+import { SECRET_PROPERTIES } from './schema.js'
 
 /** One `name=value` line of an env file: the value as given, unquoted, and its line number. */
 export interface EnvEntry {
@@ -54,16 +55,18 @@ export function parseEnvFile (text: string): EnvFile {
       return
     }
     const given = assignment.slice(equals + 1).trim()
-    const value = readValue(given)
+    // a secret's value, or any piece of it, is never given back (as in validate.ts)
+    const secret = SECRET_PROPERTIES.has(name)
+    const value = readValue(given, secret)
     if (!value.ok) {
-      problems.push({ property: name, value: given, message: `line ${line}: ${value.reason}` })
+      problems.push({ property: name, value: secret ? '(hidden)' : given, message: `line ${line}: ${value.reason}` })
       return
     }
     const earlier = entries.get(name)
     if (earlier !== undefined) {
       problems.push({
         property: name,
-        value: value.value,
+        value: secret ? '(hidden)' : value.value,
         message: `given on line ${earlier.line} and again on line ${line}: give each property once, so that no typo silently wins`
       })
       return
@@ -74,9 +77,9 @@ export function parseEnvFile (text: string): EnvFile {
 }
 
 // Reads the text after `=`, already trimmed.
-function readValue (text: string): ValueResult {
-  if (text.startsWith("'")) return readSingleQuoted(text)
-  if (text.startsWith('"')) return readDoubleQuoted(text)
+function readValue (text: string, secret: boolean): ValueResult {
+  if (text.startsWith("'")) return readSingleQuoted(text, secret)
+  if (text.startsWith('"')) return readDoubleQuoted(text, secret)
   if (/\s#/.test(text)) {
     return { ok: false, reason: 'a # after an unquoted value is ambiguous (a comment to the shell, part of the value to systemd): quote the value or put the comment on a line of its own' }
   }
@@ -86,17 +89,17 @@ function readValue (text: string): ValueResult {
   return { ok: true, value: text }
 }
 
-function readSingleQuoted (text: string): ValueResult {
+function readSingleQuoted (text: string, secret: boolean): ValueResult {
   const close = text.indexOf("'", 1)
   if (close < 0) return { ok: false, reason: "the value starts with ' but the closing ' is missing" }
-  return afterQuote(text.slice(1, close), text.slice(close + 1))
+  return afterQuote(text.slice(1, close), text.slice(close + 1), secret)
 }
 
-function readDoubleQuoted (text: string): ValueResult {
+function readDoubleQuoted (text: string, secret: boolean): ValueResult {
   let value = ''
   for (let at = 1; at < text.length; at++) {
     const char = text[at]
-    if (char === '"') return afterQuote(value, text.slice(at + 1))
+    if (char === '"') return afterQuote(value, text.slice(at + 1), secret)
     const next = text[at + 1]
     if (char === '\\' && (next === '"' || next === '\\')) {
       value += next
@@ -108,7 +111,8 @@ function readDoubleQuoted (text: string): ValueResult {
   return { ok: false, reason: 'the value starts with " but the closing " is missing' }
 }
 
-function afterQuote (value: string, rest: string): ValueResult {
+function afterQuote (value: string, rest: string, secret: boolean): ValueResult {
   if (AFTER_QUOTE.test(rest)) return { ok: true, value }
-  return { ok: false, reason: `${JSON.stringify(rest.trim())} after the closing quote is not accepted: only a # comment may follow it` }
+  const shown = secret ? 'text' : JSON.stringify(rest.trim())
+  return { ok: false, reason: `${shown} after the closing quote is not accepted: only a # comment may follow it` }
 }
