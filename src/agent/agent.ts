@@ -6,6 +6,9 @@ import { mkdir, readFile } from 'node:fs/promises'
 import { L3lbError } from '../errors.js'
 import { RuntimeApi } from '../haproxy/runtime-api.js'
 import { HaproxySupervisor } from '../haproxy/supervisor.js'
+import { Keepalived } from '../ha/keepalived.js'
+import { allowNonlocalBind } from '../ha/nonlocal-bind.js'
+import { localPeerName } from '../render/haproxy-config.js'
 import { Reconciler } from '../reconcile/reconciler.js'
 import { loadDisabledOutputs } from '../state/admin-store.js'
 import { desiredState } from '../state/desired.js'
@@ -32,6 +35,8 @@ export interface AgentOptions {
   readonly log: Log
   /** The haproxy program; `haproxy` from PATH by default. */
   readonly haproxyBinary?: string
+  /** The keepalived program (ha_vip); `keepalived` from PATH by default. */
+  readonly keepalivedBinary?: string
 }
 
 export interface RunningAgent {
@@ -61,8 +66,12 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
     masterSocket: paths.masterSocket,
     pidFile: paths.pidFile,
     binary: options.haproxyBinary,
+    // the master keeps this name for its life: an HA pair names each node after its peers address
+    localPeerName: localPeerName(properties),
     onLine: (line) => log.info(`haproxy: ${line}`)
   }, log)
+  const keepalived = new Keepalived({ runtimeDir: paths.runtimeDir, statsSocket: paths.statsSocket, binary: options.keepalivedBinary, log })
+  const peerName = localPeerName(properties)
   const runtime = new RuntimeApi(paths.statsSocket)
   let collector: CountersCollector | null = null
   const reconciler = new Reconciler({
@@ -98,6 +107,8 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
   const push = new MonPush(async () => countersDocument(await counters.read()), log)
   const ctl = new CtlListener(controller)
   try {
+    // the standby binds the virtual addresses before they are local
+    if (properties.ha !== null) await allowNonlocalBind()
     const action = await appliance.start()
     log.info(properties.mode === 'udp_roundrobin'
       ? 'netfilter rules applied (udp_roundrobin: no HAProxy, no stats UI)'
@@ -105,7 +116,13 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
     await checks.configure(properties)
     await push.configure(properties)
     await ctl.listen(properties)
+    if (properties.ha !== null) {
+      await keepalived.apply(properties.ha)
+      log.info(`keepalived running: VRRP on ${properties.ha.interface}, router id ${properties.ha.routerId}, priority ${properties.ha.priority}, ${keepalived.state} (virtual ${properties.ha.virtualAddresses.join(', ')})`)
+    }
   } catch (error) {
+    await keepalived.stop()
+    await ctl.close().catch(() => undefined)
     clearInterval(sampler)
     await push.stop()
     await checks.stop()
@@ -119,6 +136,10 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
     async reload () {
       const next = await readProperties(envFile)
       for (const warning of next.warnings) log.warn(warning)
+      if (localPeerName(next.properties) !== peerName) {
+        throw new L3lbError('L3LB_PROPERTIES_INVALID', `the local peer name would change from ${peerName} to ${localPeerName(next.properties)} (peer_addr, ha_vip or mode changed): HAProxy keeps its name until it restarts, so restart the agent to apply this file`)
+      }
+      if (next.properties.ha !== null) await allowNonlocalBind()
       const limits = await limitsFor(next.properties)
       const undoCtl = await ctl.change(next.properties)
       let action
@@ -130,9 +151,13 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
       }
       await checks.configure(next.properties)
       await push.configure(next.properties)
+      const ha = await keepalived.apply(next.properties.ha)
+      if (ha !== 'none') log.info(`keepalived: ${ha}`)
       log.info(`properties reloaded from ${envFile}: ${action === 'none' ? 'nothing changed' : action}`)
     },
     async stop () {
+      // first, so the peer takes the virtual addresses while this node still serves
+      await keepalived.stop().catch((error: unknown) => log.error(`keepalived did not stop cleanly: ${(error as Error).message}`))
       clearInterval(sampler)
       await push.stop()
       await checks.stop()

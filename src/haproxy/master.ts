@@ -17,6 +17,8 @@ export interface HaproxyMasterOptions {
   readonly masterSocket: string
   readonly pidFile: string
   readonly binary?: string
+  /** The local peer's name (`-L`); `l3lb` by default, the node's own name in an HA pair. */
+  readonly localPeerName?: string
   /** Each line HAProxy prints (its log goes to stderr). */
   readonly onLine: (line: string) => void
   /** Called once when the master exits without stop() having been asked. */
@@ -74,7 +76,7 @@ export class HaproxyMaster {
     const { configFile, masterSocket, pidFile, binary = 'haproxy' } = this.#options
     this.#stopping = false
     this.#recent = []
-    const child = execa(binary, ['-W', '-S', `${masterSocket},mode,600`, '-f', configFile, '-p', pidFile, '-L', LOCAL_PEER_NAME], {
+    const child = execa(binary, ['-W', '-S', `${masterSocket},mode,600`, '-f', configFile, '-p', pidFile, '-L', this.#options.localPeerName ?? LOCAL_PEER_NAME], {
       reject: false,
       stdin: 'ignore',
       buffer: false,

@@ -57,6 +57,24 @@ export interface Properties {
   /** Port of HAProxy's local `peers` listener, which hands stick tables across reloads. */
   readonly peerPort: number
   readonly peerAddr: string
+  /** (addition) The high-availability pair (docs/ha.md); null when ha_vip is empty. */
+  readonly ha: HaSettings | null
+}
+
+/** A VRRP pair: keepalived moves the virtual addresses, HAProxy shares the tcp_source table with the peer. */
+export interface HaSettings {
+  /** The `in` terminal's virtual addresses, in the order given. */
+  readonly virtualAddresses: readonly string[]
+  /** Where VRRP runs (and the virtual addresses live). */
+  readonly interface: string
+  /** The other node's address on that link: its VRRP unicast peer and its HAProxy peers listener. */
+  readonly peer: string
+  /** 1..254; the higher one takes the addresses when both start. */
+  readonly priority: number
+  /** Whether a returning node of higher priority takes the addresses back. */
+  readonly preempt: boolean
+  /** VRRP's virtual_router_id, 1..255: unique per pair on the link. */
+  readonly routerId: number
 }
 
 /** One property error: the property, the value given and what is accepted. */

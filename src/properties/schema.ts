@@ -1,7 +1,9 @@
+import { isIPv4 } from 'node:net'
 import { z } from 'zod'
 import { MODES, OUTPUT_NAMES, type OutputName } from './model.js'
 import { parsePorts } from './ports.js'
-import { parseListenAddress, parseListenAddresses, parseOutputAddress } from './addresses.js'
+import { parseIpAddress, parseListenAddress, parseListenAddresses, parseOutputAddress } from './addresses.js'
+import { canonicalAddress } from './canonical-address.js'
 
 type Checked<T> = { readonly ok: true, readonly value: T } | { readonly ok: false, readonly reasons: readonly string[] }
 
@@ -115,6 +117,41 @@ function describeChar (char: string): string {
 
 const output = () => checked(outputAddress)
 
+// A Linux interface name, kept to characters that need no quoting in keepalived.conf.
+const INTERFACE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$/
+
+/** True for an address one host can own: not unspecified, not loopback, not link-local (VRRP and peers need a routable one). */
+export function isSpecificAddress (address: string): boolean {
+  const canonical = canonicalAddress(address) ?? address
+  if (isIPv4(canonical)) return !canonical.startsWith('0.') && !canonical.startsWith('127.') && !canonical.startsWith('169.254.')
+  return canonical !== '::' && canonical !== '::1' && !/^fe[89ab]/.test(canonical) && !canonical.startsWith('::ffff:')
+}
+
+const SPECIFIC_ACCEPTED = 'an IPv4 or IPv6 address this host or its peer can own (not unspecified, loopback, link-local or IPv4-mapped)'
+
+// Empty is no HA; else addresses that move between the two nodes.
+function virtualAddresses (text: string): Checked<readonly string[]> {
+  const result = parseListenAddresses(text)
+  if (!result.ok) return result
+  const reasons = result.addresses.filter((address) => !isSpecificAddress(address))
+    .map((address) => notAccepted(address, `give ${SPECIFIC_ACCEPTED}, separated by spaces or commas; empty = no high availability`))
+  return reasons.length > 0 ? { ok: false, reasons } : { ok: true, value: result.addresses }
+}
+
+function peerAddress (text: string): Checked<string> {
+  if (text === '') return { ok: true, value: '' }
+  const address = parseIpAddress(text)
+  if (address !== null && isSpecificAddress(address)) return { ok: true, value: address }
+  return { ok: false, reasons: [notAccepted(text, `give the peer node's address on the VRRP link: ${SPECIFIC_ACCEPTED}`)] }
+}
+
+function interfaceName (text: string): Checked<string> {
+  if (text === '' || (INTERFACE_NAME.test(text) && text !== '.' && text !== '..')) return { ok: true, value: text }
+  return { ok: false, reasons: [notAccepted(text, 'a network interface name: 1 to 15 letters, digits, _, . or -')] }
+}
+
+const onOff = (meaning: string) => z.enum(['on', 'off'], { error: (issue) => notAccepted(issue.input, `on or off (${meaning})`) }).transform((value) => value === 'on')
+
 /** One zod schema per property, by its name in the env file: text in, typed value out. */
 export const PROPERTY_SCHEMAS = {
   mode: z.enum(MODES, {
@@ -141,7 +178,13 @@ export const PROPERTY_SCHEMAS = {
   mon_interval: seconds(1, 86400),
   peer_addr: checked(listenAddress),
   peer_port: port('peer_port'),
-  udp_snat: z.enum(['on', 'off'], { error: (issue) => notAccepted(issue.input, 'on or off (off when the load balancer is the outputs\' default gateway)') }).transform((value) => value === 'on'),
+  udp_snat: onOff('off when the load balancer is the outputs\' default gateway'),
+  ha_vip: checked(virtualAddresses),
+  ha_interface: checked(interfaceName),
+  ha_peer: checked(peerAddress),
+  ha_priority: wholeNumber(1, 254, 'a whole number from 1 to 254 (the higher node takes the virtual addresses)'),
+  ha_preempt: onOff('on: a returning node of higher priority takes the virtual addresses back'),
+  ha_router_id: wholeNumber(1, 255, 'a whole number from 1 to 255, the same on both nodes of a pair and unique on the link'),
   out1: output(),
   out2: output(),
   out3: output(),
@@ -185,5 +228,11 @@ export const PROPERTY_DEFAULTS: Readonly<Record<PropertyName, string>> = {
   peer_addr: '127.0.0.1',
   peer_port: '8405',
   udp_snat: 'on',
+  ha_vip: '',
+  ha_interface: '',
+  ha_peer: '',
+  ha_priority: '100',
+  ha_preempt: 'off',
+  ha_router_id: '51',
   ...Object.fromEntries(OUTPUT_NAMES.map((name) => [name, ''])) as Record<OutputName, string>
 }

@@ -1,8 +1,9 @@
-import { OUTPUT_NAMES, type Output, type PortRange, type Properties, type PropertiesResult, type PropertyProblem } from './model.js'
-import { PROPERTY_DEFAULTS, PROPERTY_NAMES, PROPERTY_SCHEMAS, SECRET_PROPERTIES, type ParsedProperties, type PropertyName } from './schema.js'
+import { OUTPUT_NAMES, type HaSettings, type Output, type PortRange, type Properties, type PropertiesResult, type PropertyProblem } from './model.js'
+import { PROPERTY_DEFAULTS, PROPERTY_NAMES, PROPERTY_SCHEMAS, SECRET_PROPERTIES, isSpecificAddress, type ParsedProperties, type PropertyName } from './schema.js'
 import { firstSharedPort } from './ports.js'
-import { isIP } from 'node:net'
+import { isIP, isIPv4 } from 'node:net'
 import { listenAddressesOverlap } from './addresses.js'
+import { canonicalAddress } from './canonical-address.js'
 
 const KNOWN_NAMES: ReadonlySet<string> = new Set(PROPERTY_NAMES)
 const SUGGESTION_DISTANCE = 2
@@ -38,7 +39,7 @@ export function validateProperties (entries: ReadonlyMap<string, string>): Prope
       for (const issue of result.error.issues) problems.push(problem(name, given(name), issue.message))
     }
   }
-  problems.push(...backupProblems(parsed, given('backup_outputs')), ...credentialPairProblems(parsed), ...listenerProblems(parsed, given), ...udpOutputProblems(parsed))
+  problems.push(...backupProblems(parsed, given('backup_outputs')), ...credentialPairProblems(parsed), ...listenerProblems(parsed, given), ...udpOutputProblems(parsed), ...haProblems(parsed, given))
   if (problems.length > 0) return { ok: false, problems }
   const fields = parsed as ParsedProperties
   const properties = deepFreeze(toProperties(fields))
@@ -143,7 +144,7 @@ function collectListeners (parsed: Partial<ParsedProperties>): Listener[] {
       name: 'in',
       addressProperty: 'in_addr',
       portProperty: 'ports',
-      addresses: parsed.in_addr.length === 0 ? [null] : parsed.in_addr,
+      addresses: parsed.in_addr.length === 0 ? [null] : inAddresses(parsed.in_addr, parsed.ha_vip ?? []),
       ports: parsed.ports.ranges,
       protocol: parsed.mode === 'udp_roundrobin' ? 'udp' : 'tcp'
     })
@@ -167,7 +168,7 @@ function toProperties (fields: ParsedProperties): Properties {
     clientTimeout: fields.client_timeout,
     serverTimeout: fields.server_timeout,
     connTimeout: fields.conn_timeout,
-    inAddrs: fields.in_addr,
+    inAddrs: fields.in_addr.length === 0 ? [] : inAddresses(fields.in_addr, fields.ha_vip),
     ctlAddr: fields.ctl_addr,
     ctlPort: fields.ctl_port,
     ctlToken: fields.ctl_token,
@@ -179,8 +180,65 @@ function toProperties (fields: ParsedProperties): Properties {
     monInterval: fields.mon_interval,
     peerPort: fields.peer_port,
     peerAddr: fields.peer_addr,
-    udpSnat: fields.udp_snat
+    udpSnat: fields.udp_snat,
+    ha: haSettings(fields)
   }
+}
+
+function haSettings (fields: ParsedProperties): HaSettings | null {
+  if (fields.ha_vip.length === 0) return null
+  return {
+    virtualAddresses: fields.ha_vip,
+    interface: fields.ha_interface,
+    peer: fields.ha_peer,
+    priority: fields.ha_priority,
+    preempt: fields.ha_preempt,
+    routerId: fields.ha_router_id
+  }
+}
+
+// The standby binds the virtual addresses too, so an `in` listener limited to some addresses also takes them.
+function inAddresses (inAddrs: readonly string[], virtual: readonly string[]): readonly string[] {
+  const seen = new Set(inAddrs.map((address) => canonicalAddress(address) ?? address))
+  return [...inAddrs, ...virtual.filter((address) => !seen.has(canonicalAddress(address) ?? address))]
+}
+
+// HA needs its three names together, VRRP a virtual address of the peer's family, and the
+// shared stick table a peers listener the other node can reach.
+function haProblems (parsed: Partial<ParsedProperties>, given: (name: PropertyName) => string): PropertyProblem[] {
+  const { ha_vip: vip, ha_interface: iface, ha_peer: peer } = parsed
+  if (vip === undefined || iface === undefined || peer === undefined) return []
+  if (vip.length === 0) {
+    const set = (['ha_interface', 'ha_peer'] as const).filter((name) => parsed[name] !== '')
+    return set.length === 0 ? [] : [problem('ha_vip', '', `"" is not accepted: ${set.join(' and ')} ${set.length === 1 ? 'is' : 'are'} set, so ha_vip must give the virtual address(es) of the in terminal (leave every ha_ property empty for no high availability)`)]
+  }
+  const problems: PropertyProblem[] = []
+  if (iface === '') problems.push(problem('ha_interface', '', '"" is not accepted: ha_vip is set, so ha_interface must name the interface VRRP runs on (the link to the peer and the clients)'))
+  if (peer === '') problems.push(problem('ha_peer', '', '"" is not accepted: ha_vip is set, so ha_peer must give the other node\'s address on the VRRP link'))
+  if (peer === '') return problems
+  const family = isIPv4(peer) ? 4 : 6
+  if (!vip.some((address) => (isIPv4(address) ? 4 : 6) === family)) {
+    problems.push(problem('ha_vip', given('ha_vip'), `${JSON.stringify(given('ha_vip'))} is not accepted: VRRP runs in the family of ha_peer (IPv${family}), so at least one virtual address must be IPv${family}`))
+  }
+  if (vip.some((address) => sameAddress(address, peer))) {
+    problems.push(problem('ha_peer', given('ha_peer'), `${JSON.stringify(given('ha_peer'))} is not accepted: it is one of the virtual addresses (ha_vip); give the peer node's own address`))
+  }
+  if (parsed.mode === 'tcp_source' && parsed.peer_addr !== undefined) {
+    const local = parsed.peer_addr
+    const reason = !isSpecificAddress(local)
+      ? 'the peer node must reach this one\'s peers listener, so give this node\'s own address on the link (not unspecified or loopback)'
+      : (isIPv4(local) ? 4 : 6) !== family
+          ? `it must be of the family of ha_peer (IPv${family}): the two nodes' peers listeners talk to each other`
+          : sameAddress(local, peer) || vip.some((address) => sameAddress(address, local))
+            ? 'it must be this node\'s own address, not ha_peer nor a virtual address (the listener must not move)'
+            : null
+    if (reason !== null) problems.push(problem('peer_addr', given('peer_addr'), `${JSON.stringify(given('peer_addr'))} is not accepted: with ha_vip in tcp_source, ${reason}`))
+  }
+  return problems
+}
+
+function sameAddress (a: string, b: string): boolean {
+  return (canonicalAddress(a) ?? a) === (canonicalAddress(b) ?? b)
 }
 
 // iptables DNAT takes an address, not a name: in udp_roundrobin an output must be an IP address.

@@ -1,10 +1,27 @@
 /** Pure: the desired state to haproxy.cfg text (TCP modes). */
+import type { Properties } from '../properties/model.js'
 import type { DesiredState } from '../state/desired.js'
 import { haproxyAddress, portRangeText } from './addresses.js'
 import { template } from './templates.js'
 
 /** The name HAProxy is started with (`-L`), which names the local peer. */
 export const LOCAL_PEER_NAME = 'l3lb'
+
+/** The peers section that holds the tcp_source stick table. */
+export const PEERS_SECTION = 'l3lb_peers'
+
+/**
+ * The peer name of a node of an HA pair, made from its peers address so that both nodes
+ * name each other alike (HAProxy's peer handshake compares the names).
+ */
+export function haPeerName (address: string): string {
+  return `l3lb_${address.toLowerCase().replace(/[^a-z0-9]/g, '_')}`
+}
+
+/** The name HAProxy is started with (`-L`) for these properties. */
+export function localPeerName (properties: Properties): string {
+  return properties.ha !== null && properties.mode === 'tcp_source' ? haPeerName(properties.peerAddr) : LOCAL_PEER_NAME
+}
 
 /** The userlist that guards the stats UI and /metrics when ui_user and ui_password are set. */
 export const UI_USERLIST = 'l3lb_ui'
@@ -13,7 +30,7 @@ export const UI_USERLIST = 'l3lb_ui'
 export const GLOBAL_MAXCONN_HEADROOM = 100
 
 /** Pipes HAProxy may keep for splicing (docs/tuning.md); each takes two descriptors. */
-export const HAPROXY_MAXPIPES = 150
+export const HAPROXY_MAXPIPES = 25
 
 /** Connections that may wait in the kernel's accept queue once `max_connections` are active. */
 export const LISTEN_BACKLOG = 4096
@@ -26,17 +43,26 @@ export interface HaproxyConfigView {
   readonly maxConnections: number
   readonly backlog: number
   readonly nbthread: number
+  readonly maxpipes: number
   readonly statsSocket: string
   readonly serverStateFile: string
   readonly hardStopAfter: string
   readonly connTimeout: number
   readonly clientTimeout: number
   readonly serverTimeout: number
-  readonly peers: { readonly section: string, readonly localName: string, readonly address: string, readonly port: number } | null
+  readonly peers: {
+    readonly section: string
+    readonly localName: string
+    readonly address: string
+    readonly port: number
+    /** The other node of an HA pair, which shares the table; null without HA. */
+    readonly remote: { readonly name: string, readonly address: string, readonly port: number } | null
+  } | null
   readonly binds: readonly string[]
   readonly stickTable: { readonly size: string, readonly expire: string } | null
   readonly healthCheck: { readonly port: number, readonly interval: number, readonly rise: number, readonly fall: number } | null
-  readonly servers: ReadonlyArray<{ readonly name: string, readonly address: string, readonly backup: boolean, readonly disabled: boolean }>
+  /** `id` is set with HA: both nodes must give an output the same id for the shared table to mean the same output. */
+  readonly servers: ReadonlyArray<{ readonly name: string, readonly address: string, readonly backup: boolean, readonly disabled: boolean, readonly id: number | null }>
   readonly ui: { readonly bind: string, readonly auth: { readonly userlist: string, readonly user: string, readonly password: string } | null }
 }
 
@@ -51,13 +77,23 @@ export function haproxyConfigView (state: DesiredState): HaproxyConfigView {
     maxConnections: limits.maxConnections,
     backlog: LISTEN_BACKLOG,
     nbthread: limits.nbthread,
+    maxpipes: HAPROXY_MAXPIPES,
     statsSocket: paths.statsSocket,
     serverStateFile: paths.serverStateFile,
     hardStopAfter: '30m',
     connTimeout: p.connTimeout,
     clientTimeout: p.clientTimeout,
     serverTimeout: p.serverTimeout,
-    peers: sourceAffinity ? { section: 'l3lb_peers', localName: LOCAL_PEER_NAME, address: haproxyAddress(p.peerAddr), port: p.peerPort } : null,
+    peers: sourceAffinity
+      ? {
+          section: PEERS_SECTION,
+          localName: localPeerName(p),
+          address: haproxyAddress(p.peerAddr),
+          port: p.peerPort,
+          // the pair's peers listen on the same port: the two env files differ only in who is who
+          remote: p.ha === null ? null : { name: haPeerName(p.ha.peer), address: haproxyAddress(p.ha.peer), port: p.peerPort }
+        }
+      : null,
     binds: bindLines(p.inAddrs, p.ports.map(portRangeText)),
     stickTable: sourceAffinity ? { size: '1m', expire: '30m' } : null,
     healthCheck: p.healthcheckInterval > 0
@@ -67,7 +103,8 @@ export function haproxyConfigView (state: DesiredState): HaproxyConfigView {
       name: output.name,
       address: haproxyAddress(output.address),
       backup: output.backup,
-      disabled: state.disabled.has(output.name)
+      disabled: state.disabled.has(output.name),
+      id: p.ha === null ? null : output.index
     })),
     ui: {
       bind: `${haproxyAddress(p.uiAddr)}:${p.uiPort}`,

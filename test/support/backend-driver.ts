@@ -2,7 +2,10 @@
  * Starts backend-server.js in back-end namespaces and waits until each is listening.
  */
 import { fileURLToPath } from 'node:url'
-import type { SpawnedProcess, Topology } from './topology.js'
+import type { SpawnedProcess, Topology, TopologyNames } from './topology.js'
+
+/** What starting back ends needs of a topology (topology.ts and ha-topology.ts both have it). */
+export type BackendTopology = Pick<Topology, 'spawn'> & { readonly names: Pick<TopologyNames, 'backends'> }
 
 const BACKEND_PROGRAM = fileURLToPath(new URL('./backend-server.js', import.meta.url))
 
@@ -14,7 +17,7 @@ export interface BackendOptions {
 }
 
 /** Starts one server in back end `index` (1-based), named `be<index>`; resolves once it printed `ready`. */
-export async function startBackend (topology: Topology, index: number, options: BackendOptions): Promise<SpawnedProcess> {
+export async function startBackend (topology: BackendTopology, index: number, options: BackendOptions): Promise<SpawnedProcess> {
   const ns = topology.names.backends[index - 1]
   if (ns === undefined) throw new Error(`back end must be 1..${topology.names.backends.length}, got ${index}`)
   const args = [BACKEND_PROGRAM, '--name', `be${index}`, '--ports', options.ports, ...(options.udp === true ? ['--udp'] : [])]
@@ -24,6 +27,6 @@ export async function startBackend (topology: Topology, index: number, options: 
 }
 
 /** Starts a server in every back end (be1..beN) with the same ports. */
-export async function startBackends (topology: Topology, options: BackendOptions): Promise<SpawnedProcess[]> {
+export async function startBackends (topology: BackendTopology, options: BackendOptions): Promise<SpawnedProcess[]> {
   return await Promise.all(topology.names.backends.map((_, i) => startBackend(topology, i + 1, options)))
 }

@@ -4,7 +4,7 @@
  */
 import { fileURLToPath } from 'node:url'
 import { LineRpc } from './line-rpc.js'
-import type { SpawnedProcess, Topology } from './topology.js'
+import type { SpawnedProcess, Topology, TopologyNames } from './topology.js'
 
 const CLIENT_PROGRAM = fileURLToPath(new URL('./netns-client.js', import.meta.url))
 const DEFAULT_TIMEOUT_MS = 5000
@@ -86,7 +86,7 @@ export interface ClientDriver {
 }
 
 /** Starts netns-client in the topology's client namespace and waits until it is ready. */
-export async function startClient (topology: Topology): Promise<ClientDriver> {
+export async function startClient (topology: Pick<Topology, 'spawn'> & { readonly names: Pick<TopologyNames, 'client'> }): Promise<ClientDriver> {
   const child = topology.spawn(topology.names.client, process.execPath, [CLIENT_PROGRAM], { stdin: 'pipe' })
   const driver = new Driver(child)
   await child.waitForLine('{"ready":true}', 10_000)

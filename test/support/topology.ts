@@ -138,7 +138,50 @@ const PEER_INTERFACE = 'eth0'
 const LB_CLIENT_INTERFACE = 'to-client'
 
 let topologyCount = 0
-const live = new Set<TopologyImpl>()
+const live = new Set<SyncCleanup>()
+
+/** Something the exit and signal hooks must remove synchronously (a topology, or another set of namespaces). */
+export interface SyncCleanup {
+  destroySync (): void
+}
+
+/** A spawned process that can also be killed synchronously (from an exit hook). */
+export interface TrackedProcess extends SpawnedProcess {
+  killSync (): void
+}
+
+/** Starts `file args` in namespace `ns`, for topologies built elsewhere (ha-topology.ts); the caller stops it. */
+export function spawnInNamespace (ns: string, file: string, args: readonly string[] = [], options: SpawnOptions = {}): TrackedProcess {
+  return new SpawnedProcessImpl(ns, file, args, options)
+}
+
+/** Kills every process in namespace `ns` (bounded), then deletes it; a namespace already gone is fine. */
+export async function removeNamespace (ns: string): Promise<void> {
+  if (!(await listNamespaces()).includes(ns)) return
+  await killNamespaceProcesses(ns)
+  await execa('ip', ['netns', 'del', ns], { timeout: COMMAND_TIMEOUT_MS, reject: false })
+}
+
+/** The synchronous last resort for namespaces in `names`: SIGKILL what runs in them, delete them. */
+export function removeNamespacesSync (names: readonly string[]): void {
+  for (const ns of names) {
+    for (const pid of syncNamespacePids(ns)) killQuietly(pid, 'SIGKILL')
+    try {
+      execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore', timeout: 5000 })
+    } catch {
+      // Absent already, or never made: nothing to remove.
+    }
+  }
+}
+
+/** Registers `item` with the exit and signal hooks until unregisterCleanup. */
+export function registerCleanup (item: SyncCleanup): void {
+  register(item)
+}
+
+export function unregisterCleanup (item: SyncCleanup): void {
+  unregister(item)
+}
 
 /** Builds a topology; on any failure removes what it made and rethrows. */
 export async function createTopology (options: TopologyOptions): Promise<Topology> {
@@ -518,7 +561,7 @@ function sleep (ms: number): Promise<void> {
 }
 
 // Signal handlers replace Node's default exit, so they are installed only while a topology lives.
-function register (topology: TopologyImpl): void {
+function register (topology: SyncCleanup): void {
   if (live.size === 0) {
     process.on('SIGINT', onSignal)
     process.on('SIGTERM', onSignal)
@@ -526,7 +569,7 @@ function register (topology: TopologyImpl): void {
   live.add(topology)
 }
 
-function unregister (topology: TopologyImpl): void {
+function unregister (topology: SyncCleanup): void {
   live.delete(topology)
   if (live.size === 0) {
     process.off('SIGINT', onSignal)

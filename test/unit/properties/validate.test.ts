@@ -60,7 +60,8 @@ test('an empty env gives every default of SPEC §2 and §3', () => {
     monInterval: 10,
     peerPort: 8405,
     peerAddr: '127.0.0.1',
-    udpSnat: true
+    udpSnat: true,
+    ha: null
   })
 })
 

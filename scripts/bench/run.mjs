@@ -1,0 +1,600 @@
+#!/usr/bin/env node
+// The benchmark (docs/benchmarks.md): builds a private network of namespaces, runs every
+// case against every contender in the same run and writes the figures as ratios.
+//
+//   node scripts/bench/run.mjs [--runs 3] [--seconds 5] [--only tcp,udp,...]   full run, writes docs/
+//   node scripts/bench/run.mjs --smoke                                        ~10 s of load, for CI
+//
+// Needs root, a build (`npm run build`: it imports dist/test/support/), wrk, nginx with
+// libnginx-mod-stream, haproxy and iptables. All traffic stays in the namespaces it
+// makes (198.18.0.0/15); every load is bounded in time; the namespaces, processes, rules
+// and temporary files go at the end, also on failure and Ctrl-C.
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir, cpus, release } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { execFileSync } from 'node:child_process'
+import { createTopology } from '../../dist/test/support/topology.js'
+import { startClient } from '../../dist/test/support/client-driver.js'
+import { CLI_PROGRAM, startAgent, ctlEnv } from '../../dist/test/support/agent-driver.js'
+import { writeBackendConfig, nginxArgs } from './lib/nginx.mjs'
+import { directContender, l3lbContender, l3lbTcpEnv, l3lbUdpEnv, nginxStreamContender, tunedHaproxyContender } from './lib/contenders.mjs'
+import { cpuSecondsOf, median, memoryOf, memoryOfAll, parseWrk, percentile, spread, sumWrk } from './lib/measure.mjs'
+import { writeReport } from './lib/report.mjs'
+
+const TOOLS = fileURLToPath(new URL('./tools/', import.meta.url))
+const DOCS = fileURLToPath(new URL('../../docs/', import.meta.url))
+const GROUPS = ['tcp', 'udp', 'sessions', 'reload', 'kill', 'ctl', 'control', 'render']
+
+const { values: options } = parseArgs({
+  options: {
+    smoke: { type: 'boolean', default: false },
+    runs: { type: 'string', default: '3' },
+    seconds: { type: 'string', default: '5' },
+    only: { type: 'string', default: GROUPS.join(',') },
+    sessions: { type: 'string', default: '9500' },
+    busy: { type: 'string', default: '1000' },
+    out: { type: 'string', default: DOCS }
+  }
+})
+const smoke = options.smoke
+const runs = smoke ? 1 : Math.min(Math.max(Number(options.runs), 1), 10)
+const seconds = smoke ? 1 : Math.min(Math.max(Number(options.seconds), 1), 30)
+// the smoke skips what is slow by nature: checks marking a killed back end down, a render of 1,000 ports
+const only = new Set(smoke ? ['tcp', 'sessions', 'reload', 'ctl', 'udp'] : options.only.split(','))
+const sessionCount = smoke ? 200 : Math.min(Math.max(Number(options.sessions), 10), 9600)
+const busyCount = smoke ? 50 : Math.min(Math.max(Number(options.busy), 10), 2000)
+
+const startedAt = Date.now()
+const log = (message) => process.stderr.write(`bench +${((Date.now() - startedAt) / 1000).toFixed(0)}s: ${message}\n`)
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+const broken = []
+// A fault, as opposed to slowness: makes --smoke exit non-zero.
+const fault = (message) => { broken.push(message); log(`BROKEN: ${message}`) }
+
+const results = { options: { smoke, runs, seconds, sessionCount, busyCount }, host: hostFacts() }
+const tmp = mkdtempSync(join(tmpdir(), 'l3lb-bench-'))
+// nginx's workers run as nobody and read the back ends' files from here
+chmodSync(tmp, 0o755)
+process.on('exit', () => rmSync(tmp, { recursive: true, force: true }))
+
+let topology
+let client
+
+async function main () {
+  requirePrograms(['wrk', 'nginx', 'haproxy', 'iptables'])
+  const started = Date.now()
+  topology = await createTopology({ backends: 2 })
+  await tuneNamespaces()
+  await startBackends()
+  client = await startClient(topology)
+
+  const direct = directContender(topology)
+  const l3lb = l3lbContender(topology, client, waitReady)
+  const tuned = tunedHaproxyContender(topology, join(tmp, 'haproxy'), waitReady)
+  const nginx = nginxStreamContender(topology, join(tmp, 'nginx-stream'), waitReady)
+  const tcpContenders = [direct, l3lb, tuned, nginx]
+
+  if (only.has('tcp')) await tcpCases(tcpContenders)
+  if (only.has('sessions')) await sessionCases(smoke ? [l3lb] : [l3lb, tuned, nginx])
+  await tuned.stop()
+  await nginx.stop()
+  await l3lb.prepare()
+  if (only.has('reload')) await reloadCase(l3lb)
+  if (only.has('kill')) await killCase(l3lb)
+  if (only.has('ctl')) await ctlCase(l3lb)
+  if (only.has('control')) await controlCase(l3lb, tuned)
+  await l3lb.stop()
+  await tuned.stop()
+  if (only.has('udp')) await udpCases()
+  if (only.has('render')) await renderCase()
+  results.elapsedSeconds = Math.round((Date.now() - started) / 1000)
+}
+
+// ---------- setup ----------
+
+function requirePrograms (programs) {
+  for (const program of programs) {
+    try {
+      execFileSync('sh', ['-c', `command -v ${program}`], { stdio: 'ignore' })
+    } catch {
+      throw new Error(`'${program}' is not installed: run scripts/install-prerequisites`)
+    }
+  }
+}
+
+function hostFacts () {
+  // nginx and wrk print their version on stderr, and wrk exits 1 after it
+  const version = (file, args) => {
+    try {
+      return execFileSync('sh', ['-c', `${file} ${args.join(' ')} 2>&1; true`], { encoding: 'utf8' }).split('\n')[0].trim()
+    } catch {
+      return `${file}: unknown version`
+    }
+  }
+  return {
+    date: new Date().toISOString(),
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model,
+    kernel: release(),
+    node: process.version,
+    haproxy: version('haproxy', ['-v']),
+    nginx: version('nginx', ['-v']),
+    wrk: version('wrk', ['-v'])
+  }
+}
+
+// Namespace-local sysctls only: many short connections from one client address.
+async function tuneNamespaces () {
+  for (const ns of [topology.names.client, topology.names.lb, ...topology.names.backends]) {
+    await topology.exec(ns, 'sysctl', ['-q', '-w', 'net.ipv4.ip_local_port_range=1024 65000', 'net.ipv4.tcp_tw_reuse=1', 'net.core.somaxconn=8192'])
+  }
+}
+
+async function startBackends () {
+  const { names, addresses } = topology
+  await Promise.all(names.backends.map(async (ns, i) => {
+    const dir = join(tmp, `be${i + 1}`)
+    const conf = writeBackendConfig(dir, addresses.backends[i], 80)
+    topology.spawn(ns, 'nginx', nginxArgs(dir, conf))
+    const echo = topology.spawn(ns, process.execPath, [join(TOOLS, 'udp-echo.mjs'), '--address', addresses.backends[i], '--ports', '5000,5001'])
+    await echo.waitForLine('ready', 10_000)
+  }))
+  for (const address of addresses.backends) await waitReady(`${address}:80`)
+  log(`back ends ready: nginx and a UDP echo in ${names.backends.length} namespaces`)
+}
+
+async function restartBackend (index) {
+  const ns = topology.names.backends[index]
+  const dir = join(tmp, `be${index + 1}`)
+  topology.spawn(ns, 'nginx', nginxArgs(dir, join(dir, 'nginx.conf')))
+  await waitReady(`${topology.addresses.backends[index]}:80`)
+}
+
+/** Resolves once GET /small through `target` answers 200 (from the client namespace), 15 s at most. */
+async function waitReady (target) {
+  const result = await runTool('http-probe.mjs', ['--urls', `http://${target}/small`, '--until-ok', '--timeout', '15000'], 20_000)
+  const okAt = JSON.parse(result.stdout.trim().split('\n').pop()).okAt
+  if (okAt === null) throw new Error(`${target} did not answer GET /small within 15 s`)
+  return okAt
+}
+
+/** Runs one of tools/ in the client namespace and waits for it. */
+async function runTool (tool, args, timeoutMs) {
+  return await topology.exec(topology.names.client, process.execPath, [join(TOOLS, tool), ...args], { timeoutMs })
+}
+
+// ---------- TCP throughput: wrk ----------
+
+const TCP_CASES = [
+  { name: 'keepalive', title: 'requests/s, kept-alive connections, 100 B', path: '/small', connections: 64, close: false, figure: 'requestsPerSecond' },
+  { name: 'close', title: 'new connections/s (`Connection: close`), 100 B', path: '/small', connections: 32, close: true, figure: 'requestsPerSecond' },
+  { name: 'bulk', title: 'MB/s, 1 MiB objects', path: '/big', connections: 16, close: false, figure: 'bytesPerSecond' }
+]
+
+/** wrk against every target side by side (one process each, the connections split evenly); summed. */
+async function wrk (targets, { path, connections, close, duration }) {
+  const per = Math.max(1, Math.round(connections / targets.length))
+  const outputs = await Promise.all(targets.map((target) => topology.exec(topology.names.client, 'wrk', [
+    '-t1', `-c${per}`, `-d${duration}s`, '--timeout', '5s',
+    ...(close ? ['-H', 'Connection: close'] : []),
+    `http://${target}${path}`
+  ], { timeoutMs: (duration + 20) * 1000 })))
+  return sumWrk(outputs.map((o) => parseWrk(o.stdout)))
+}
+
+async function tcpCases (contenders) {
+  results.tcp = {}
+  for (const c of TCP_CASES) results.tcp[c.name] = { title: c.title, figure: c.figure, runs: {} }
+  for (let run = 0; run < runs; run++) {
+    for (const c of TCP_CASES) {
+      // the order turns each run so no contender always goes first
+      const order = contenders.map((_, i) => contenders[(i + run) % contenders.length])
+      for (const contender of order) {
+        // the smoke: every contender once, the other cases through l3lb only
+        if (smoke && c.name !== 'keepalive' && contender.name !== 'l3lb') continue
+        await contender.prepare(c.name)
+        const figures = await wrk(contender.targets(80), { ...c, duration: seconds })
+        const errors = figures.connectErrors + figures.readErrors + figures.writeErrors + figures.timeouts + figures.non2xx
+        const entry = (results.tcp[c.name].runs[contender.name] ??= [])
+        entry.push({ value: figures[c.figure], errors, requests: figures.requests })
+        log(`tcp ${c.name} run ${run + 1}/${runs} ${contender.name}: ${format(figures[c.figure], c.figure)}, ${errors} error(s)`)
+        if (figures.requests === 0) fault(`tcp ${c.name}: ${contender.name} served no request`)
+        else if (errors > 0 && c.name !== 'close') fault(`tcp ${c.name}: ${contender.name} had ${errors} failed request(s)`)
+      }
+    }
+  }
+  for (const c of TCP_CASES) summarise(results.tcp[c.name], 'direct', 'haproxy-tuned')
+  // buffers and pools of the TCP cases would count in the memory cases' figures
+  if (!smoke) for (const contender of contenders) await contender.stop()
+}
+
+/** Median and spread per contender, and the ratios of the medians to two baselines. */
+function summarise (section, baseline, second) {
+  section.summary = {}
+  for (const [name, entries] of Object.entries(section.runs)) {
+    const values = entries.map((e) => e.value)
+    section.summary[name] = { median: median(values), spread: spread(values), errors: entries.reduce((s, e) => s + e.errors, 0) }
+  }
+  const base = section.summary[baseline]?.median
+  const other = section.summary[second]?.median
+  for (const s of Object.values(section.summary)) {
+    s.ratioToBaseline = base ? s.median / base : null
+    s.ratioToSecond = other ? s.median / other : null
+  }
+}
+
+function format (value, figure) {
+  return figure === 'bytesPerSecond' ? `${(value / 1e6).toFixed(1)} MB/s` : `${Math.round(value)}/s`
+}
+
+// ---------- concurrent sessions: memory ----------
+
+async function sessionCases (contenders) {
+  results.sessions = {}
+  for (const contender of contenders) {
+    const entry = {}
+    await contender.prepare('sessions')
+    entry.idle = await idleSessions(contender)
+    if (!smoke) {
+      // a fresh process for the busy figure: pools filled by the idle case would hide it
+      await refresh(contender)
+      entry.busy = await busySessions(contender)
+      await refresh(contender)
+    }
+    results.sessions[contender.name] = entry
+  }
+  if (smoke) return
+  const tuned = results.sessions['haproxy-tuned']
+  for (const entry of Object.values(results.sessions)) {
+    entry.idle.ratioToTuned = tuned ? entry.idle.bytesPerSession / tuned.idle.bytesPerSession : null
+    entry.busy.ratioToTuned = tuned ? entry.busy.bytesPerSession / tuned.busy.bytesPerSession : null
+  }
+}
+
+/** A new worker with empty pools: a real reload for l3lb, a restart for the others. */
+async function refresh (contender) {
+  if (contender.name === 'l3lb') {
+    const before = contender.workerPids()
+    contender.agent.writeEnv(l3lbTcpEnv(topology, 3))
+    await contender.agent.reload()
+    contender.agent.writeEnv(l3lbTcpEnv(topology, 2))
+    await contender.agent.reload()
+    // the old workers have no session left and go
+    for (let i = 0; i < 50 && contender.workerPids().some((p) => before.includes(p)); i++) await sleep(100)
+  } else {
+    await contender.stop()
+    await contender.prepare('sessions')
+  }
+  await sleep(500)
+}
+
+function startHolder (contender) {
+  const holder = topology.spawn(topology.names.client, process.execPath, [join(TOOLS, 'sessions.mjs'), '--target', contender.targets(80)[0]], { stdin: 'pipe' })
+  const answers = []
+  const waiters = []
+  holder.onLine((line) => {
+    if (!line.startsWith('{')) return
+    const answer = JSON.parse(line)
+    const waiter = waiters.shift()
+    if (waiter) waiter(answer)
+    else answers.push(answer)
+  })
+  const command = (text, timeoutMs) => {
+    holder.stdin.write(`${text}\n`)
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`sessions holder: no answer to '${text}' within ${timeoutMs} ms:\n${holder.output()}`)), timeoutMs)
+      waiters.push((answer) => { clearTimeout(timer); resolve(answer) })
+    })
+  }
+  return { holder, command, ready: holder.waitForLine('{"ready":true}', 10_000) }
+}
+
+async function idleSessions (contender) {
+  const { holder, command, ready } = startHolder(contender)
+  await ready
+  try {
+    const before = memoryOfAll(contender.workerPids())
+    const opened = await command(`open ${sessionCount} 500`, 120_000)
+    await sleep(1000)
+    const after = memoryOfAll(contender.workerPids())
+    const served = await command('check', 120_000)
+    const result = {
+      asked: sessionCount,
+      opened: opened.opened,
+      failedToOpen: opened.failed,
+      served: served.served,
+      failedToServe: served.failed,
+      rssBefore: before.rss,
+      rssAfter: after.rss,
+      anonBefore: before.anon,
+      anonAfter: after.anon,
+      bytesPerSession: opened.opened > 0 ? (after.rss - before.rss) / opened.opened : NaN
+    }
+    log(`sessions idle ${contender.name}: ${result.opened}/${sessionCount} opened, ${result.served} served, ${(result.bytesPerSession / 1024).toFixed(2)} kB RSS each`)
+    if (result.served !== result.opened || result.opened < sessionCount) fault(`sessions idle ${contender.name}: ${result.opened} of ${sessionCount} opened, ${result.served} served`)
+    return result
+  } finally {
+    await command('close', 10_000).catch(() => {})
+    await holder.stop()
+  }
+}
+
+async function busySessions (contender) {
+  const { holder, command, ready } = startHolder(contender)
+  await ready
+  try {
+    const before = memoryOfAll(contender.workerPids())
+    const opened = await command(`open ${busyCount} 250`, 60_000)
+    const busySeconds = Math.max(seconds, 2)
+    const answer = command(`busy ${busyCount} ${busySeconds}`, (busySeconds + 20) * 1000)
+    // the peak while every session moves data: sampled through the run
+    let peak = before
+    const until = Date.now() + busySeconds * 1000
+    while (Date.now() < until) {
+      await sleep(250)
+      const now = memoryOfAll(contender.workerPids())
+      if (now.rss > peak.rss) peak = now
+    }
+    const moved = await answer
+    const result = {
+      asked: busyCount,
+      opened: opened.opened,
+      mbPerSecond: moved.busyBytes / busySeconds / 1e6,
+      failed: moved.busyFailed,
+      rssBefore: before.rss,
+      rssPeak: peak.rss,
+      bytesPerSession: opened.opened > 0 ? (peak.rss - before.rss) / opened.opened : NaN
+    }
+    log(`sessions busy ${contender.name}: ${result.opened} moving ${result.mbPerSecond.toFixed(0)} MB/s, ${(result.bytesPerSession / 1024).toFixed(1)} kB RSS each`)
+    if (result.failed > 0 || result.opened < busyCount) fault(`sessions busy ${contender.name}: ${result.opened} of ${busyCount} opened, ${result.failed} failed`)
+    return result
+  } finally {
+    await command('close', 10_000).catch(() => {})
+    await holder.stop()
+  }
+}
+
+// ---------- reloads and back-end deaths under load ----------
+
+function httpLoad (target, loadSeconds, concurrency = 16) {
+  return runTool('http-load.mjs', ['--target', target, '--path', '/small', '--concurrency', String(concurrency), '--seconds', String(loadSeconds)], (loadSeconds + 30) * 1000)
+    .then((r) => JSON.parse(r.stdout.trim().split('\n').pop()))
+}
+
+async function reloadCase (l3lb) {
+  const loadSeconds = smoke ? 2 : 20
+  const load = httpLoad(l3lb.targets()[0], loadSeconds)
+  const outcomes = []
+  const until = Date.now() + loadSeconds * 1000 - 500
+  let interval = 2
+  await sleep(300)
+  while (Date.now() < until) {
+    const tick = Date.now()
+    interval = interval === 2 ? 3 : 2
+    l3lb.agent.writeEnv(l3lbTcpEnv(topology, interval))
+    outcomes.push(await l3lb.agent.reload())
+    await sleep(Math.max(0, 1000 - (Date.now() - tick)))
+  }
+  const result = await load
+  l3lb.agent.writeEnv(l3lbTcpEnv(topology, 2))
+  await l3lb.agent.reload()
+  const reloads = outcomes.filter((o) => /properties reloaded/.test(o) && !/nothing changed/.test(o)).length
+  results.reload = { seconds: loadSeconds, reloads, refused: outcomes.length - reloads, requests: result.ok + result.failed, failed: result.failed, failureCodes: countCodes(result.failures) }
+  log(`reload: ${reloads} reloads in ${loadSeconds} s under load, ${result.ok} ok, ${result.failed} failed`)
+  if (result.failed > 0) fault(`reload: ${result.failed} failed connection(s) across ${reloads} reloads: ${JSON.stringify(results.reload.failureCodes)}`)
+  if (reloads === 0) fault(`reload: no reload happened (${outcomes.join('; ')})`)
+}
+
+function countCodes (failures) {
+  const counts = {}
+  for (const f of failures) counts[f.code] = (counts[f.code] ?? 0) + 1
+  return counts
+}
+
+async function nginxPidsIn (ns) {
+  const listed = await topology.exec(ns, 'pgrep', ['-x', 'nginx'], { reject: false })
+  return listed.stdout.split('\n').filter(Boolean).map(Number)
+}
+
+async function killCase (l3lb) {
+  const loadSeconds = smoke ? 3 : Math.max(12, seconds * 2)
+  const ns = topology.names.backends[1]
+  const load = httpLoad(l3lb.targets()[0], loadSeconds)
+  await sleep(smoke ? 800 : 3000)
+  // the namespace's own pid list: only this run's nginx in be2 is killed
+  const pids = (await topology.exec(ns, 'ip', ['netns', 'pids', ns], { reject: false })).stdout.split('\n').filter(Boolean).map(Number)
+  const nginxPids = new Set(await nginxPidsIn(ns))
+  const killedAt = Date.now()
+  for (const pid of pids) if (nginxPids.has(pid)) process.kill(pid, 'SIGKILL')
+  let downAfterMs = null
+  const pollUntil = killedAt + 20_000
+  while (Date.now() < pollUntil) {
+    const { status } = await l3lb.agent.ctl('/api/status')
+    if (status.out2 === 'down') { downAfterMs = Date.now() - killedAt; break }
+    await sleep(100)
+  }
+  const result = await load
+  const after = result.failures.filter((f) => f.t > killedAt)
+  results.kill = {
+    healthcheckInterval: 2,
+    fall: 3,
+    requests: result.ok + result.failed,
+    failedNew: after.length,
+    failedInFlight: result.failed - after.length,
+    failureCodes: countCodes(result.failures),
+    downAfterMs
+  }
+  log(`kill: out2's nginx killed; ${after.length} new connection(s) failed after it, ${result.failed - after.length} in flight lost; marked down after ${downAfterMs} ms`)
+  if (after.length > 0) fault(`kill: ${after.length} new connection(s) failed after a back end died`)
+  if (downAfterMs === null) fault('kill: out2 was never reported down')
+  await restartBackend(1)
+  for (let i = 0; i < 100; i++) {
+    if ((await l3lb.agent.ctl('/api/status')).status.out2 === 'up') break
+    await sleep(200)
+  }
+}
+
+// ---------- the control plane ----------
+
+async function ctlProbe (count) {
+  const base = `http://${topology.addresses.lbClientSide}:8080/api`
+  const urls = [`${base}/status`, `${base}/disable?channel=out2`, `${base}/enable?channel=out2`]
+  const r = await runTool('http-probe.mjs', ['--urls', urls.join(','), '--count', String(count), '--timeout', '60000'], 90_000)
+  const answer = JSON.parse(r.stdout.trim().split('\n').pop())
+  const status = answer.latencies[urls[0]]
+  const change = [...answer.latencies[urls[1]], ...answer.latencies[urls[2]]]
+  const errors = Object.values(answer.errors).reduce((a, b) => a + b, 0)
+  return { statusP50: percentile(status, 50), statusP99: percentile(status, 99), changeP50: percentile(change, 50), changeP99: percentile(change, 99), errors, count }
+}
+
+async function ctlCase (l3lb) {
+  const count = smoke ? 5 : 100
+  const idle = await ctlProbe(count)
+  const load = wrk(l3lb.targets(), { ...TCP_CASES[0], duration: smoke ? 1 : Math.max(seconds * 3, 15) })
+  await sleep(smoke ? 100 : 500)
+  const loaded = await ctlProbe(count)
+  const figures = await load
+  results.ctl = { idle, loaded, loadRequestsPerSecond: figures.requestsPerSecond }
+  log(`ctl: status p50 ${idle.statusP50.toFixed(1)} -> ${loaded.statusP50.toFixed(1)} ms, p99 ${idle.statusP99.toFixed(1)} -> ${loaded.statusP99.toFixed(1)} ms; disable/enable p50 ${loaded.changeP50.toFixed(1)}, p99 ${loaded.changeP99.toFixed(1)} ms loaded`)
+  if (idle.errors + loaded.errors > 0) fault(`ctl: ${idle.errors + loaded.errors} request(s) did not answer 200`)
+  const { status } = await l3lb.agent.ctl('/api/status')
+  if (status.out1 !== 'up' || status.out2 !== 'up') fault(`ctl: outputs not both up after the case: ${JSON.stringify(status)}`)
+}
+
+async function controlCase (l3lb, tuned) {
+  const pid = l3lb.agent.process.pid
+  const window = Math.max(seconds * 2, 10)
+  const cpu0 = cpuSecondsOf(pid)
+  await sleep(window * 1000)
+  const idle = { cpuPercent: 100 * (cpuSecondsOf(pid) - cpu0) / window, ...memoryOf(pid) }
+  const cpu1 = cpuSecondsOf(pid)
+  await runTool('http-probe.mjs', ['--urls', `http://${topology.addresses.lbClientSide}:8080/api/counters`, '--count', String(window), '--interval', '1000'], (window + 30) * 1000)
+  const scraped = { cpuPercent: 100 * (cpuSecondsOf(pid) - cpu1) / window, ...memoryOf(pid) }
+  const workers = memoryOfAll([l3lb.masterPid(), ...l3lb.workerPids()])
+
+  // from the command to the first forwarded connection, l3lb and a bare HAProxy alike
+  await l3lb.stop()
+  const l3lbFirst = await timeToFirstForward(l3lb.targets()[0], () => l3lb.start())
+  await tuned.stop()
+  const tunedFirst = await timeToFirstForward(tuned.targets()[0], () => tuned.prepare('keepalive'))
+  results.control = { windowSeconds: window, idle, scraped, haproxyRss: workers.rss, firstForwardMs: l3lbFirst, tunedFirstForwardMs: tunedFirst }
+  log(`control: agent idle ${idle.cpuPercent.toFixed(2)} % CPU, ${(idle.rss / 2 ** 20).toFixed(0)} MiB RSS; scraped ${scraped.cpuPercent.toFixed(2)} %; first forward after ${l3lbFirst} ms (HAProxy alone ${tunedFirst} ms)`)
+}
+
+/** Ms from `start()` being called to the first 200 through `target`, seen from the client. */
+async function timeToFirstForward (target, start) {
+  const probe = topology.spawn(topology.names.client, process.execPath, [join(TOOLS, 'http-probe.mjs'), '--urls', `http://${target}/small`, '--until-ok', '--timeout', '30000'])
+  await probe.waitForLine(/"ready"/, 10_000)
+  const t0 = Date.now()
+  await start()
+  const line = await probe.waitForLine(/"okAt"/, 35_000)
+  await probe.stop()
+  const okAt = JSON.parse(line).okAt
+  return okAt === null ? null : okAt - t0
+}
+
+// ---------- UDP ----------
+
+async function udpCases () {
+  const lb = topology.addresses.lbClientSide
+  // the baseline: one hand-written DNAT rule per back end, each on a port of its own, so a
+  // packet meets exactly one rule and both back ends share the load as they do behind l3lb
+  for (const [i, address] of topology.addresses.backends.entries()) {
+    await topology.exec(topology.names.lb, 'iptables', ['-t', 'nat', '-A', 'PREROUTING', '-p', 'udp', '-d', lb, '--dport', String(5001 + i), '-j', 'DNAT', '--to-destination', `${address}:5001`])
+  }
+  const agent = await startAgent(topology, client, { env: l3lbUdpEnv(topology, 5000) })
+  try {
+    for (let i = 0; i < 100; i++) {
+      const { status } = await agent.ctl('/api/status')
+      if (status.out1 === 'up' && status.out2 === 'up') break
+      await sleep(200)
+    }
+    const contenders = [
+      { name: 'direct', targets: topology.addresses.backends.map((a) => `${a}:5000`) },
+      { name: 'dnat-single', targets: topology.addresses.backends.map((_, i) => `${lb}:${5001 + i}`) },
+      { name: 'l3lb', targets: [`${lb}:5000`] }
+    ].filter((c) => !smoke || c.name === 'l3lb')
+    results.udp = {}
+    const sizes = smoke ? [64] : [64, 1400]
+    for (const size of sizes) results.udp[size] = { runs: {} }
+    for (let run = 0; run < runs; run++) {
+      for (const size of sizes) {
+        for (let k = 0; k < contenders.length; k++) {
+          const contender = contenders[(k + run) % contenders.length]
+          const r = await runTool('udp-load.mjs', ['--targets', contender.targets.join(','), '--size', String(size), '--seconds', String(seconds), '--sockets', '16'], (seconds + 20) * 1000)
+          const figures = JSON.parse(r.stdout.trim().split('\n').pop())
+          const pps = figures.received / figures.seconds
+          const loss = figures.sent === 0 ? 1 : Math.max(0, 1 - figures.received / figures.sent)
+          ;(results.udp[size].runs[contender.name] ??= []).push({ value: pps, loss, errors: figures.sendErrors, sent: figures.sent })
+          log(`udp ${size} B run ${run + 1}/${runs} ${contender.name}: ${Math.round(pps)} echoes/s, loss ${(loss * 100).toFixed(2)} %`)
+          if (figures.received === 0) fault(`udp ${size} B: no echo came back through ${contender.name}`)
+        }
+      }
+    }
+    for (const size of sizes) {
+      summarise(results.udp[size], 'direct', 'dnat-single')
+      for (const [name, entries] of Object.entries(results.udp[size].runs)) results.udp[size].summary[name].loss = median(entries.map((e) => e.loss))
+    }
+  } finally {
+    await agent.stop()
+    agent.removeFiles()
+  }
+}
+
+// ---------- render, validate, apply ----------
+
+async function renderCase () {
+  results.render = {}
+  const outputs = Array.from({ length: 8 }, (_, i) => `out${i + 1}=198.18.${i + 1}.2`)
+  for (const [label, ports] of [['8x1', '80'], ['8x1000', '10000-10999']]) {
+    const env = ctlEnv(topology) + ['mode=tcp_roundrobin', `ports=${ports}`, ...outputs, 'healthcheck_interval=2', ''].join('\n')
+    const envFile = join(tmp, `render-${label}.env`)
+    const cfgFile = join(tmp, `render-${label}.cfg`)
+    writeFileSync(envFile, env)
+    const renderMs = []
+    const checkMs = []
+    for (let run = 0; run < runs; run++) {
+      let t = performance.now()
+      const rendered = await topology.exec(topology.names.lb, process.execPath, [CLI_PROGRAM, 'render', '--env', envFile], { timeoutMs: 60_000 })
+      renderMs.push(performance.now() - t)
+      writeFileSync(cfgFile, rendered.stdout + '\n')
+      t = performance.now()
+      const checked = await topology.exec(topology.names.lb, 'haproxy', ['-c', '-q', '-f', cfgFile], { timeoutMs: 60_000, reject: false })
+      checkMs.push(performance.now() - t)
+      if (checked.failed) fault(`render ${label}: haproxy -c refused the rendered config: ${checked.stderr}`)
+    }
+    const startMs = []
+    for (let run = 0; run < runs; run++) {
+      const t = performance.now()
+      const agent = await startAgent(topology, client, { env })
+      startMs.push(performance.now() - t)
+      await agent.stop()
+      agent.removeFiles()
+    }
+    results.render[label] = { ports: ports === '80' ? 1 : 1000, renderMs: median(renderMs), checkMs: median(checkMs), startMs: median(startMs), renderRuns: renderMs, checkRuns: checkMs, startRuns: startMs }
+    log(`render ${label}: render ${median(renderMs).toFixed(0)} ms, haproxy -c ${median(checkMs).toFixed(0)} ms, start to ctl ready ${median(startMs).toFixed(0)} ms`)
+  }
+}
+
+// Last, so that every constant above is initialised before the run starts.
+try {
+  await main()
+} catch (error) {
+  fault(`the benchmark stopped: ${error.stack ?? error.message}`)
+} finally {
+  await topology?.destroy().catch((error) => fault(`cleanup: ${error.message}`))
+}
+if (!smoke && broken.length === 0) {
+  writeReport(options.out, results)
+  log(`wrote ${join(options.out, 'benchmarks.md')} and benchmarks.json`)
+} else if (!smoke) {
+  writeFileSync(join(tmpdir(), 'l3lb-benchmarks.json'), JSON.stringify(results, null, 2))
+  log(`not written to docs/ because something broke; raw figures in ${join(tmpdir(), 'l3lb-benchmarks.json')}`)
+}
+if (broken.length > 0) {
+  log(`${broken.length} fault(s):\n  ${broken.join('\n  ')}`)
+  process.exit(1)
+}
+log(smoke ? 'smoke passed: every contender and case answered' : 'done')

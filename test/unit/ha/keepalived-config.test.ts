@@ -1,0 +1,75 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { execa } from 'execa'
+import { renderKeepalivedConfig } from '../../../src/ha/keepalived-config.js'
+import { HEALTH_CHECK_PROGRAM } from '../../../src/ha/keepalived.js'
+import type { HaSettings } from '../../../src/properties/model.js'
+import { propertiesFrom } from '../../support/fixtures.js'
+import { namespaceName } from '../../support/run-id.js'
+
+const CHECK = [process.execPath, HEALTH_CHECK_PROGRAM, '/run/l3lb/haproxy.sock']
+
+// `keepalived -t` wants an interface that exists and is not loopback: a dummy one in a
+// namespace of the test's own, so the host's interfaces play no part
+const IFACE = 'l3lb-vrrp0'
+
+function haOf (text: string): HaSettings {
+  const ha = propertiesFrom(text).ha
+  assert.ok(ha !== null)
+  return ha
+}
+
+function lines (text: string): string[] {
+  return text.split('\n').map((line) => line.trim()).filter((line) => line !== '' && !line.startsWith('#'))
+}
+
+// keepalived -t exits non-zero on a configuration it cannot use
+async function assertKeepalivedAccepts (text: string): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'l3lb-keepalived-'))
+  const ns = namespaceName(800, 'vrrp')
+  try {
+    writeFileSync(join(dir, 'keepalived.conf'), text)
+    await execa('ip', ['netns', 'add', ns])
+    await execa('ip', ['-n', ns, 'link', 'add', IFACE, 'type', 'veth', 'peer', 'name', 'l3lb-vrrp1'])
+    const result = await execa('ip', ['netns', 'exec', ns, 'keepalived', '-t', '-f', join(dir, 'keepalived.conf')], { reject: false })
+    assert.equal(result.exitCode, 0, `keepalived -t refused:\n${result.stderr}\n${text}`)
+  } finally {
+    await execa('ip', ['netns', 'del', ns], { reject: false })
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+test('a pair: BACKUP, nopreempt, unicast to the peer, the virtual address tracked by the HAProxy check', async () => {
+  const text = renderKeepalivedConfig(haOf(`ha_vip=198.18.0.100\nha_interface=${IFACE}\nha_peer=198.18.0.12\nha_priority=150\nha_router_id=42\n`), CHECK)
+  const body = lines(text)
+  for (const expected of [
+    'state BACKUP', `interface ${IFACE}`, 'virtual_router_id 42', 'priority 150', 'advert_int 1', 'nopreempt',
+    '198.18.0.12', `198.18.0.100/32 dev ${IFACE}`, 'l3lb_haproxy', 'script_user root', 'enable_script_security',
+    `script "${CHECK.join(' ')}"`, 'interval 1', 'timeout 2', 'fall 2', 'rise 2'
+  ]) assert.ok(body.includes(expected), `no line '${expected}' in:\n${text}`)
+  assert.ok(!body.some((line) => line.startsWith('virtual_ipaddress_excluded')))
+  await assertKeepalivedAccepts(text)
+})
+
+test('ha_preempt=on drops nopreempt', async () => {
+  const text = renderKeepalivedConfig(haOf(`ha_vip=198.18.0.100\nha_interface=${IFACE}\nha_peer=198.18.0.12\nha_preempt=on\n`), CHECK)
+  assert.ok(!lines(text).includes('nopreempt'))
+  await assertKeepalivedAccepts(text)
+})
+
+test('addresses of the other family than the peer go to virtual_ipaddress_excluded', async () => {
+  const text = renderKeepalivedConfig(haOf(`ha_vip=fd00:1b::100 198.18.0.100\nha_interface=${IFACE}\nha_peer=198.18.0.12\n`), CHECK)
+  const body = lines(text)
+  const excluded = body.indexOf('virtual_ipaddress_excluded {')
+  assert.ok(excluded > 0, text)
+  assert.ok(body.indexOf(`198.18.0.100/32 dev ${IFACE}`) < excluded)
+  assert.equal(body[excluded + 1], `fd00:1b::100/128 dev ${IFACE}`)
+  await assertKeepalivedAccepts(text)
+})
+
+test('a check command keepalived could not read back is refused, not written', () => {
+  assert.throws(() => renderKeepalivedConfig(haOf(`ha_vip=198.18.0.100\nha_interface=${IFACE}\nha_peer=198.18.0.12\n`), ['/usr/bin/node', '/tmp/my dir/check.js']), /"\/tmp\/my dir\/check.js" holds a blank/)
+})

@@ -1,0 +1,117 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { validateProperties } from '../../../src/properties/validate.js'
+import type { Properties, PropertyProblem } from '../../../src/properties/model.js'
+
+function validate (entries: Record<string, string>) {
+  return validateProperties(new Map(Object.entries(entries)))
+}
+
+function accept (entries: Record<string, string>): Properties {
+  const result = validate(entries)
+  assert.ok(result.ok, result.ok ? '' : result.problems.map((problem) => problem.message).join('\n'))
+  return result.properties
+}
+
+function reject (entries: Record<string, string>): ReadonlyArray<Pick<PropertyProblem, 'property' | 'message'>> {
+  const result = validate(entries)
+  assert.ok(!result.ok, `expected ${JSON.stringify(entries)} to be refused`)
+  return result.problems.map(({ property, message }) => ({ property, message }))
+}
+
+const PAIR = { ha_vip: '198.18.0.100', ha_interface: 'to-lan', ha_peer: '198.18.0.12' }
+
+test('no ha_ property: no high availability, and in_addr is as given', () => {
+  const properties = accept({ in_addr: '198.18.0.11' })
+  assert.equal(properties.ha, null)
+  assert.deepEqual(properties.inAddrs, ['198.18.0.11'])
+})
+
+test('a pair gets its defaults: priority 100, nopreempt, router id 51', () => {
+  assert.deepEqual(accept(PAIR).ha, {
+    virtualAddresses: ['198.18.0.100'],
+    interface: 'to-lan',
+    peer: '198.18.0.12',
+    priority: 100,
+    preempt: false,
+    routerId: 51
+  })
+})
+
+test('every ha_ property is read', () => {
+  const ha = accept({ ...PAIR, ha_vip: '198.18.0.100, [fd00:1b::100]', ha_priority: '254', ha_preempt: 'on', ha_router_id: '255' }).ha
+  assert.deepEqual(ha, { virtualAddresses: ['198.18.0.100', 'fd00:1b::100'], interface: 'to-lan', peer: '198.18.0.12', priority: 254, preempt: true, routerId: 255 })
+})
+
+test('the virtual addresses join a non-empty in_addr once, and leave an empty one (every address) alone', () => {
+  assert.deepEqual(accept({ ...PAIR, in_addr: '198.18.0.11 198.18.0.100' }).inAddrs, ['198.18.0.11', '198.18.0.100'])
+  assert.deepEqual(accept({ ...PAIR, in_addr: '198.18.0.11' }).inAddrs, ['198.18.0.11', '198.18.0.100'])
+  assert.deepEqual(accept(PAIR).inAddrs, [])
+})
+
+test('ha_vip needs ha_interface and ha_peer, and they need it', () => {
+  assert.deepEqual(reject({ ha_vip: '198.18.0.100' }), [
+    { property: 'ha_interface', message: '"" is not accepted: ha_vip is set, so ha_interface must name the interface VRRP runs on (the link to the peer and the clients)' },
+    { property: 'ha_peer', message: '"" is not accepted: ha_vip is set, so ha_peer must give the other node\'s address on the VRRP link' }
+  ])
+  assert.deepEqual(reject({ ha_peer: '198.18.0.12', ha_interface: 'eth0' }), [
+    { property: 'ha_vip', message: '"" is not accepted: ha_interface and ha_peer are set, so ha_vip must give the virtual address(es) of the in terminal (leave every ha_ property empty for no high availability)' }
+  ])
+})
+
+test('addresses a host cannot own are refused as virtual or peer addresses', () => {
+  for (const bad of ['0.0.0.0', '::', '127.0.0.1', '::1', '169.254.1.1', 'fe80::1', '::ffff:198.18.0.1']) {
+    const problems = reject({ ...PAIR, ha_vip: bad, ha_peer: '198.18.0.12' })
+    assert.equal(problems[0]?.property, 'ha_vip', bad)
+    assert.match(problems[0]?.message ?? '', /is not accepted: give an IPv4 or IPv6 address this host or its peer can own/)
+    assert.equal(reject({ ...PAIR, ha_peer: bad })[0]?.property, 'ha_peer', bad)
+  }
+  assert.match(reject({ ...PAIR, ha_vip: 'lb.example' })[0]?.message ?? '', /"lb.example" is not accepted/)
+})
+
+test('ha_interface takes interface names only', () => {
+  for (const good of ['eth0', 'to-lan', 'bond0.100', 'br_1', 'a'.repeat(15)]) assert.equal(accept({ ...PAIR, ha_interface: good }).ha?.interface, good)
+  for (const bad of ['a'.repeat(16), 'eth 0', 'eth0;', 'x"y', '..', '-x', 'eth0@if3']) {
+    assert.deepEqual(reject({ ...PAIR, ha_interface: bad }).map((problem) => problem.property), ['ha_interface'], bad)
+  }
+})
+
+test('priority, preempt and router id have their ranges', () => {
+  for (const [name, bad] of [['ha_priority', '0'], ['ha_priority', '255'], ['ha_router_id', '0'], ['ha_router_id', '256'], ['ha_preempt', 'yes']] as const) {
+    const problems = reject({ ...PAIR, [name]: bad })
+    assert.deepEqual(problems.map((problem) => problem.property), [name])
+    assert.match(problems[0]?.message ?? '', new RegExp(`^"${bad}" is not accepted: `))
+  }
+})
+
+test('VRRP runs in the peer\'s family: a virtual address of that family is needed', () => {
+  assert.deepEqual(reject({ ...PAIR, ha_vip: 'fd00:1b::100' }), [
+    { property: 'ha_vip', message: '"fd00:1b::100" is not accepted: VRRP runs in the family of ha_peer (IPv4), so at least one virtual address must be IPv4' }
+  ])
+  assert.equal(reject({ ...PAIR, ha_peer: '198.18.0.100' })[0]?.property, 'ha_peer')
+})
+
+test('tcp_source with a pair: peer_addr must be this node\'s own address, of the peer\'s family', () => {
+  const ok = accept({ ...PAIR, mode: 'tcp_source', peer_addr: '198.18.0.11' })
+  assert.equal(ok.peerAddr, '198.18.0.11')
+  for (const [bad, reason] of [
+    ['127.0.0.1', /not unspecified or loopback/],
+    ['0.0.0.0', /not unspecified or loopback/],
+    ['fd00:1b::11', /of the family of ha_peer \(IPv4\)/],
+    ['198.18.0.12', /not ha_peer nor a virtual address/],
+    ['198.18.0.100', /not ha_peer nor a virtual address/]
+  ] as const) {
+    const problems = reject({ ...PAIR, mode: 'tcp_source', peer_addr: bad })
+    assert.deepEqual(problems.map((problem) => problem.property), ['peer_addr'], bad)
+    assert.match(problems[0]?.message ?? '', new RegExp(`^"${bad.replace(/\./g, '\\.')}" is not accepted: with ha_vip in tcp_source, `))
+    assert.match(problems[0]?.message ?? '', reason)
+  }
+  // the peers listener exists in tcp_source only: elsewhere the default is fine
+  assert.equal(accept({ ...PAIR, mode: 'tcp_roundrobin' }).peerAddr, '127.0.0.1')
+})
+
+test('a virtual address takes part in the in listener\'s overlap check', () => {
+  const problems = reject({ ...PAIR, in_addr: '198.18.0.11', ctl_addr: '198.18.0.100', ctl_port: '80' })
+  assert.equal(problems[0]?.property, 'ports')
+  assert.match(problems[0]?.message ?? '', /both listen on port 80/)
+})
