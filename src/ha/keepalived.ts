@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url'
 import { execa, type ResultPromise } from 'execa'
 import { L3lbError } from '../errors.js'
 import { processGone } from '../haproxy/process-state.js'
+import { startDaemon } from '../process/daemon.js'
 import type { HaSettings } from '../properties/model.js'
 import { renderKeepalivedConfig, VRRP_INSTANCE } from './keepalived-config.js'
 
@@ -122,29 +123,20 @@ export class Keepalived {
     const recent: string[] = []
     let ready = false
     let exited: string | null = null
-    const child = execa(this.#binary(), ['-n', '-l', '-G', '-P', '-f', this.configFile, '-p', this.pidFile, '-r', this.vrrpPidFile], {
-      reject: false,
-      stdin: 'ignore',
-      buffer: false,
-      cleanup: true
+    const args = ['-n', '-l', '-G', '-P', '-f', this.configFile, '-p', this.pidFile, '-r', this.vrrpPidFile]
+    const child = startDaemon(this.#binary(), args, (raw) => {
+      const line = raw.replace(DATE_PREFIX, '').trim()
+      if (line === '') return
+      recent.push(line)
+      if (recent.length > 20) recent.shift()
+      const entered = new RegExp(`^\\(${VRRP_INSTANCE}\\) Entering (MASTER|BACKUP|FAULT) STATE`).exec(line)
+      if (entered !== null) {
+        this.#state = entered[1] as VrrpState
+        ready = true
+      }
+      if (!QUIET.test(line)) this.#options.log.info(`keepalived: ${line}`)
     })
     this.#child = child
-    const forward = (chunk: Buffer): void => {
-      for (const raw of chunk.toString('utf8').split('\n')) {
-        const line = raw.replace(DATE_PREFIX, '').trim()
-        if (line === '') continue
-        recent.push(line)
-        if (recent.length > 20) recent.shift()
-        const entered = new RegExp(`^\\(${VRRP_INSTANCE}\\) Entering (MASTER|BACKUP|FAULT) STATE`).exec(line)
-        if (entered !== null) {
-          this.#state = entered[1] as VrrpState
-          ready = true
-        }
-        if (!QUIET.test(line)) this.#options.log.info(`keepalived: ${line}`)
-      }
-    }
-    child.stdout?.on('data', forward)
-    child.stderr?.on('data', forward)
     child.then((result) => {
       exited = result.signal !== undefined ? `killed by ${result.signal}` : `exited with code ${String(result.exitCode)}`
       if (this.#child !== child) return

@@ -5,7 +5,8 @@
  * Invariants: at most one master per HaproxyMaster; reload() only resolves once `show proc`
  * proves a new worker took the configuration (2.6's master CLI answers nothing to `reload`).
  */
-import { execa, type ResultPromise } from 'execa'
+import type { ResultPromise } from 'execa'
+import { startDaemon } from '../process/daemon.js'
 import { L3lbError } from '../errors.js'
 import { LOCAL_PEER_NAME } from '../render/haproxy-config.js'
 import { parseShowProc, type ProcessTable } from './parse.js'
@@ -76,22 +77,12 @@ export class HaproxyMaster {
     const { configFile, masterSocket, pidFile, binary = 'haproxy' } = this.#options
     this.#stopping = false
     this.#recent = []
-    const child = execa(binary, ['-W', '-S', `${masterSocket},mode,600`, '-f', configFile, '-p', pidFile, '-L', this.#options.localPeerName ?? LOCAL_PEER_NAME], {
-      reject: false,
-      stdin: 'ignore',
-      buffer: false,
-      cleanup: true
+    const args = ['-W', '-S', `${masterSocket},mode,600`, '-f', configFile, '-p', pidFile, '-L', this.#options.localPeerName ?? LOCAL_PEER_NAME]
+    const child = startDaemon(binary, args, (line) => {
+      this.#recent = [...this.#recent.slice(-19), line]
+      this.#options.onLine(line)
     })
     this.#child = child
-    const forward = (chunk: Buffer): void => {
-      for (const line of chunk.toString('utf8').split('\n')) {
-        if (line.trim() === '') continue
-        this.#recent = [...this.#recent.slice(-19), line]
-        this.#options.onLine(line)
-      }
-    }
-    child.stdout?.on('data', forward)
-    child.stderr?.on('data', forward)
     let exitDescription: string | null = null
     let starting = true
     child.then((result) => {

@@ -17,6 +17,7 @@ import { startBackends } from '../../support/backend-driver.js'
 import { startClient, type ClientDriver } from '../../support/client-driver.js'
 import { createTopology, type Topology } from '../../support/topology.js'
 import { parseAnswers, type FuzzerReport, type RawAnswer } from '../../support/ctl-fuzzer.js'
+import { int, pick, seededRandom, type Random } from '../../support/seeded-random.js'
 
 const FUZZER = fileURLToPath(new URL('../../support/ctl-fuzzer.js', import.meta.url))
 const SEED = Number(process.env.L3LB_FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 32))
@@ -47,22 +48,6 @@ after(async () => {
 
 // ---------------------------------------------------------------------------------------
 // Seeded randomness (mulberry32): the same seed gives the same cases.
-
-type Random = () => number
-
-function mulberry32 (seed: number): Random {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
-const int = (random: Random, low: number, high: number): number => low + Math.floor(random() * (high - low + 1))
-const pick = <T>(random: Random, items: readonly T[]): T => items[Math.floor(random() * items.length)] as T
 
 function shuffle<T> (random: Random, items: T[]): T[] {
   for (let i = items.length - 1; i > 0; i--) {
@@ -364,7 +349,7 @@ function assertAgentUp (when: string): void {
 
 test(`${FUZZ_CASES} random and malformed requests: every answer in the seed's shape, the agent stays up, traffic flows`, { timeout: 300_000 }, async (t) => {
   t.diagnostic(`seed ${SEED} (replay with L3LB_FUZZ_SEED=${SEED})`)
-  const random = mulberry32(SEED)
+  const random = seededRandom(SEED)
   const cases = Array.from({ length: FUZZ_CASES }, () => fuzzCase(random, topology))
   const reports = await runFuzzer(cases, 20, 15_000)
   assertAgentUp('during the fuzzing')
@@ -396,7 +381,7 @@ test(`${FUZZ_CASES} random and malformed requests: every answer in the seed's sh
 })
 
 test(`a storm of ${STORM_CASES} concurrent enable/disable requests on out2: answers add up, the last request decides`, { timeout: 180_000 }, async (t) => {
-  const random = mulberry32(SEED ^ 0x5bd1e995)
+  const random = seededRandom(SEED ^ 0x5bd1e995)
   assert.ok([0, 10].includes((await agent.ctl('/api/enable?channel=out2')).status.code), 'out2 starts enabled')
   const verbs = shuffle(random, Array.from({ length: STORM_CASES }, (_, i) => (i % 2 === 0 ? 'enable' : 'disable')))
   const reports = await runFuzzer(verbs.map((verb) => ({ kind: 'storm', bytes: latin1(request('GET', `/api/${verb}?channel=out2`)), methods: ['GET'] })), STORM_CASES, 90_000, 90_000)
@@ -450,7 +435,7 @@ test(`with ctl_token set, ${TOKEN_CASES} random requests without it change nothi
   assert.ok([0, 10].includes((await agent.ctl('/api/disable?channel=out3', auth)).status.code))
   const before = await agent.ctl('/api/status', auth)
 
-  const random = mulberry32(SEED ^ 0x27d4eb2f)
+  const random = seededRandom(SEED ^ 0x27d4eb2f)
   // The valid requests matter most here: each would change something if it got through.
   const cases = Array.from({ length: TOKEN_CASES }, (_, i) => i % 2 === 0
     ? { kind: 'valid', bytes: latin1(request('GET', pick(random, ['/api/enable?channel=out3', '/api/disable?channel=out1', '/api/status', '/api/counters', '/metrics', '/api/nothing']), ['Host: lb', pick(random, ['X-None: 1', 'Authorization: Bearer wrong', `Authorization: Bearer ${TOKEN}x`, `Authorization: Bearer ${TOKEN.slice(0, -1)}`, `Authorization: Basic ${TOKEN}`, `Authorization: ${TOKEN}`, 'Authorization: Bearer', `Authorization: Bearer  ${TOKEN.toUpperCase()}`])])), methods: ['GET'] }

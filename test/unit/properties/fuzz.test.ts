@@ -9,27 +9,12 @@ import assert from 'node:assert/strict'
 import { loadProperties } from '../../../src/properties/load.js'
 import { MODES, OUTPUT_NAMES, type Mode, type PortRange, type PropertiesResult } from '../../../src/properties/model.js'
 import { PROPERTY_NAMES } from '../../../src/properties/schema.js'
+import { int, pick, seededRandom, type Random } from '../../support/seeded-random.js'
 
 const SEED = Number(process.env.L3LB_FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 32))
 const RANDOM_FILES = 10_000
 const VALID_FILES = 2_000
 
-type Random = () => number
-
-// mulberry32: small, fast, and the same seed gives the same files.
-function mulberry32 (seed: number): Random {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
-const int = (random: Random, low: number, high: number): number => low + Math.floor(random() * (high - low + 1))
-const pick = <T>(random: Random, items: readonly T[]): T => items[Math.floor(random() * items.length)] as T
 const chance = (random: Random, p: number): boolean => random() < p
 
 function shuffled<T> (random: Random, items: readonly T[]): T[] {
@@ -129,7 +114,7 @@ function contractProblem (text: string, result: PropertiesResult): string | null
 
 test(`${RANDOM_FILES} random env files: loadProperties never throws; every refusal names a property and what is accepted`, (t) => {
   t.diagnostic(`seed ${SEED} (replay with L3LB_FUZZ_SEED=${SEED})`)
-  const random = mulberry32(SEED)
+  const random = seededRandom(SEED)
   let accepted = 0
   const shapes = new Map<string, number>()
   for (let i = 0; i < RANDOM_FILES; i++) {
@@ -271,7 +256,7 @@ function validFile (random: Random): { text: string, expected: Expected } {
 
 test(`${VALID_FILES} random valid env files, in every accepted spelling, load to the properties they name`, (t) => {
   t.diagnostic(`seed ${SEED} (replay with L3LB_FUZZ_SEED=${SEED})`)
-  const random = mulberry32(SEED ^ 0x9e3779b9)
+  const random = seededRandom(SEED ^ 0x9e3779b9)
   for (let i = 0; i < VALID_FILES; i++) {
     const { text, expected } = validFile(random)
     const result = loadProperties(text)
