@@ -24,7 +24,8 @@ export const ERROR_CODES = {
   L3LB_RULES_INVALID: 'iptables refused the rules text; nothing was changed',
   L3LB_RULES_APPLY: 'iptables failed while applying or removing the rules',
   L3LB_PROGRAM_MISSING: 'a program l3lb needs is not installed',
-  L3LB_COMMAND_FAILED: 'a system program (iptables-save, sysctl, conntrack) failed'
+  L3LB_COMMAND_FAILED: 'a system program (iptables-save, sysctl, conntrack) failed',
+  L3LB_HA_SYNC: 'the HA peer did not take or give the ctl admin state'
 } as const
 
 export type ErrorCode = keyof typeof ERROR_CODES

@@ -8,6 +8,7 @@ import { RuntimeApi } from '../haproxy/runtime-api.js'
 import { HaproxySupervisor } from '../haproxy/supervisor.js'
 import { Keepalived } from '../ha/keepalived.js'
 import { allowNonlocalBind } from '../ha/nonlocal-bind.js'
+import { AdminSync, httpPeer, peerCtlUrl } from '../ha/sync.js'
 import { localPeerName } from '../render/haproxy-config.js'
 import { Reconciler } from '../reconcile/reconciler.js'
 import { loadDisabledOutputs } from '../state/admin-store.js'
@@ -16,6 +17,7 @@ import { appliancePaths } from '../state/paths.js'
 import { CountersCollector } from '../counters/collector.js'
 import { loadKeptCounters, saveKeptCounters } from '../counters/kept-store.js'
 import { countersDocument } from '../counters/model.js'
+import { OUTPUT_NAMES } from '../properties/model.js'
 import type { CtlController } from '../ctl/controller.js'
 import { icmpProbe } from '../health/icmp-probe.js'
 import { enableForwarding } from '../netfilter/forwarding.js'
@@ -97,15 +99,34 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
     checkFailures: () => checks.failures()
   }, () => appliance.desired, kept)
   const counters = collector
+  const peerUrl = (): string => {
+    const current = appliance.desired.properties
+    return current.ha === null ? '' : peerCtlUrl(current.ha.peer, current.ctlPort)
+  }
+  // (HA) the active node is the one source of the admin state: see src/ha/sync.ts
+  const sync = new AdminSync({
+    role: () => keepalived.state === 'MASTER' ? 'active' : 'standby',
+    inPair: () => appliance.desired.properties.ha !== null,
+    peerUrl,
+    local: {
+      disabled: () => OUTPUT_NAMES.filter((name) => appliance.desired.disabled.has(name)),
+      setEnabled: (selector, enabled) => appliance.setEnabled(selector, enabled),
+      replaceDisabled: (disabled) => appliance.replaceDisabled(disabled)
+    },
+    peer: httpPeer(() => ({ baseUrl: peerUrl(), token: appliance.desired.properties.ctlToken })),
+    log
+  })
   const controller: CtlController = {
-    setEnabled: (selector, enabled) => appliance.setEnabled(selector, enabled),
+    setEnabled: (selector, enabled, origin) => appliance.desired.properties.ha === null
+      ? appliance.setEnabled(selector, enabled)
+      : sync.setEnabled(selector, enabled, origin ?? 'client'),
     status: () => appliance.status(),
     counters: () => counters.read()
   }
   // maxima of what HAProxy does not track itself (listen backlog, UDP flows) between reads
   const sampler = setInterval(() => { counters.sample().catch(() => undefined) }, SAMPLE_INTERVAL_MS).unref()
   const push = new MonPush(async () => countersDocument(await counters.read()), log)
-  const ctl = new CtlListener(controller)
+  const ctl = new CtlListener(controller, sync)
   try {
     // the standby binds the virtual addresses before they are local
     if (properties.ha !== null) await allowNonlocalBind()
@@ -120,7 +141,10 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
       await keepalived.apply(properties.ha)
       log.info(`keepalived running: VRRP on ${properties.ha.interface}, router id ${properties.ha.routerId}, priority ${properties.ha.priority}, ${keepalived.state} (virtual ${properties.ha.virtualAddresses.join(', ')})`)
     }
+    // rounds do nothing while ha_vip is empty, so a reload may turn HA on or off
+    sync.start()
   } catch (error) {
+    await sync.stop()
     await keepalived.stop()
     await ctl.close().catch(() => undefined)
     clearInterval(sampler)
@@ -156,6 +180,8 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
       log.info(`properties reloaded from ${envFile}: ${action === 'none' ? 'nothing changed' : action}`)
     },
     async stop () {
+      // before keepalived: a node on its way out neither pushes nor pulls
+      await sync.stop()
       // first, so the peer takes the virtual addresses while this node still serves
       await keepalived.stop().catch((error: unknown) => log.error(`keepalived did not stop cleanly: ${(error as Error).message}`))
       clearInterval(sampler)

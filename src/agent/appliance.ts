@@ -7,10 +7,10 @@ import type { AdminChangeResult, OutputHealth, OutputSelector } from '../ctl/con
 import { L3lbError } from '../errors.js'
 import type { RuntimeApi } from '../haproxy/runtime-api.js'
 import type { Limits } from '../limits/model.js'
-import type { OutputName, Properties } from '../properties/model.js'
+import { OUTPUT_NAMES, type OutputName, type Properties } from '../properties/model.js'
 import { OUTPUTS_BACKEND, type ReconcileAction, type Reconciler } from '../reconcile/reconciler.js'
 import { saveDisabledOutputs } from '../state/admin-store.js'
-import { desiredState, withEnabled, withHealth, type DesiredState } from '../state/desired.js'
+import { desiredState, withDisabled, withEnabled, withHealth, type DesiredState } from '../state/desired.js'
 import { selectOutputs } from '../state/select-outputs.js'
 import { outputHealth } from '../haproxy/server-status.js'
 
@@ -56,17 +56,36 @@ export class Appliance {
       }
       const changing = matched.filter((name) => state.disabled.has(name) === enabled)
       if (changing.length === 0) return { code: 10, message: `nothing changed: ${matched.join(', ')} already ${verb}`, outputs: matched }
-      const next = withEnabled(state, changing, enabled)
-      await saveDisabledOutputs(state.paths.adminStateFile, next.disabled)
-      try {
-        await this.#reconciler.apply(next)
-      } catch (error) {
-        await saveDisabledOutputs(state.paths.adminStateFile, state.disabled).catch(() => undefined)
-        throw error
-      }
-      this.#desired = next
+      await this.#commitAdmin(state, withEnabled(state, changing, enabled))
       return { code: 0, message: `${changing.join(', ')} ${verb}`, outputs: matched }
     })
+  }
+
+  /** (HA) Makes exactly these outputs the disabled ones: the active peer's whole admin state. */
+  async replaceDisabled (disabled: readonly OutputName[]): Promise<AdminChangeResult> {
+    return await this.#oneAtATime(async () => {
+      const state = this.#desired
+      const wanted = new Set(disabled)
+      const listed = OUTPUT_NAMES.filter((name) => wanted.has(name))
+      const shown = listed.length === 0 ? 'none' : listed.join(', ')
+      if (wanted.size === state.disabled.size && listed.every((name) => state.disabled.has(name))) {
+        return { code: 10, message: `nothing changed: disabled already ${shown}`, outputs: listed }
+      }
+      await this.#commitAdmin(state, withDisabled(state, listed))
+      return { code: 0, message: `disabled now ${shown}`, outputs: listed }
+    })
+  }
+
+  // saved first, so a crash never leaves the system ahead of the file; put back if the apply fails
+  async #commitAdmin (state: DesiredState, next: DesiredState): Promise<void> {
+    await saveDisabledOutputs(state.paths.adminStateFile, next.disabled)
+    try {
+      await this.#reconciler.apply(next)
+    } catch (error) {
+      await saveDisabledOutputs(state.paths.adminStateFile, state.disabled).catch(() => undefined)
+      throw error
+    }
+    this.#desired = next
   }
 
   /** An output's health as the agent's own checks found it (udp_roundrobin); applied at once. */

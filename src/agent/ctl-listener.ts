@@ -1,19 +1,22 @@
 /** The listening ctl service, which a reload may move to another address, port or token. */
 import type { FastifyInstance } from 'fastify'
 import { buildCtlApp } from '../ctl/app.js'
-import type { CtlController } from '../ctl/controller.js'
+import type { CtlController, HaController } from '../ctl/controller.js'
 import { L3lbError } from '../errors.js'
 import type { Properties } from '../properties/model.js'
 
-type CtlSettings = Pick<Properties, 'ctlAddr' | 'ctlPort' | 'ctlToken'>
+type CtlSettings = Pick<Properties, 'ctlAddr' | 'ctlPort' | 'ctlToken'> & { readonly ha?: Properties['ha'] }
 
 export class CtlListener {
   readonly #controller: CtlController
+  readonly #ha: HaController | undefined
   #app: FastifyInstance | null = null
   #settings: CtlSettings | null = null
 
-  constructor (controller: CtlController) {
+  /** `ha` serves /api/admin, /api/sync and the role while the settings have ha_vip. */
+  constructor (controller: CtlController, ha?: HaController) {
     this.#controller = controller
+    this.#ha = ha
   }
 
   /** Listens with these settings; throws L3LB_CTL_LISTEN (the seed's message) when it cannot. */
@@ -56,7 +59,8 @@ export class CtlListener {
   }
 
   async #open (settings: CtlSettings): Promise<FastifyInstance> {
-    const app = buildCtlApp({ controller: this.#controller, token: settings.ctlToken })
+    const ha = settings.ha !== undefined && settings.ha !== null ? this.#ha : undefined
+    const app = buildCtlApp({ controller: this.#controller, token: settings.ctlToken, ...(ha === undefined ? {} : { ha }) })
     try {
       await app.listen({ host: settings.ctlAddr, port: settings.ctlPort })
     } catch (cause) {
@@ -68,5 +72,5 @@ export class CtlListener {
 }
 
 function sameSettings (a: CtlSettings, b: CtlSettings): boolean {
-  return a.ctlAddr === b.ctlAddr && a.ctlPort === b.ctlPort && a.ctlToken === b.ctlToken
+  return a.ctlAddr === b.ctlAddr && a.ctlPort === b.ctlPort && a.ctlToken === b.ctlToken && ((a.ha ?? null) === null) === ((b.ha ?? null) === null)
 }

@@ -13,7 +13,7 @@ const STATUS_WORDS: Readonly<Record<number, string>> = { 0: 'up', 1: 'down', 2: 
 /**
  * One line per connected output: address, role, state, then its sessions (now, most at
  * once, completed), queue and failed checks; a line of totals; `-` where the mode has no
- * such counter (udp_roundrobin has no queue or totals).
+ * such counter (udp_roundrobin has no queue or totals). With HA, a first line `node: active|standby`.
  */
 export function formatStatus (answer: CtlAnswer, counters: CountersAnswer, properties: Pick<Properties, 'outputs'>): string {
   if (answer.status.code !== 0) return `error ${answer.status.code}: ${answer.status.message}\n`
@@ -32,5 +32,7 @@ export function formatStatus (answer: CtlAnswer, counters: CountersAnswer, prope
   const totals = ['total', '', '', '', value('sessions_active'), value('sessions_max'), value('sessions_total'), value('queue'), value('errors')]
   const table = [['OUTPUT', 'ADDRESS', 'ROLE', 'STATE', 'SESSIONS', 'MAX', 'TOTAL', 'QUEUE', 'ERRORS'], ...rows, totals]
   const widths = table[0]!.map((_, column) => Math.max(...table.map((row) => row[column]!.length)))
-  return table.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd()).join('\n') + '\n'
+  // (HA) the node's part in the pair, above the table; absent without ha_vip
+  const role = typeof answer.status.role === 'string' ? `node: ${answer.status.role}\n` : ''
+  return role + table.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd()).join('\n') + '\n'
 }

@@ -1,9 +1,15 @@
 import { OUTPUT_NAMES, type OutputName } from '../properties/model.js'
-import type { AdminChangeResult, CtlCode, OutputHealth } from './controller.js'
+import type { AdminChangeResult, CtlCode, NodeRole, OutputHealth } from './controller.js'
 
 /** The seed's answer body: `{"status":{"code":N,"message":"..."}}`, plus `outN` members for /api/status. */
 export interface CtlAnswer {
-  readonly status: { readonly code: CtlCode, readonly message: string } & Partial<Record<OutputName, OutputHealth>>
+  readonly status: { readonly code: CtlCode, readonly message: string } & Partial<Record<OutputName, OutputHealth>> & HaMembers
+}
+
+/** (HA) What /api/status and /api/admin add when ha_vip is set. */
+interface HaMembers {
+  readonly role?: NodeRole
+  readonly disabled?: readonly OutputName[]
 }
 
 /** An answer with only a code and a message. */
@@ -17,11 +23,16 @@ export function changeAnswer (result: AdminChangeResult): CtlAnswer {
 }
 
 /** The answer to /api/status: code 0 and one `outN: "up" | "down"` member per output, in outN order. */
-export function statusAnswer (health: ReadonlyMap<OutputName, OutputHealth>): CtlAnswer {
+export function statusAnswer (health: ReadonlyMap<OutputName, OutputHealth>, role?: NodeRole): CtlAnswer {
   const members: Partial<Record<OutputName, OutputHealth>> = {}
   for (const name of OUTPUT_NAMES) {
     const state = health.get(name)
     if (state !== undefined) members[name] = state
   }
-  return { status: { code: 0, message: '', ...members } }
+  return { status: { code: 0, message: '', ...(role === undefined ? {} : { role }), ...members } }
+}
+
+/** (HA) The answer to /api/admin: the node's disabled outputs and its role. */
+export function adminAnswer (disabled: readonly OutputName[], role: NodeRole): CtlAnswer {
+  return { status: { code: 0, message: '', disabled, role } }
 }

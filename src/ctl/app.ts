@@ -1,11 +1,11 @@
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
-import type { CtlController } from './controller.js'
+import type { CtlController, HaController } from './controller.js'
 import { answer } from './answer.js'
 import { bearerTokenCheck, TOKEN_REQUIRED_MESSAGE } from './auth.js'
 import { answerClientError, failureOf, MISSING_HOST_MESSAGE, sendRaw } from './failure.js'
-import { CTL_PATHS, pathOf, registerCtlRoutes, unknownPathError } from './routes.js'
+import { ctlPaths, pathOf, registerCtlRoutes, unknownPathError } from './routes.js'
 import { CtlRequestError } from './request-error.js'
 
 /** Longest request URL the ctl service reads; the seed's longest request is well under 100 characters. */
@@ -15,6 +15,8 @@ export interface CtlAppOptions {
   readonly controller: CtlController
   /** `ctl_token`; empty = no authentication. */
   readonly token: string
+  /** (HA) Set when ha_vip is: adds /api/admin, /api/sync and the role in /api/status. */
+  readonly ha?: HaController
   /** Fastify's logger option; off by default (SPEC §8: no per-request log). */
   readonly logger?: boolean | object
 }
@@ -38,6 +40,7 @@ export function buildCtlApp (options: CtlAppOptions): FastifyInstance {
     clientErrorHandler: answerClientError
   })
   const tokenAccepted = bearerTokenCheck(options.token)
+  const ha = options.ha !== undefined
   answerWhatNodeWouldRefuse(app)
 
   // Runs before routing's outcome matters and before any body is read, for every request.
@@ -48,13 +51,13 @@ export function buildCtlApp (options: CtlAppOptions): FastifyInstance {
     }
     if (!tokenAccepted(request.headers.authorization)) throw new CtlRequestError(401, TOKEN_REQUIRED_MESSAGE)
     if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) throw new CtlRequestError(400, MISSING_HOST_MESSAGE)
-    if (request.method !== 'GET') throw methodRefusal(request.method, pathOf(url))
+    if (request.method !== 'GET') throw methodRefusal(request.method, pathOf(url), ha)
   })
   app.setErrorHandler(sendFailure)
   app.setNotFoundHandler(async (request) => {
-    throw unknownPathError(pathOf(request.raw.url ?? ''))
+    throw unknownPathError(pathOf(request.raw.url ?? ''), ha)
   })
-  registerCtlRoutes(app, options.controller)
+  registerCtlRoutes(app, options.controller, options.ha)
   return app
 }
 
@@ -94,7 +97,7 @@ function answerWhatNodeWouldRefuse (app: FastifyInstance): void {
   })
 }
 
-function methodRefusal (method: string, path: string): CtlRequestError {
-  if (!(CTL_PATHS as readonly string[]).includes(path)) return unknownPathError(path)
+function methodRefusal (method: string, path: string, ha: boolean): CtlRequestError {
+  if (!ctlPaths(ha).includes(path)) return unknownPathError(path, ha)
   return new CtlRequestError(405, `method ${method} not allowed on ${path}: ctl requests use GET`)
 }

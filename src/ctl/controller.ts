@@ -24,10 +24,34 @@ export type OutputHealth = 'up' | 'down'
  * Errors thrown are L3lbError and become code 100 answers.
  */
 export interface CtlController {
-  /** Enable (true) or disable (false) the selected outputs; takes effect at once and persists. */
-  setEnabled (selector: OutputSelector, enabled: boolean): Promise<AdminChangeResult>
+  /**
+   * Enable (true) or disable (false) the selected outputs; takes effect at once and persists.
+   * `origin` is `peer` when the HA peer forwarded the request (only with `ha`).
+   */
+  setEnabled (selector: OutputSelector, enabled: boolean, origin?: ChangeOrigin): Promise<AdminChangeResult>
   /** Health of every connected, enabled output, in outN order. */
   status (): Promise<ReadonlyMap<OutputName, OutputHealth>>
   /** The seed's counters now (SPEC §6); one stats-socket round trip in the TCP modes. */
   counters (): Promise<CountersSnapshot>
+}
+
+/** Who asked for an enable or disable: a client, or (HA) the standby forwarding a client's request. */
+export type ChangeOrigin = 'client' | 'peer'
+
+/** (HA) This node's part in the pair: `active` holds the virtual addresses (VRRP MASTER). */
+export type NodeRole = 'active' | 'standby'
+
+/** (HA) The header a standby sets on a request it forwards to the active node. */
+export const FORWARDED_HEADER = 'x-l3lb-forwarded'
+
+/**
+ * (HA) What the ctl service asks of the agent beyond CtlController when ha_vip is set:
+ * the node's role, and the whole admin state read and replaced between the two nodes.
+ */
+export interface HaController {
+  role (): NodeRole
+  /** The outputs disabled through ctl on this node, in outN order. */
+  disabled (): readonly OutputName[]
+  /** Replaces the whole admin state with the peer's (`/api/sync`); refused on the active node. */
+  replaceDisabled (disabled: readonly OutputName[]): Promise<AdminChangeResult>
 }

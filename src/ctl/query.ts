@@ -84,3 +84,19 @@ function decode (text: string): string {
 function quote (text: string): string {
   return JSON.stringify(text.length > QUOTE_LIMIT ? `${text.slice(0, QUOTE_LIMIT)}...` : text)
 }
+
+/**
+ * (HA) The whole disabled set a `/api/sync?disabled=out1,out3` request carries (the peer's
+ * admin state); `?disabled=` is none. Throws CtlRequestError (400) for anything else.
+ */
+export function parseDisabledList (url: string): OutputName[] {
+  const parts = queryParts(rawQuery(url))
+  const [part, extra] = parts
+  if (part === undefined || extra !== undefined || part.name !== 'disabled') {
+    throw new CtlRequestError(400, `expected exactly ?disabled=outN,outM (possibly empty), got ${quote(rawQuery(url))}`)
+  }
+  const names = part.value === '' ? [] : part.value.split(',')
+  const unknown = names.find((name) => !(OUTPUT_NAMES as readonly string[]).includes(name))
+  if (unknown !== undefined) throw new CtlRequestError(400, `unknown channel ${quote(unknown)} in ?disabled=: expected out1..out8, separated by commas`)
+  return OUTPUT_NAMES.filter((name) => names.includes(name))
+}

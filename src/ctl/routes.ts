@@ -1,19 +1,31 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { countersDocument } from '../counters/model.js'
 import { METRICS_CONTENT_TYPE, metricsText } from '../counters/prometheus.js'
-import type { CtlController } from './controller.js'
-import { changeAnswer, statusAnswer } from './answer.js'
-import { parseSelector } from './query.js'
+import { FORWARDED_HEADER, type CtlController, type HaController } from './controller.js'
+import { adminAnswer, changeAnswer, statusAnswer } from './answer.js'
+import { parseDisabledList, parseSelector } from './query.js'
 import { CtlRequestError } from './request-error.js'
 
 /** The paths the ctl service answers (SPEC §5, and the counters), GET only. */
 export const CTL_PATHS = ['/api/enable', '/api/disable', '/api/status', '/api/counters', '/metrics'] as const
 
+/** (HA) The paths added when ha_vip is set: the admin state read and replaced between the two nodes. */
+export const HA_CTL_PATHS = ['/api/admin', '/api/sync'] as const
+
+/** The paths a ctl app answers: CTL_PATHS, and HA_CTL_PATHS with `ha`. */
+export function ctlPaths (ha: boolean): readonly string[] {
+  return ha ? [...CTL_PATHS, ...HA_CTL_PATHS] : CTL_PATHS
+}
+
 /** Registers the GET routes; errors they throw go to the app's one error handler. */
-export function registerCtlRoutes (app: FastifyInstance, controller: CtlController): void {
-  app.get('/api/status', async () => statusAnswer(await controller.status()))
-  app.get('/api/enable', async (request) => changeAnswer(await controller.setEnabled(selectorOf(request), true)))
-  app.get('/api/disable', async (request) => changeAnswer(await controller.setEnabled(selectorOf(request), false)))
+export function registerCtlRoutes (app: FastifyInstance, controller: CtlController, ha?: HaController): void {
+  app.get('/api/status', async () => statusAnswer(await controller.status(), ha?.role()))
+  app.get('/api/enable', async (request) => changeAnswer(await controller.setEnabled(selectorOf(request), true, ...originOf(request, ha))))
+  app.get('/api/disable', async (request) => changeAnswer(await controller.setEnabled(selectorOf(request), false, ...originOf(request, ha))))
+  if (ha !== undefined) {
+    app.get('/api/admin', async () => adminAnswer(ha.disabled(), ha.role()))
+    app.get('/api/sync', async (request) => changeAnswer(await ha.replaceDisabled(parseDisabledList(request.raw.url ?? ''))))
+  }
   app.get('/api/counters', async () => countersDocument(await controller.counters()))
   app.get('/metrics', async (_request, reply) => {
     const text = await metricsText(await controller.counters())
@@ -23,14 +35,20 @@ export function registerCtlRoutes (app: FastifyInstance, controller: CtlControll
 }
 
 /** The refusal for a path that is not one of CTL_PATHS. */
-export function unknownPathError (path: string): CtlRequestError {
-  return new CtlRequestError(404, `unknown path ${JSON.stringify(path.slice(0, 80))}: expected ${CTL_PATHS.join(', ')}`)
+export function unknownPathError (path: string, ha = false): CtlRequestError {
+  return new CtlRequestError(404, `unknown path ${JSON.stringify(path.slice(0, 80))}: expected ${ctlPaths(ha).join(', ')}`)
 }
 
 /** The path of a raw request URL, without its query. */
 export function pathOf (url: string): string {
   const at = url.indexOf('?')
   return at === -1 ? url : url.slice(0, at)
+}
+
+// Without HA the controller is called exactly as before: no third argument.
+function originOf (request: FastifyRequest, ha: HaController | undefined): [] | ['client' | 'peer'] {
+  if (ha === undefined) return []
+  return [request.headers[FORWARDED_HEADER] === undefined ? 'client' : 'peer']
 }
 
 // Fastify's own query parser is lenient; the seed's forms are read from the raw URL instead.

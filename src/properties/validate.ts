@@ -213,6 +213,9 @@ function haProblems (parsed: Partial<ParsedProperties>, given: (name: PropertyNa
     return set.length === 0 ? [] : [problem('ha_vip', '', `"" is not accepted: ${set.join(' and ')} ${set.length === 1 ? 'is' : 'are'} set, so ha_vip must give the virtual address(es) of the in terminal (leave every ha_ property empty for no high availability)`)]
   }
   const problems: PropertyProblem[] = []
+  if (parsed.ctl_addr !== undefined && isLoopback(parsed.ctl_addr)) {
+    problems.push(problem('ctl_addr', given('ctl_addr'), `${JSON.stringify(given('ctl_addr'))} is not accepted: with ha_vip, the peer node sends its ctl admin state to this node's ctl service at ha_peer's address and the same ctl_port, so ctl_addr must be this node's own address on the link (the one the peer names in its ha_peer) or 0.0.0.0 / ::, not loopback`))
+  }
   if (iface === '') problems.push(problem('ha_interface', '', '"" is not accepted: ha_vip is set, so ha_interface must name the interface VRRP runs on (the link to the peer and the clients)'))
   if (peer === '') problems.push(problem('ha_peer', '', '"" is not accepted: ha_vip is set, so ha_peer must give the other node\'s address on the VRRP link'))
   if (peer === '') return problems
@@ -235,6 +238,11 @@ function haProblems (parsed: Partial<ParsedProperties>, given: (name: PropertyNa
     if (reason !== null) problems.push(problem('peer_addr', given('peer_addr'), `${JSON.stringify(given('peer_addr'))} is not accepted: with ha_vip in tcp_source, ${reason}`))
   }
   return problems
+}
+
+function isLoopback (address: string): boolean {
+  const canonical = canonicalAddress(address) ?? address
+  return canonical === '::1' || canonical === 'localhost' || (isIPv4(canonical) && canonical.startsWith('127.'))
 }
 
 function sameAddress (a: string, b: string): boolean {

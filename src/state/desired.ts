@@ -33,6 +33,11 @@ export function withEnabled (state: DesiredState, outputs: readonly OutputName[]
   return Object.freeze({ ...state, disabled })
 }
 
+/** The same state with exactly these outputs disabled (HA: the peer's whole set). */
+export function withDisabled (state: DesiredState, disabled: Iterable<OutputName>): DesiredState {
+  return Object.freeze({ ...state, disabled: new Set(disabled) })
+}
+
 /** The same state with one output's health as the checks found it. */
 export function withHealth (state: DesiredState, output: OutputName, health: OutputHealth): DesiredState {
   const down = new Set(state.down)

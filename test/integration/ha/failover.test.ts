@@ -39,6 +39,8 @@ function envFor (name: 'lb1' | 'lb2'): string {
     'mode=tcp_source', 'ports=80', `out1=${be1}`, `out2=${be2}`, `out3=${be3}`,
     // in_addr limited to the node's own address: the virtual one joins it, bound non-locally on the standby
     `in_addr=${own}`, `peer_addr=${own}`,
+    // with ha_vip, ctl_addr must be reachable by the peer (the admin state sync)
+    `ctl_addr=${own}`,
     `ha_vip=${topology.addresses.virtual}`, `ha_interface=${topology.lbInterface}`, `ha_peer=${peer}`,
     `ha_priority=${name === 'lb1' ? 150 : 100}`, 'ha_router_id=42', ''
   ].join('\n')

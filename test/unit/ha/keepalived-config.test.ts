@@ -43,7 +43,7 @@ async function assertKeepalivedAccepts (text: string): Promise<void> {
 }
 
 test('a pair: BACKUP, nopreempt, unicast to the peer, the virtual address tracked by the HAProxy check', async () => {
-  const text = renderKeepalivedConfig(haOf(`ha_vip=198.18.0.100\nha_interface=${IFACE}\nha_peer=198.18.0.12\nha_priority=150\nha_router_id=42\n`), CHECK)
+  const text = renderKeepalivedConfig(haOf(`ctl_addr=0.0.0.0\nha_vip=198.18.0.100\nha_interface=${IFACE}\nha_peer=198.18.0.12\nha_priority=150\nha_router_id=42\n`), CHECK)
   const body = lines(text)
   for (const expected of [
     'state BACKUP', `interface ${IFACE}`, 'virtual_router_id 42', 'priority 150', 'advert_int 1', 'nopreempt',
@@ -55,13 +55,13 @@ test('a pair: BACKUP, nopreempt, unicast to the peer, the virtual address tracke
 })
 
 test('ha_preempt=on drops nopreempt', async () => {
-  const text = renderKeepalivedConfig(haOf(`ha_vip=198.18.0.100\nha_interface=${IFACE}\nha_peer=198.18.0.12\nha_preempt=on\n`), CHECK)
+  const text = renderKeepalivedConfig(haOf(`ctl_addr=0.0.0.0\nha_vip=198.18.0.100\nha_interface=${IFACE}\nha_peer=198.18.0.12\nha_preempt=on\n`), CHECK)
   assert.ok(!lines(text).includes('nopreempt'))
   await assertKeepalivedAccepts(text)
 })
 
 test('addresses of the other family than the peer go to virtual_ipaddress_excluded', async () => {
-  const text = renderKeepalivedConfig(haOf(`ha_vip=fd00:1b::100 198.18.0.100\nha_interface=${IFACE}\nha_peer=198.18.0.12\n`), CHECK)
+  const text = renderKeepalivedConfig(haOf(`ctl_addr=0.0.0.0\nha_vip=fd00:1b::100 198.18.0.100\nha_interface=${IFACE}\nha_peer=198.18.0.12\n`), CHECK)
   const body = lines(text)
   const excluded = body.indexOf('virtual_ipaddress_excluded {')
   assert.ok(excluded > 0, text)
@@ -71,5 +71,5 @@ test('addresses of the other family than the peer go to virtual_ipaddress_exclud
 })
 
 test('a check command keepalived could not read back is refused, not written', () => {
-  assert.throws(() => renderKeepalivedConfig(haOf(`ha_vip=198.18.0.100\nha_interface=${IFACE}\nha_peer=198.18.0.12\n`), ['/usr/bin/node', '/tmp/my dir/check.js']), /"\/tmp\/my dir\/check.js" holds a blank/)
+  assert.throws(() => renderKeepalivedConfig(haOf(`ctl_addr=0.0.0.0\nha_vip=198.18.0.100\nha_interface=${IFACE}\nha_peer=198.18.0.12\n`), ['/usr/bin/node', '/tmp/my dir/check.js']), /"\/tmp\/my dir\/check.js" holds a blank/)
 })

@@ -19,7 +19,8 @@ function reject (entries: Record<string, string>): ReadonlyArray<Pick<PropertyPr
   return result.problems.map(({ property, message }) => ({ property, message }))
 }
 
-const PAIR = { ha_vip: '198.18.0.100', ha_interface: 'to-lan', ha_peer: '198.18.0.12' }
+// ctl_addr: the peer reaches this node's ctl service for the admin state sync
+const PAIR = { ha_vip: '198.18.0.100', ha_interface: 'to-lan', ha_peer: '198.18.0.12', ctl_addr: '198.18.0.11' }
 
 test('no ha_ property: no high availability, and in_addr is as given', () => {
   const properties = accept({ in_addr: '198.18.0.11' })
@@ -50,7 +51,7 @@ test('the virtual addresses join a non-empty in_addr once, and leave an empty on
 })
 
 test('ha_vip needs ha_interface and ha_peer, and they need it', () => {
-  assert.deepEqual(reject({ ha_vip: '198.18.0.100' }), [
+  assert.deepEqual(reject({ ha_vip: '198.18.0.100', ctl_addr: '0.0.0.0' }), [
     { property: 'ha_interface', message: '"" is not accepted: ha_vip is set, so ha_interface must name the interface VRRP runs on (the link to the peer and the clients)' },
     { property: 'ha_peer', message: '"" is not accepted: ha_vip is set, so ha_peer must give the other node\'s address on the VRRP link' }
   ])
@@ -114,4 +115,17 @@ test('a virtual address takes part in the in listener\'s overlap check', () => {
   const problems = reject({ ...PAIR, in_addr: '198.18.0.11', ctl_addr: '198.18.0.100', ctl_port: '80' })
   assert.equal(problems[0]?.property, 'ports')
   assert.match(problems[0]?.message ?? '', /both listen on port 80/)
+})
+
+test('with ha_vip, ctl_addr must be reachable by the peer: loopback is refused, the own address or a wildcard accepted', () => {
+  for (const loopback of ['127.0.0.1', '127.5.0.1', '::1']) {
+    assert.deepEqual(reject({ ...PAIR, ctl_addr: loopback }), [{
+      property: 'ctl_addr',
+      message: `"${loopback}" is not accepted: with ha_vip, the peer node sends its ctl admin state to this node's ctl service at ha_peer's address and the same ctl_port, so ctl_addr must be this node's own address on the link (the one the peer names in its ha_peer) or 0.0.0.0 / ::, not loopback`
+    }])
+  }
+  assert.match(reject({ ha_vip: '198.18.0.100', ha_interface: 'to-lan', ha_peer: '198.18.0.12' })[0]?.message ?? '', /^"127\.0\.0\.1" is not accepted: with ha_vip/, 'the default ctl_addr is loopback')
+  for (const reachable of ['198.18.0.11', '0.0.0.0', '::']) assert.equal(accept({ ...PAIR, ctl_addr: reachable }).ctlAddr, reachable)
+  // without HA the default stays as it was
+  assert.equal(accept({}).ctlAddr, '127.0.0.1')
 })

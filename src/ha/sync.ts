@@ -1,0 +1,222 @@
+/**
+ * (HA) Keeps the ctl admin state (the outputs disabled through ctl) the same on both nodes.
+ * Invariants: the active node (VRRP MASTER) is the only source of the state; it pushes its
+ * whole set to the peer after each change and every interval. A standby pulls the set from
+ * an active peer once after it starts or becomes standby. A client's change on the standby
+ * is forwarded to the active node and never made locally, so the pair cannot diverge
+ * silently: when the active node cannot be reached the change fails with code 100.
+ */
+import type { AdminChangeResult, ChangeOrigin, HaController, NodeRole, OutputSelector } from '../ctl/controller.js'
+import { FORWARDED_HEADER } from '../ctl/controller.js'
+import { L3lbError } from '../errors.js'
+import { OUTPUT_NAMES, type OutputName } from '../properties/model.js'
+
+/** What the peer's ctl service answered: the HTTP status and the seed's `status` member. */
+export interface PeerAnswer {
+  readonly httpStatus: number
+  readonly status: { readonly code: number, readonly message: string } & Readonly<Record<string, unknown>>
+}
+
+/** One GET on the peer's ctl service; throws L3LB_HA_SYNC when the peer does not answer in time. */
+export type PeerCall = (pathAndQuery: string, timeoutMs: number, headers?: Readonly<Record<string, string>>) => Promise<PeerAnswer>
+
+/** This node's admin state, as the appliance keeps it. */
+export interface LocalAdmin {
+  disabled (): readonly OutputName[]
+  setEnabled (selector: OutputSelector, enabled: boolean): Promise<AdminChangeResult>
+  replaceDisabled (disabled: readonly OutputName[]): Promise<AdminChangeResult>
+}
+
+export interface AdminSyncOptions {
+  readonly role: () => NodeRole
+  /** False while ha_vip is empty: then the sync does nothing. */
+  readonly inPair: () => boolean
+  /** The peer's ctl service, for messages: `http://198.18.0.12:8080`. */
+  readonly peerUrl: () => string
+  readonly local: LocalAdmin
+  readonly peer: PeerCall
+  readonly log: { info (message: string): void, warn (message: string): void }
+  /** Between two pushes (active) or pull attempts (standby); 2000 ms by default. */
+  readonly intervalMs?: number
+}
+
+/** Push and pull wait this long for the peer: a sync round never outlasts the interval. */
+export const SYNC_TIMEOUT_MS = 1000
+/** A forwarded change waits this long: the active node applies it before answering. */
+export const FORWARD_TIMEOUT_MS = 5000
+const INTERVAL_MS = 2000
+
+export class AdminSync implements HaController {
+  readonly #options: AdminSyncOptions
+  #timer: NodeJS.Timeout | null = null
+  // a standby takes the active node's set once per time it is standby; a push counts too
+  #synced = false
+  // null = not tried yet; false = the peer failed, logged once until it answers again
+  #reachable: boolean | null = null
+  #pushing: Promise<void> | null = null
+  #pushAgain = false
+
+  constructor (options: AdminSyncOptions) {
+    this.#options = options
+  }
+
+  role (): NodeRole {
+    return this.#options.role()
+  }
+
+  disabled (): readonly OutputName[] {
+    return this.#options.local.disabled()
+  }
+
+  /** Starts the rounds: one at once, then one per interval. */
+  start (): void {
+    if (this.#timer !== null) return
+    this.#timer = setInterval(() => { this.tick().catch(() => undefined) }, this.#options.intervalMs ?? INTERVAL_MS)
+    this.#timer.unref()
+    this.tick().catch(() => undefined)
+  }
+
+  /** Stops the rounds and waits for a push under way. */
+  async stop (): Promise<void> {
+    if (this.#timer !== null) clearInterval(this.#timer)
+    this.#timer = null
+    this.#pushAgain = false
+    await this.#pushing
+  }
+
+  /** One round: the active node pushes its set; a standby not yet in step pulls it. */
+  async tick (): Promise<void> {
+    if (!this.#options.inPair()) return
+    if (this.role() === 'active') {
+      this.#synced = false
+      await this.push()
+    } else if (!this.#synced) {
+      await this.#pull()
+    }
+  }
+
+  /** A change asked of this node: made here on the active node, forwarded from a standby. */
+  async setEnabled (selector: OutputSelector, enabled: boolean, origin: ChangeOrigin): Promise<AdminChangeResult> {
+    if (this.role() === 'active') {
+      const result = await this.#options.local.setEnabled(selector, enabled)
+      // the answer does not wait for the peer: a standby that is down catches up later
+      if (result.code === 0) this.push().catch(() => undefined)
+      return result
+    }
+    if (origin === 'peer') {
+      throw new L3lbError('L3LB_HA_SYNC', 'nothing changed: the peer forwarded this change as to the active node, but this node is standby too (VRRP has not chosen an active node yet); try again in a few seconds')
+    }
+    return await this.#forward(selector, enabled)
+  }
+
+  /** `/api/sync`: the active peer's whole set replaces this node's. */
+  async replaceDisabled (disabled: readonly OutputName[]): Promise<AdminChangeResult> {
+    if (this.role() === 'active') {
+      throw new L3lbError('L3LB_HA_SYNC', 'refused: this node is the active one; it keeps its own admin state and sends it to the peer')
+    }
+    const result = await this.#options.local.replaceDisabled(disabled)
+    this.#synced = true
+    return result
+  }
+
+  /** Sends the whole set to the peer; pushes asked for while one runs become one more push. */
+  async push (): Promise<void> {
+    if (this.#pushing !== null) {
+      this.#pushAgain = true
+      return await this.#pushing
+    }
+    this.#pushing = (async () => {
+      do {
+        this.#pushAgain = false
+        await this.#pushOnce()
+      } while (this.#pushAgain)
+    })().finally(() => { this.#pushing = null })
+    await this.#pushing
+  }
+
+  async #pushOnce (): Promise<void> {
+    const disabled = this.#options.local.disabled()
+    try {
+      const answer = await this.#options.peer(`/api/sync?disabled=${disabled.join(',')}`, SYNC_TIMEOUT_MS)
+      if (answer.status.code === 100) throw new L3lbError('L3LB_HA_SYNC', `it refused the admin state: ${answer.status.message}`)
+      this.#answered()
+      if (answer.status.code === 0) this.#options.log.info(`HA sync: the peer now has disabled: ${disabled.length === 0 ? 'none' : disabled.join(', ')}`)
+    } catch (error) {
+      this.#failed('the admin state was not sent to the peer', error)
+    }
+  }
+
+  async #pull (): Promise<void> {
+    try {
+      const answer = await this.#options.peer('/api/admin', SYNC_TIMEOUT_MS)
+      const { role, disabled } = answer.status
+      if (answer.status.code !== 0 || !Array.isArray(disabled)) throw new L3lbError('L3LB_HA_SYNC', `it answered without an admin state: ${answer.status.message}`)
+      this.#answered()
+      // a peer that is standby too is no source: wait for the one VRRP makes active
+      if (role !== 'active' || this.role() === 'active') return
+      const names = OUTPUT_NAMES.filter((name) => disabled.includes(name))
+      const result = await this.#options.local.replaceDisabled(names)
+      this.#synced = true
+      if (result.code === 0) this.#options.log.info(`HA sync: took the active node's admin state, disabled: ${names.length === 0 ? 'none' : names.join(', ')}`)
+    } catch (error) {
+      this.#failed('the admin state could not be read from the peer', error)
+    }
+  }
+
+  async #forward (selector: OutputSelector, enabled: boolean): Promise<AdminChangeResult> {
+    const query = 'channel' in selector ? `channel=${selector.channel}` : `address=${encodeURIComponent(selector.address)}`
+    let answer: PeerAnswer
+    try {
+      answer = await this.#options.peer(`/api/${enabled ? 'enable' : 'disable'}?${query}`, FORWARD_TIMEOUT_MS, { [FORWARDED_HEADER]: '1' })
+    } catch (cause) {
+      throw new L3lbError('L3LB_HA_SYNC', `nothing changed: this node is the standby and forwards changes to the active node at ${this.#options.peerUrl()}, which cannot be reached (${(cause as Error).message})`, { cause })
+    }
+    const { code, message } = answer.status
+    if (code !== 0 && code !== 10) throw new L3lbError('L3LB_HA_SYNC', `the active node at ${this.#options.peerUrl()} refused the change: ${message}`)
+    // the active node pushes too, but the client should see its change here when answered
+    if (code === 0) await this.#pull()
+    return { code, message: `on the active node ${this.#options.peerUrl()}: ${message}`, outputs: [] }
+  }
+
+  #answered (): void {
+    if (this.#reachable === false) this.#options.log.info(`HA sync: the peer at ${this.#options.peerUrl()} answers again`)
+    this.#reachable = true
+  }
+
+  #failed (what: string, error: unknown): void {
+    if (this.#reachable !== false) this.#options.log.warn(`HA sync: ${what} at ${this.#options.peerUrl()}: ${(error as Error).message}; retrying every ${this.#options.intervalMs ?? INTERVAL_MS} ms, logged again once it answers`)
+    this.#reachable = false
+  }
+}
+
+/** The peer's ctl base URL: both nodes use the same ctl_port. */
+export function peerCtlUrl (peer: string, ctlPort: number): string {
+  return `http://${peer.includes(':') ? `[${peer}]` : peer}:${ctlPort}`
+}
+
+/** A PeerCall over HTTP, with the ctl_token both nodes share. */
+export function httpPeer (endpoint: () => { readonly baseUrl: string, readonly token: string }): PeerCall {
+  return async (pathAndQuery, timeoutMs, headers = {}) => {
+    const { baseUrl, token } = endpoint()
+    let response: Response
+    try {
+      response = await fetch(`${baseUrl}${pathAndQuery}`, {
+        headers: { ...headers, ...(token === '' ? {} : { authorization: `Bearer ${token}` }) },
+        signal: AbortSignal.timeout(timeoutMs)
+      })
+    } catch (cause) {
+      throw new L3lbError('L3LB_HA_SYNC', `no answer within ${timeoutMs} ms (${causeOf(cause)})`, { cause })
+    }
+    const body = await response.json().catch(() => null) as { status?: PeerAnswer['status'] } | null
+    if (typeof body?.status?.code !== 'number' || typeof body.status.message !== 'string') {
+      throw new L3lbError('L3LB_HA_SYNC', `${baseUrl}${pathAndQuery.split('?')[0] ?? ''} did not answer with the ctl service's JSON (HTTP ${response.status})`)
+    }
+    return { httpStatus: response.status, status: body.status }
+  }
+}
+
+// fetch's own message is only "fetch failed": the reason is in its cause
+function causeOf (error: unknown): string {
+  const inner = (error as { cause?: { message?: string } }).cause?.message
+  return inner ?? (error as Error).message
+}

@@ -1,0 +1,157 @@
+/**
+ * Two load balancers with real keepalived, HAProxy and agents: the ctl admin state follows
+ * the active node. A change on the active node shows on the standby within 1 s; a change
+ * sent to the standby is forwarded to the active node; the standby keeps the state across
+ * a restart of its agent, and catches up with a change made while it was down.
+ */
+import { after, before, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { CLI_PROGRAM } from '../../support/agent-driver.js'
+import { startBackends } from '../../support/backend-driver.js'
+import { startClient, type ClientDriver } from '../../support/client-driver.js'
+import { createHaTopology, type HaTopology } from '../../support/ha-topology.js'
+import type { SpawnedProcess } from '../../support/topology.js'
+
+type NodeName = 'lb1' | 'lb2'
+const TOKEN = 'pair-secret-7'
+const SYNC_LIMIT_MS = 1000
+
+let topology: HaTopology
+let client: ClientDriver
+const dirs = new Map<NodeName, string>()
+const agents = new Map<NodeName, SpawnedProcess>()
+
+function envFor (name: NodeName): string {
+  const own = topology.addresses[name]
+  const peer = topology.addresses[name === 'lb1' ? 'lb2' : 'lb1']
+  const [be1, be2] = topology.addresses.backends
+  return [
+    'mode=tcp_roundrobin', 'ports=80', `out1=${be1}`, `out2=${be2}`, `out3=${be1}`, `in_addr=${own}`,
+    `ctl_addr=${own}`, 'ctl_port=8080', `ctl_token=${TOKEN}`, `ui_addr=${own}`,
+    `ha_vip=${topology.addresses.virtual}`, `ha_interface=${topology.lbInterface}`, `ha_peer=${peer}`,
+    `ha_priority=${name === 'lb1' ? 150 : 100}`, 'ha_router_id=43', ''
+  ].join('\n')
+}
+
+function envFile (name: NodeName): string {
+  return join(dirs.get(name) ?? '', 'l3lb.env')
+}
+
+/** Starts the agent of `name` on its files and resolves once keepalived runs (ctl listens by then). */
+async function startNode (name: NodeName): Promise<SpawnedProcess> {
+  const dir = dirs.get(name) ?? ''
+  const child = topology.spawn(topology.names[name], process.execPath, [CLI_PROGRAM, 'start', '--env', envFile(name)], {
+    env: { RUNTIME_DIRECTORY: join(dir, 'run'), STATE_DIRECTORY: join(dir, 'state') }
+  })
+  agents.set(name, child)
+  await child.waitForLine(/keepalived running: /, 30_000)
+  return child
+}
+
+async function stopNode (name: NodeName): Promise<void> {
+  await agents.get(name)?.stop(15_000)
+  agents.delete(name)
+}
+
+/** GET on a node's ctl service from the client namespace; the answer's `status`. */
+async function ctl (name: NodeName, pathAndQuery: string): Promise<{ httpStatus: number, status: Record<string, unknown> }> {
+  const answer = await client.http(`http://${topology.addresses[name]}:8080${pathAndQuery}`, { headers: { authorization: `Bearer ${TOKEN}` }, timeoutMs: 10_000 })
+  return { httpStatus: answer.status, status: (JSON.parse(answer.body) as { status: Record<string, unknown> }).status }
+}
+
+async function disabledOn (name: NodeName): Promise<unknown> {
+  return (await ctl(name, '/api/admin')).status.disabled
+}
+
+async function waitFor (what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<number> {
+  const started = Date.now()
+  for (let round = 0; round < 1000 && Date.now() - started < timeoutMs; round++) {
+    if (await check()) return Date.now() - started
+    await sleep(25)
+  }
+  throw new Error(`${what}: not within ${timeoutMs} ms\nlb1:\n${agents.get('lb1')?.output().slice(-3000) ?? ''}\nlb2:\n${agents.get('lb2')?.output().slice(-3000) ?? ''}`)
+}
+
+before(async () => {
+  topology = await createHaTopology({ backends: 2 })
+  await startBackends(topology, { ports: '80' })
+  client = await startClient(topology)
+  for (const name of ['lb1', 'lb2'] as const) {
+    const dir = mkdtempSync(join(tmpdir(), `l3lb-sync-${name}-`))
+    dirs.set(name, dir)
+    writeFileSync(join(dir, 'l3lb.env'), envFor(name))
+  }
+  await startNode('lb1')
+  await waitFor('lb1 holds the virtual address', () => topology.holds(topology.names.lb1, topology.addresses.virtual), 15_000)
+  const lb2 = await startNode('lb2')
+  await lb2.waitForLine(/keepalived: \(l3lb\) Entering BACKUP STATE/, 5000)
+})
+
+after(async () => {
+  for (const child of agents.values()) await child.stop(15_000).catch(() => undefined)
+  await topology?.destroy()
+  for (const dir of dirs.values()) rmSync(dir, { recursive: true, force: true })
+})
+
+test('each node shows its role in /api/status and l3lb status', async () => {
+  assert.equal((await ctl('lb1', '/api/status')).status.role, 'active')
+  assert.equal((await ctl('lb2', '/api/status')).status.role, 'standby')
+  const shown = await topology.exec(topology.names.lb2, process.execPath, [CLI_PROGRAM, 'status', '--env', envFile('lb2')])
+  assert.match(shown.stdout, /^node: standby\nOUTPUT +ADDRESS/)
+})
+
+test('an output disabled on the active node is disabled on the standby within 1 s', async (t) => {
+  assert.deepEqual(await disabledOn('lb2'), [])
+  const started = Date.now()
+  assert.deepEqual((await ctl('lb1', '/api/disable?channel=out1')).status, { code: 0, message: 'out1 disabled' })
+  await waitFor('lb2 has out1 disabled', async () => JSON.stringify(await disabledOn('lb2')) === '["out1"]', 5000)
+  const took = Date.now() - started
+  t.diagnostic(`the standby showed the change ${took} ms after the request was sent`)
+  assert.ok(took <= SYNC_LIMIT_MS, `the standby showed it after ${took} ms`)
+  // applied on the standby, not only stored: its HAProxy no longer reports out1 as enabled
+  const status = (await ctl('lb2', '/api/status')).status
+  assert.equal(status.out1, undefined)
+  assert.equal(status.out2, 'up')
+})
+
+test('an enable or disable sent to the standby is forwarded to the active node; the pair stays equal', async () => {
+  const disabled = await ctl('lb2', '/api/disable?channel=out2')
+  assert.deepEqual(disabled, { httpStatus: 200, status: { code: 0, message: `on the active node http://${topology.addresses.lb1}:8080: out2 disabled` } })
+  assert.deepEqual(await disabledOn('lb1'), ['out1', 'out2'])
+  // the standby answers once it has the active node's state
+  assert.deepEqual(await disabledOn('lb2'), ['out1', 'out2'])
+  assert.equal((await ctl('lb2', '/api/enable?channel=out2')).status.code, 0)
+  assert.deepEqual(await disabledOn('lb1'), ['out1'])
+  assert.deepEqual(await disabledOn('lb2'), ['out1'])
+  // the peer's state is not taken by the active node
+  const refused = await ctl('lb1', '/api/sync?disabled=')
+  assert.equal(refused.status.code, 100)
+  assert.deepEqual(await disabledOn('lb1'), ['out1'])
+})
+
+test('the standby keeps the state across a restart of its agent', async () => {
+  await stopNode('lb2')
+  await startNode('lb2')
+  assert.deepEqual(await disabledOn('lb2'), ['out1'])
+  assert.equal((await ctl('lb2', '/api/status')).status.role, 'standby')
+})
+
+test('a change made while the standby was down reaches it when it comes back', async () => {
+  await stopNode('lb2')
+  assert.equal((await ctl('lb1', '/api/disable?channel=out3')).status.code, 0)
+  assert.equal((await ctl('lb1', '/api/enable?channel=out1')).status.code, 0)
+  // the active node logs the outage once, not on every round
+  await sleep(4500)
+  const warnings = (agents.get('lb1')?.output() ?? '').split('\n').filter((line) => line.includes('HA sync: the admin state was not sent'))
+  assert.equal(warnings.length, 1, warnings.join('\n'))
+  await startNode('lb2')
+  await waitFor('lb2 has out3 disabled and out1 enabled', async () => JSON.stringify(await disabledOn('lb2')) === '["out3"]', 5000)
+  assert.match(agents.get('lb1')?.output() ?? '', /HA sync: the peer at http:\/\/198\.18\.0\.12:8080 answers again/)
+})
+
+function sleep (ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}
