@@ -16,7 +16,7 @@
 import { execa } from 'execa'
 import { interfaceName, namespaceName } from './run-id.js'
 import {
-  registerCleanup, removeNamespace, removeNamespacesSync, spawnInNamespace, sweepStaleNamespaces, unregisterCleanup,
+  execInNamespace, registerCleanup, removeNamespace, removeNamespacesSync, spawnInNamespace, sweepStaleNamespaces, unregisterCleanup,
   type ExecOptions, type ExecResult, type SpawnOptions, type SpawnedProcess, type TrackedProcess
 } from './topology.js'
 
@@ -133,13 +133,7 @@ class HaTopologyImpl implements HaTopology {
 
   async exec (ns: string, file: string, args: readonly string[] = [], options: ExecOptions = {}): Promise<ExecResult> {
     this.#check(ns)
-    const result = await execa('ip', ['netns', 'exec', ns, file, ...args], {
-      timeout: options.timeoutMs ?? COMMAND_TIMEOUT_MS,
-      reject: options.reject ?? true,
-      ...(options.input === undefined ? {} : { input: options.input }),
-      ...(options.env === undefined ? {} : { env: options.env })
-    })
-    return { exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr, failed: result.failed }
+    return await execInNamespace(ns, file, args, options)
   }
 
   spawn (ns: string, file: string, args: readonly string[] = [], options: SpawnOptions = {}): SpawnedProcess {

@@ -150,6 +150,17 @@ export interface TrackedProcess extends SpawnedProcess {
   killSync (): void
 }
 
+/** Runs `file args` in namespace `ns` and waits for it (`ip netns exec`, no shell). */
+export async function execInNamespace (ns: string, file: string, args: readonly string[] = [], options: ExecOptions = {}): Promise<ExecResult> {
+  const result = await execa('ip', ['netns', 'exec', ns, file, ...args], {
+    timeout: options.timeoutMs ?? COMMAND_TIMEOUT_MS,
+    reject: options.reject ?? true,
+    ...(options.input === undefined ? {} : { input: options.input }),
+    ...(options.env === undefined ? {} : { env: options.env })
+  })
+  return { exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr, failed: result.failed }
+}
+
 /** Starts `file args` in namespace `ns`, for topologies built elsewhere (ha-topology.ts); the caller stops it. */
 export function spawnInNamespace (ns: string, file: string, args: readonly string[] = [], options: SpawnOptions = {}): TrackedProcess {
   return new SpawnedProcessImpl(ns, file, args, options)
@@ -330,13 +341,7 @@ class TopologyImpl implements Topology {
 
   async exec (ns: string, file: string, args: readonly string[] = [], options: ExecOptions = {}): Promise<ExecResult> {
     this.#checkNamespace(ns)
-    const result = await execa('ip', ['netns', 'exec', ns, file, ...args], {
-      timeout: options.timeoutMs ?? COMMAND_TIMEOUT_MS,
-      reject: options.reject ?? true,
-      ...(options.input === undefined ? {} : { input: options.input }),
-      ...(options.env === undefined ? {} : { env: options.env })
-    })
-    return { exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr, failed: result.failed }
+    return await execInNamespace(ns, file, args, options)
   }
 
   spawn (ns: string, file: string, args: readonly string[] = [], options: SpawnOptions = {}): SpawnedProcess {

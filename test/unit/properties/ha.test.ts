@@ -1,17 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { validateProperties } from '../../../src/properties/validate.js'
-import type { Properties, PropertyProblem } from '../../../src/properties/model.js'
-
-function validate (entries: Record<string, string>) {
-  return validateProperties(new Map(Object.entries(entries)))
-}
-
-function accept (entries: Record<string, string>): Properties {
-  const result = validate(entries)
-  assert.ok(result.ok, result.ok ? '' : result.problems.map((problem) => problem.message).join('\n'))
-  return result.properties
-}
+import { accept, validate } from '../../support/property-entries.js'
+import type { PropertyProblem } from '../../../src/properties/model.js'
 
 function reject (entries: Record<string, string>): ReadonlyArray<Pick<PropertyProblem, 'property' | 'message'>> {
   const result = validate(entries)
