@@ -93,7 +93,7 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
     }
   })
   collector = new CountersCollector({
-    showStat: () => runtime.showStat(),
+    readStats: () => runtime.statWithWorker(),
     procNetTcp: readProcNetTcp,
     countFlowsTo: (address) => countFlowsTo(address),
     checkFailures: () => checks.failures()

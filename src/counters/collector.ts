@@ -13,7 +13,8 @@ import { backendQueue, tcpReadings, tcpSnapshot, udpSnapshot } from './snapshot.
 
 /** Where the figures come from; the agent passes the real adapters. */
 export interface CounterSources {
-  showStat (): Promise<Row[]>
+  /** `show stat` and the pid of the worker that answered it. */
+  readStats (): Promise<{ readonly workerPid: number | null, readonly rows: Row[] }>
   /** The text of /proc/net/tcp and /proc/net/tcp6. */
   procNetTcp (): Promise<string>
   countFlowsTo (address: string): Promise<number>
@@ -26,8 +27,11 @@ export class CountersCollector {
   readonly #sources: CounterSources
   readonly #state: () => DesiredState
   #kept: KeptCounters = emptyKept()
-  // the previous reading of the current worker, to keep its totals when it is replaced
+  // the latest reading of the current worker and its pid, to keep its totals once another worker answers
   #last: Readings | null = null
+  #lastWorker: number | null = null
+  // reads, samples and the reload hook run one at a time, so #last is always the latest
+  #turn: Promise<unknown> = Promise.resolve()
   #addresses = new Map<OutputName, string>()
 
   constructor (sources: CounterSources, state: () => DesiredState, kept: KeptCounters = emptyKept()) {
@@ -40,38 +44,41 @@ export class CountersCollector {
    * What to save when the agent stops: the kept figures with the running worker's
    * totals folded in, since the HAProxy started next begins from zero.
    */
-  async keptForRestart (): Promise<KeptCounters> {
-    const state = this.#state()
-    if (state.properties.mode === 'udp_roundrobin') return this.#kept
-    const readings = tcpReadings(state, await this.#sources.showStat())
-    return keptAcrossReload(keptAfterReading(this.#kept, readings, 0), readings)
+  keptForRestart (): Promise<KeptCounters> {
+    return this.#oneAtATime(async () => {
+      const state = this.#state()
+      if (state.properties.mode === 'udp_roundrobin') return this.#kept
+      const readings = tcpReadings(state, (await this.#sources.readStats()).rows)
+      return keptAcrossReload(keptAfterReading(this.#kept, readings, 0), readings)
+    })
   }
 
   /** The counters now. */
-  async read (): Promise<CountersSnapshot> {
+  read (): Promise<CountersSnapshot> {
+    return this.#oneAtATime(() => this.#read())
+  }
+
+  async #read (): Promise<CountersSnapshot> {
     const state = this.#forgetReaddressed(this.#state())
     if (state.properties.mode === 'udp_roundrobin') {
       const flows = await this.#flows(state)
       this.#kept = keptAfterReading(this.#kept, udpReadings(flows), 0)
       return udpSnapshot(state, flows, this.#sources.checkFailures(), this.#kept)
     }
-    const [rows, backlog] = await Promise.all([this.#sources.showStat(), this.#backlog(state)])
+    const [{ workerPid, rows }, backlog] = await Promise.all([this.#sources.readStats(), this.#backlog(state)])
     const readings = tcpReadings(state, rows)
-    // a worker that counts less than the last reading is a new one (HAProxy restarted)
-    if (this.#last !== null && restarted(this.#last, readings)) this.#kept = keptAcrossReload(this.#kept, this.#last)
+    // another worker answers (a reload, or HAProxy restarted): what the last one counted is kept
+    if (this.#last !== null && workerPid !== this.#lastWorker) this.#kept = keptAcrossReload(this.#kept, this.#last)
     const waiting = backendQueue(rows) + backlog
     this.#kept = keptAfterReading(this.#kept, readings, waiting)
     this.#last = readings
+    this.#lastWorker = workerPid
     return tcpSnapshot(state, readings, waiting, this.#kept)
   }
 
-  /** Called just before HAProxy reloads: the old worker's totals and maxima are kept. */
+  /** Called just before HAProxy reloads: the old worker's latest figures, kept once the new one answers. */
   async beforeReload (): Promise<void> {
-    const state = this.#state()
-    if (state.properties.mode === 'udp_roundrobin') return
-    const readings = tcpReadings(state, await this.#sources.showStat())
-    this.#kept = keptAcrossReload(keptAfterReading(this.#kept, readings, 0), readings)
-    this.#last = null
+    await this.read()
   }
 
   /**
@@ -80,6 +87,12 @@ export class CountersCollector {
    */
   async sample (): Promise<void> {
     await this.read()
+  }
+
+  #oneAtATime<T> (job: () => Promise<T>): Promise<T> {
+    const run = this.#turn.then(job)
+    this.#turn = run.catch(() => undefined)
+    return run
   }
 
   async #backlog (state: DesiredState): Promise<number> {
@@ -107,11 +120,4 @@ export class CountersCollector {
 
 function udpReadings (flows: ReadonlyMap<OutputName, number>): Readings {
   return new Map([...flows].map(([name, sessions]) => [name, { sessions, sessionsMax: sessions, queue: 0, queueMax: 0, sessionsTotal: 0, errors: 0 }]))
-}
-
-function restarted (last: Readings, now: Readings): boolean {
-  return [...now].some(([name, reading]) => {
-    const before = last.get(name)
-    return before !== undefined && reading.sessionsTotal + reading.sessions < before.sessionsTotal + before.sessions
-  })
 }

@@ -11,6 +11,13 @@ export function parseShowStat (text: string): Row[] {
   return lines.slice(1).map((line) => zip(columns, line.split(',')))
 }
 
+/** `show info;show stat` in one answer: the answering worker's pid and the stat rows. */
+export function parseInfoAndStat (text: string): { readonly workerPid: number | null, readonly rows: Row[] } {
+  const pid = /^Pid: (\d+)$/m.exec(text)
+  const header = text.indexOf('# pxname')
+  return { workerPid: pid === null ? null : Number(pid[1]), rows: header === -1 ? [] : parseShowStat(text.slice(header)) }
+}
+
 /** `show servers state`: a version line, a `# ` header of names, then space-separated rows. */
 export function parseServersState (text: string): { header: string, rows: Array<{ line: string, row: Row }> } {
   const lines = text.split('\n').filter((line) => line.trim() !== '')

@@ -1,6 +1,6 @@
 /** The runtime API on HAProxy's stats socket: admin state and live figures without a reload. */
 import { L3lbError } from '../errors.js'
-import { parseServersState, parseShowStat, peersLocallySynced, type Row } from './parse.js'
+import { parseInfoAndStat, parseServersState, parseShowStat, peersLocallySynced, type Row } from './parse.js'
 import { sendCommand } from './socket-client.js'
 
 export type ServerAdminState = 'ready' | 'maint'
@@ -17,6 +17,11 @@ export class RuntimeApi {
     const answer = (await sendCommand(this.#socket, `set server ${backend}/${server} state ${state}`)).trim()
     // success is an empty answer; anything else is HAProxy saying why not
     if (answer !== '') throw new L3lbError('L3LB_HAPROXY_SOCKET', `HAProxy refused "set server ${backend}/${server} state ${state}": ${answer}`)
+  }
+
+  /** `show stat` and the pid of the worker that answered, in one round trip (a new pid = a new worker). */
+  async statWithWorker (): Promise<{ readonly workerPid: number | null, readonly rows: Row[] }> {
+    return parseInfoAndStat(await sendCommand(this.#socket, 'show info;show stat'))
   }
 
   /** `show stat`, one row per proxy and server. */
