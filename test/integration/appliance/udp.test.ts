@@ -84,6 +84,23 @@ test('every port and range forwards, each on the port the client used; others do
   assert.equal(await client.udp({ host: topology.addresses.lbClientSide, port: 10003, payload: 'ping', timeoutMs: 500 }), null)
 })
 
+test('one-arm layout: outputs with no route back through the load balancer still answer, thanks to udp_snat', async () => {
+  const backends = topology.names.backends.slice(0, 3)
+  for (const ns of backends) await topology.exec(ns, 'ip', ['route', 'del', 'default'])
+  try {
+    // replies go to the load balancer's own address on each link, which the outputs reach directly
+    assert.deepEqual(Object.keys(await flowsByBackend(9)).sort(), ['be1', 'be2', 'be3'])
+    agent.writeEnv(udpEnv(4, 'udp_snat=off\n'))
+    assert.match(await agent.reload(), /properties reloaded/)
+    // without source NAT the replies to the client's address have no route: nothing comes back
+    assert.equal(await client.udp({ host: topology.addresses.lbClientSide, port: 5060, payload: 'ping', timeoutMs: 800 }), null)
+  } finally {
+    for (const [i, ns] of backends.entries()) await topology.exec(ns, 'ip', ['route', 'add', 'default', 'via', topology.addresses.lbBackendSide[i]!])
+    agent.writeEnv(udpEnv())
+    assert.match(await agent.reload(), /properties reloaded/)
+  }
+})
+
 test('a SIP-like request and response go through end to end', async () => {
   const invite = 'INVITE sip:alice@l3lb.test SIP/2.0'
   const reply = await client.udp({ host: topology.addresses.lbClientSide, port: 5060, payload: invite, timeoutMs: 2000 })
