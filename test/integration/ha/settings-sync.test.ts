@@ -140,7 +140,12 @@ test('the standby keeps the state across a restart of its agent', async () => {
 })
 
 test('a change made while the standby was down reaches it when it comes back', async () => {
-  // only this outage counts: an earlier test restarted lb2 too, which may have been logged
+  // only this outage counts: an earlier test restarted lb2 too; wait until lb1 has seen it
+  // answer again, or this outage would be the same one, rightly not logged twice
+  await waitFor('lb1 reaching lb2 again', async () => {
+    const syncLines = (agents.get('lb1')?.output() ?? '').split('\n').filter((line) => /HA sync: (the admin state was not sent|the peer at .* answers again)/.test(line))
+    return syncLines.length === 0 || /answers again/.test(syncLines[syncLines.length - 1] ?? '')
+  }, 8000)
   const warnings: string[] = []
   const unsubscribe = agents.get('lb1')?.onLine((line) => { if (line.includes('HA sync: the admin state was not sent')) warnings.push(line) })
   await stopNode('lb2')
