@@ -6,6 +6,7 @@ import { ctlEnv, startAgent, type AgentHandle } from '../../support/agent-driver
 import { startBackends } from '../../support/backend-driver.js'
 import { startClient, type ClientDriver } from '../../support/client-driver.js'
 import { createTopology, type Topology } from '../../support/topology.js'
+import { backendsGreeting } from '../../support/traffic.js'
 
 let topology: Topology
 let client: ClientDriver
@@ -38,13 +39,7 @@ async function ctl (pathAndQuery: string): Promise<{ httpStatus: number, status:
 
 /** Which back ends answer 9 new connections in a row. */
 async function backendsInUse (): Promise<Set<string>> {
-  const seen = new Set<string>()
-  for (let i = 0; i < 9; i++) {
-    const connection = await client.connect({ host: topology.addresses.lbClientSide, port: 80, timeoutMs: 5000 })
-    seen.add(String(connection.greeting).split(' ')[0] ?? '')
-    await client.close(connection.conn)
-  }
-  return seen
+  return new Set(await backendsGreeting(client, topology.addresses.lbClientSide, 9))
 }
 
 async function statusWhenUp (): Promise<Record<string, unknown>> {

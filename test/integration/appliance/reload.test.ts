@@ -6,6 +6,7 @@ import { ctlEnv, startAgent, type AgentHandle } from '../../support/agent-driver
 import { startBackends } from '../../support/backend-driver.js'
 import { startClient, type ClientDriver } from '../../support/client-driver.js'
 import { createTopology, type Topology } from '../../support/topology.js'
+import { backendsGreeting } from '../../support/traffic.js'
 
 let topology: Topology
 let client: ClientDriver
@@ -30,13 +31,7 @@ after(async () => {
 })
 
 async function backendsInUse (count: number): Promise<string[]> {
-  const seen: string[] = []
-  for (let i = 0; i < count; i++) {
-    const connection = await client.connect({ host: topology.addresses.lbClientSide, port: 80, timeoutMs: 5000 })
-    seen.push(String(connection.greeting).split(' ')[0] ?? '')
-    await client.close(connection.conn)
-  }
-  return [...new Set(seen)].sort()
+  return [...new Set(await backendsGreeting(client, topology.addresses.lbClientSide, count))].sort()
 }
 
 test('SIGHUP with a new output reloads HAProxy without dropping an open connection', async () => {

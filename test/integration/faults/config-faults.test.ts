@@ -8,6 +8,7 @@ import { ctlEnv, startAgent, type AgentHandle } from '../../support/agent-driver
 import { startBackends } from '../../support/backend-driver.js'
 import { startClient, type ClientDriver } from '../../support/client-driver.js'
 import { createTopology, type Topology } from '../../support/topology.js'
+import { backendsGreeting } from '../../support/traffic.js'
 
 let topology: Topology
 let client: ClientDriver
@@ -46,13 +47,7 @@ after(async () => {
 })
 
 async function servedBy (count: number): Promise<string[]> {
-  const seen = new Set<string>()
-  for (let i = 0; i < count; i++) {
-    const connection = await client.connect({ host: topology.addresses.lbClientSide, port: 80, timeoutMs: 2000 })
-    seen.add(String(connection.greeting).split(' ')[0] ?? '')
-    await client.close(connection.conn)
-  }
-  return [...seen].sort()
+  return [...new Set(await backendsGreeting(client, topology.addresses.lbClientSide, count, { timeoutMs: 2000 }))].sort()
 }
 
 test('a full disk when writing the config: reload refused with the seed message, the running system unchanged', async () => {

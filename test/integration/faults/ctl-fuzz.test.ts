@@ -18,6 +18,7 @@ import { startClient, type ClientDriver } from '../../support/client-driver.js'
 import { createTopology, type Topology } from '../../support/topology.js'
 import { parseAnswers, type FuzzerReport, type RawAnswer } from '../../support/ctl-fuzzer.js'
 import { int, pick, seededRandom, type Random } from '../../support/seeded-random.js'
+import { backendsGreeting } from '../../support/traffic.js'
 
 const FUZZER = fileURLToPath(new URL('../../support/ctl-fuzzer.js', import.meta.url))
 const SEED = Number(process.env.L3LB_FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 32))
@@ -323,13 +324,7 @@ const describeCase = (item: FuzzCase): string => `${item.kind} ${JSON.stringify(
 // Helpers on the running appliance.
 
 async function backendsInUse (): Promise<Set<string>> {
-  const seen = new Set<string>()
-  for (let i = 0; i < 9; i++) {
-    const connection = await client.connect({ host: topology.addresses.lbClientSide, port: 80, timeoutMs: 5000 })
-    seen.add(String(connection.greeting).split(' ')[0] ?? '')
-    await client.close(connection.conn)
-  }
-  return seen
+  return new Set(await backendsGreeting(client, topology.addresses.lbClientSide, 9))
 }
 
 async function statusWhenAllUp (headers: Record<string, string> = {}): Promise<Record<string, unknown>> {
