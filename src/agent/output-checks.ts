@@ -40,8 +40,9 @@ export class OutputChecks {
     this.#checker = new HealthChecker({
       probe: this.#deps.probe,
       intervalMs: healthcheckInterval * 1000,
-      // a ping that takes longer than the interval or conn_timeout is a failed check
-      timeoutMs: Math.min(healthcheckInterval, connTimeout) * 1000,
+      // a ping slower than half the interval (or conn_timeout) fails: fall failures then take
+      // at most interval × fall + 1 s to notice, as the UDP issue asks, since checks do not overlap
+      timeoutMs: Math.min(healthcheckInterval * 500, connTimeout * 1000),
       rise: healthcheckRise,
       fall: healthcheckFall,
       onChange: this.#deps.onChange,
