@@ -3,10 +3,11 @@
  * Boot order: properties -> limits -> saved state -> folders -> HAProxy -> ctl.
  */
 import { mkdir, readFile } from 'node:fs/promises'
+import { hostname } from 'node:os'
 import { L3lbError } from '../errors.js'
 import { RuntimeApi } from '../haproxy/runtime-api.js'
 import { HaproxySupervisor } from '../haproxy/supervisor.js'
-import { Keepalived } from '../ha/keepalived.js'
+import { Keepalived, type VrrpState } from '../ha/keepalived.js'
 import { allowNonlocalBind } from '../ha/nonlocal-bind.js'
 import { AdminSync, httpPeer, peerCtlUrl } from '../ha/sync.js'
 import { localPeerName } from '../render/haproxy-config.js'
@@ -17,6 +18,11 @@ import { appliancePaths } from '../state/paths.js'
 import { CountersCollector } from '../counters/collector.js'
 import { loadKeptCounters, saveKeptCounters } from '../counters/kept-store.js'
 import { countersDocument } from '../counters/model.js'
+import { postJson } from '../counters/push.js'
+import { Notifier } from '../notify/notifier.js'
+import { OutputWatch } from '../notify/output-watch.js'
+import type { RoleNotice } from '../notify/notice.js'
+import { sendMail } from '../notify/smtp.js'
 import { OUTPUT_NAMES } from '../properties/model.js'
 import type { CtlController } from '../ctl/controller.js'
 import { icmpProbe } from '../health/icmp-probe.js'
@@ -72,7 +78,17 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
     localPeerName: localPeerName(properties),
     onLine: (line) => log.info(`haproxy: ${line}`)
   }, log)
-  const keepalived = new Keepalived({ runtimeDir: paths.runtimeDir, statsSocket: paths.statsSocket, binary: options.keepalivedBinary, log })
+  const notifier = new Notifier({ log, sendMail, postJson, host: hostname() })
+  const keepalived = new Keepalived({
+    runtimeDir: paths.runtimeDir,
+    statsSocket: paths.statsSocket,
+    binary: options.keepalivedBinary,
+    log,
+    onState: (state, previous) => {
+      const notice = roleNotice(state, previous, appliance.desired.properties.ha?.virtualAddresses ?? [])
+      if (notice !== null) notifier.notify(notice)
+    }
+  })
   const peerName = localPeerName(properties)
   const runtime = new RuntimeApi(paths.statsSocket)
   let collector: CountersCollector | null = null
@@ -127,6 +143,15 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
   const sampler = setInterval(() => { counters.sample().catch(() => undefined) }, SAMPLE_INTERVAL_MS).unref()
   const push = new MonPush(async () => countersDocument(await counters.read()), log)
   const ctl = new CtlListener(controller, sync)
+  // outputs going down or up, in every mode, as /api/status reports them
+  const watch = new OutputWatch({
+    read: () => appliance.status(),
+    intervalMs: WATCH_INTERVAL_MS,
+    onChange: (output, state) => {
+      const address = appliance.desired.properties.outputs.find((candidate) => candidate.name === output)?.address ?? ''
+      notifier.notify({ kind: 'output', output, address, state, at: new Date() })
+    }
+  })
   try {
     // the standby binds the virtual addresses before they are local
     if (properties.ha !== null) await allowNonlocalBind()
@@ -136,6 +161,8 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
       : `HAProxy serving (master pid ${String(supervisor.master.pid)}${action === 'adopt' ? ', adopted: it kept serving while no agent ran' : ''}); stats UI on ${properties.uiAddr}:${properties.uiPort}`)
     await checks.configure(properties)
     await push.configure(properties)
+    notifier.configure(properties)
+    watch.start()
     await ctl.listen(properties)
     if (properties.ha !== null) {
       await keepalived.apply(properties.ha)
@@ -146,6 +173,8 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
   } catch (error) {
     await sync.stop()
     await keepalived.stop()
+    await watch.stop()
+    await notifier.stop()
     await ctl.close().catch(() => undefined)
     clearInterval(sampler)
     await push.stop()
@@ -175,6 +204,7 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
       }
       await checks.configure(next.properties)
       await push.configure(next.properties)
+      notifier.configure(next.properties)
       const ha = await keepalived.apply(next.properties.ha)
       if (ha !== 'none') log.info(`keepalived: ${ha}`)
       log.info(`properties reloaded from ${envFile}: ${action === 'none' ? 'nothing changed' : action}`)
@@ -186,7 +216,10 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
       await keepalived.stop().catch((error: unknown) => log.error(`keepalived did not stop cleanly: ${(error as Error).message}`))
       clearInterval(sampler)
       await push.stop()
+      await watch.stop()
       await checks.stop()
+      // what the rate limit still holds goes out now, bounded by the SMTP timeouts
+      await notifier.stop()
       await ctl.close()
       // the HAProxy started next counts from zero: keep what this one counted
       await counters.keptForRestart()
@@ -198,6 +231,14 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
 }
 
 const SAMPLE_INTERVAL_MS = 2000
+const WATCH_INTERVAL_MS = 1000
+
+// Taking over and failing are news; a node starting as standby is not.
+function roleNotice (state: VrrpState, previous: VrrpState, virtualAddresses: readonly string[]): RoleNotice | null {
+  if (state !== 'MASTER' && state !== 'BACKUP' && state !== 'FAULT') return null
+  if (state === 'BACKUP' && (previous === 'unknown' || previous === 'STOP')) return null
+  return { kind: 'role', vrrp: state, previous: previous === 'unknown' || previous === 'STOP' ? 'starting' : previous, virtualAddresses, at: new Date() }
+}
 
 // The accept backlog of the `in` listeners is in the kernel's socket tables.
 async function readProcNetTcp (): Promise<string> {

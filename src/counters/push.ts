@@ -70,7 +70,7 @@ export class CountersPush {
     this.#timeoutMs = options.timeoutMs ?? defaultTimeoutMs(options.intervalSeconds)
     this.#read = options.read
     this.#log = options.log
-    this.#post = options.post ?? fetchPost
+    this.#post = options.post ?? postJson
   }
 
   /** Starts the schedule; the first push is at the first tick, not at once. Idempotent. */
@@ -206,7 +206,7 @@ function every (seconds: number, tick: () => void): () => void {
 }
 
 /** POSTs with fetch; `user:password@` in the URL becomes basic auth; the answer's body is discarded. */
-async function fetchPost (url: string, body: string, signal: AbortSignal): Promise<number> {
+export async function postJson (url: string, body: string, signal: AbortSignal): Promise<number> {
   const target = new URL(url)
   const headers: Record<string, string> = { 'content-type': 'application/json' }
   // fetch refuses a URL with credentials, and its message would quote them.
@@ -248,7 +248,7 @@ async function untilAborted<T> (promise: Promise<T>, signal: AbortSignal): Promi
 }
 
 // fetch's "fetch failed" hides the cause (ECONNREFUSED, ENOTFOUND) one level down.
-function reasonOf (error: unknown): string {
+export function reasonOf (error: unknown): string {
   if (!(error instanceof Error)) return String(error)
   const cause = error.cause instanceof Error ? `: ${error.cause.message}` : ''
   return `${error.message}${cause}`
@@ -260,7 +260,7 @@ function outageSummary (outage: { failed: number, skipped: number }): string {
 }
 
 // The URL without credentials or query, which may carry secrets.
-function shown (url: string): string {
+export function shown (url: string): string {
   try {
     const parsed = new URL(url)
     return `${parsed.origin}${parsed.pathname}`

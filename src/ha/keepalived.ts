@@ -27,6 +27,8 @@ export interface KeepalivedOptions {
   /** The keepalived program; `keepalived` from PATH by default. */
   readonly binary?: string
   readonly log: { info (message: string): void, error (message: string): void }
+  /** Called when keepalived reports a new VRRP state (the failover notices hang on this). */
+  readonly onState?: (state: VrrpState, previous: VrrpState) => void
 }
 
 /** The VRRP state keepalived last reported, `unknown` before its first report. */
@@ -131,8 +133,10 @@ export class Keepalived {
       if (recent.length > 20) recent.shift()
       const entered = new RegExp(`^\\(${VRRP_INSTANCE}\\) Entering (MASTER|BACKUP|FAULT) STATE`).exec(line)
       if (entered !== null) {
+        const previous = this.#state
         this.#state = entered[1] as VrrpState
         ready = true
+        if (previous !== this.#state) this.#options.onState?.(this.#state, previous)
       }
       if (!QUIET.test(line)) this.#options.log.info(`keepalived: ${line}`)
     })

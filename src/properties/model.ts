@@ -59,6 +59,20 @@ export interface Properties {
   readonly peerAddr: string
   /** (addition) The high-availability pair (docs/ha.md); null when ha_vip is empty. */
   readonly ha: HaSettings | null
+  /** (addition) E-mail notices of failovers and of outputs going down or up (docs/notices.md); null when mail_to is empty. */
+  readonly mail: MailSettings | null
+}
+
+/** Where and how often notices are mailed. */
+export interface MailSettings {
+  /** Recipients, in the order given. */
+  readonly to: readonly string[]
+  /** The sender; empty = l3lb@ this host's name. */
+  readonly from: string
+  /** The SMTP relay. */
+  readonly server: { readonly host: string, readonly port: number }
+  /** Seconds: at most one mail about the same subject in this time; the rest wait for the next one. */
+  readonly holdSeconds: number
 }
 
 /** A VRRP pair: keepalived moves the virtual addresses, HAProxy shares the tcp_source table with the peer. */

@@ -4,6 +4,7 @@ import { MODES, OUTPUT_NAMES, type OutputName } from './model.js'
 import { parsePorts } from './ports.js'
 import { parseIpAddress, parseListenAddress, parseListenAddresses, parseOutputAddress } from './addresses.js'
 import { canonicalAddress } from './canonical-address.js'
+import { parseMailboxes, parseMailServer, parseSender } from './mail.js'
 
 type Checked<T> = { readonly ok: true, readonly value: T } | { readonly ok: false, readonly reasons: readonly string[] }
 
@@ -185,6 +186,10 @@ export const PROPERTY_SCHEMAS = {
   ha_priority: wholeNumber(1, 254, 'a whole number from 1 to 254 (the higher node takes the virtual addresses)'),
   ha_preempt: onOff('on: a returning node of higher priority takes the virtual addresses back'),
   ha_router_id: wholeNumber(1, 255, 'a whole number from 1 to 255, the same on both nodes of a pair and unique on the link'),
+  mail_to: checked(parseMailboxes),
+  mail_from: checked(parseSender),
+  mail_server: checked(parseMailServer),
+  mail_hold: seconds(1, 86400, ': at most one e-mail about the same output (or about failover) in that time; what happens meanwhile comes in the next one'),
   out1: output(),
   out2: output(),
   out3: output(),
@@ -234,5 +239,9 @@ export const PROPERTY_DEFAULTS: Readonly<Record<PropertyName, string>> = {
   ha_priority: '100',
   ha_preempt: 'off',
   ha_router_id: '51',
+  mail_to: '',
+  mail_from: '',
+  mail_server: '127.0.0.1:25',
+  mail_hold: '300',
   ...Object.fromEntries(OUTPUT_NAMES.map((name) => [name, ''])) as Record<OutputName, string>
 }

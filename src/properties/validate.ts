@@ -1,4 +1,4 @@
-import { OUTPUT_NAMES, type HaSettings, type Output, type PortRange, type Properties, type PropertiesResult, type PropertyProblem } from './model.js'
+import { OUTPUT_NAMES, type HaSettings, type MailSettings, type Output, type PortRange, type Properties, type PropertiesResult, type PropertyProblem } from './model.js'
 import { PROPERTY_DEFAULTS, PROPERTY_NAMES, PROPERTY_SCHEMAS, SECRET_PROPERTIES, isSpecificAddress, type ParsedProperties, type PropertyName } from './schema.js'
 import { firstSharedPort } from './ports.js'
 import { isIP, isIPv4 } from 'node:net'
@@ -9,6 +9,7 @@ const KNOWN_NAMES: ReadonlySet<string> = new Set(PROPERTY_NAMES)
 const SUGGESTION_DISTANCE = 2
 const ADVISED_CONN_TIMEOUT = 20
 const TCP_ONLY: readonly PropertyName[] = ['max_connections', 'client_timeout', 'server_timeout', 'conn_timeout']
+const MAIL_ONLY: readonly PropertyName[] = ['mail_from', 'mail_server', 'mail_hold']
 
 /** A socket the appliance listens on, as the overlap check sees it. */
 interface Listener {
@@ -181,8 +182,14 @@ function toProperties (fields: ParsedProperties): Properties {
     peerPort: fields.peer_port,
     peerAddr: fields.peer_addr,
     udpSnat: fields.udp_snat,
-    ha: haSettings(fields)
+    ha: haSettings(fields),
+    mail: mailSettings(fields)
   }
+}
+
+function mailSettings (fields: ParsedProperties): MailSettings | null {
+  if (fields.mail_to.length === 0) return null
+  return { to: fields.mail_to, from: fields.mail_from, server: fields.mail_server, holdSeconds: fields.mail_hold }
 }
 
 function haSettings (fields: ParsedProperties): HaSettings | null {
@@ -269,6 +276,11 @@ function warningsFor (properties: Properties, entries: ReadonlyMap<string, strin
     warnings.push('out1..out8: no output is connected, so no client connection can be served')
   } else if (outputs.every((output) => output.backup)) {
     warnings.push(`backup_outputs: every connected output (${outputs.map((output) => output.name).join(', ')}) is a backup, so the backups get all traffic`)
+  }
+  if (properties.mail === null) {
+    for (const name of MAIL_ONLY.filter((known) => entries.has(known))) {
+      warnings.push(`${name}: has no effect while mail_to is empty (no e-mail notices are sent)`)
+    }
   }
   if (mode === 'udp_roundrobin') {
     for (const name of TCP_ONLY.filter((known) => entries.has(known))) {

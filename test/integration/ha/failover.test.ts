@@ -2,7 +2,8 @@
  * Two load balancers with real keepalived, HAProxy and agents: the active node's agent is
  * stopped and its HAProxy killed under a steady client load; the standby takes the virtual
  * address within 3 s, every tcp_source client keeps its output (the stick table was shared
- * through HAProxy's peers), and the failed node comes back as standby.
+ * through HAProxy's peers), and the failed node comes back as standby. The failover is
+ * mailed once, by the node that took over, to a test SMTP receiver.
  */
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -14,15 +15,18 @@ import { startBackends } from '../../support/backend-driver.js'
 import { startClient, type ClientDriver } from '../../support/client-driver.js'
 import { createHaTopology, type HaTopology } from '../../support/ha-topology.js'
 import { programsInNamespace } from '../../support/namespace-processes.js'
+import { startSmtpReceiver, type SmtpReceiver } from '../../support/smtp-driver.js'
 import type { SpawnedProcess } from '../../support/topology.js'
 import { sendCommand } from '../../../src/haproxy/socket-client.js'
 
 const CLIENTS = 6
 const FAILOVER_LIMIT_MS = 3000
 const CONNECT_TIMEOUT_MS = 300
+const SMTP_PORT = 2525
 
 let topology: HaTopology
 let client: ClientDriver
+let smtp: SmtpReceiver
 const dirs: string[] = []
 const agents = new Map<'lb1' | 'lb2', SpawnedProcess>()
 
@@ -42,7 +46,8 @@ function envFor (name: 'lb1' | 'lb2'): string {
     // with ha_vip, ctl_addr must be reachable by the peer (the admin state sync)
     `ctl_addr=${own}`,
     `ha_vip=${topology.addresses.virtual}`, `ha_interface=${topology.lbInterface}`, `ha_peer=${peer}`,
-    `ha_priority=${name === 'lb1' ? 150 : 100}`, 'ha_router_id=42', ''
+    `ha_priority=${name === 'lb1' ? 150 : 100}`, 'ha_router_id=42',
+    'mail_to=ops@example.test', `mail_server=${topology.addresses.client[0]}:${SMTP_PORT}`, ''
   ].join('\n')
 }
 
@@ -98,6 +103,7 @@ before(async () => {
   topology = await createHaTopology({ backends: 3, clientAddresses: CLIENTS })
   await startBackends(topology, { ports: '80' })
   client = await startClient(topology)
+  smtp = await startSmtpReceiver((ns, file, args, options) => topology.spawn(ns, file, args, options), topology.names.client, topology.addresses.client[0]!, SMTP_PORT)
   lb1 = nodeFiles('lb1')
   lb2 = nodeFiles('lb2')
   await startNode(lb1)
@@ -115,6 +121,9 @@ after(async () => {
 test('the active node fails: the standby answers within 3 s and every client keeps its output', async (t) => {
   assert.equal(await topology.holds(topology.names.lb2, topology.addresses.virtual), false, 'the standby must not hold the virtual address too')
   await agents.get('lb2')?.waitForLine(/keepalived: \(l3lb\) Entering BACKUP STATE/, 5000)
+  // lb1 took over at start: that is its own mail
+  await smtp.waitFor(1, 10_000)
+  assert.match(smtp.mails[0]!.subject, /\(198\.18\.0\.11\): this node is now ACTIVE: it holds the virtual address\(es\) 198\.18\.0\.100 \(was BACKUP\)/)
   const before = await outputsByClient()
   assert.equal(before.size, CLIENTS)
   // the standby learnt every client's output through the peers section, not by chance later
@@ -164,7 +173,17 @@ test('the active node fails: the standby answers within 3 s and every client kee
   assert.equal(await topology.holds(topology.names.lb2, topology.addresses.virtual), true, 'lb2 holds the virtual address')
   assert.equal(await topology.holds(topology.names.lb1, topology.addresses.virtual), false, 'lb1 gave the virtual address up')
   assert.deepEqual(await outputsByClient(), before, 'a client changed output across the failover')
+
+  // one mail says who took over (lb1 may also have mailed its FAULT if its check saw HAProxy dead first)
+  await waitFor('the failover mail', async () => smtp.mails.some((mail) => /\(198\.18\.0\.12\): this node is now ACTIVE/.test(mail.subject)), 10_000)
+  assert.deepEqual(activeMails(), ['198.18.0.11', '198.18.0.12'], smtp.mails.map((mail) => mail.subject).join('\n'))
+  assert.match(smtp.mails.find((mail) => mail.subject.includes('(198.18.0.12)'))!.text, /\(was BACKUP\)/)
 })
+
+/** Which nodes mailed "now ACTIVE", in order. */
+function activeMails (): string[] {
+  return smtp.mails.flatMap((mail) => /^l3lb \S+ \(([\d.]+)\): this node is now ACTIVE/.exec(mail.subject)?.[1] ?? [])
+}
 
 test('the failed node comes back as standby: the virtual address stays where it is', async () => {
   const before = await outputsByClient()
@@ -176,6 +195,7 @@ test('the failed node comes back as standby: the virtual address stays where it 
   assert.equal(await topology.holds(topology.names.lb2, topology.addresses.virtual), true, 'lb2 lost the virtual address')
   assert.doesNotMatch(again.output(), /Entering MASTER STATE/)
   assert.deepEqual(await outputsByClient(), before)
+  assert.deepEqual(activeMails(), ['198.18.0.11', '198.18.0.12'], 'a mail said the returning node took over')
   // the returning node learnt the table back from lb2, so it is ready for the next failover
   await waitFor('lb1 has every client in its stick table again', async () => {
     const table = await stickTable(lb1.dir)

@@ -51,7 +51,8 @@ test('an empty env gives every default of SPEC §2 and §3', () => {
     peerPort: 8405,
     peerAddr: '127.0.0.1',
     udpSnat: true,
-    ha: null
+    ha: null,
+    mail: null
   })
 })
 

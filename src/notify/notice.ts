@@ -1,0 +1,99 @@
+/**
+ * Pure: what the appliance tells its operator about, and how it reads in the log, in the
+ * JSON sent to mon and in an e-mail.
+ */
+import type { OutputName } from '../properties/model.js'
+
+/** An output found down or up again by the health checks (admin changes through ctl are not notices). */
+export interface OutputNotice {
+  readonly kind: 'output'
+  readonly output: OutputName
+  readonly address: string
+  readonly state: 'up' | 'down'
+  readonly at: Date
+}
+
+/** This node's place in the pair changed, as keepalived reported it. */
+export interface RoleNotice {
+  readonly kind: 'role'
+  /** MASTER: it holds the virtual addresses now; FAULT: its data path failed its check; BACKUP: it gave them up. */
+  readonly vrrp: 'MASTER' | 'BACKUP' | 'FAULT'
+  readonly previous: string
+  readonly virtualAddresses: readonly string[]
+  readonly at: Date
+}
+
+export type Notice = OutputNotice | RoleNotice
+
+/** Who sends: the host's name, the node's own address in a pair (two nodes may share a name), the mode. */
+export interface NodeIdentity {
+  readonly host: string
+  /** Empty outside a pair. */
+  readonly address: string
+  readonly mode: string
+}
+
+function nodeName (node: NodeIdentity): string {
+  return node.address === '' ? node.host : `${node.host} (${node.address})`
+}
+
+/** What a rate limit keeps apart: one output's notices, or the node's role changes. */
+export function noticeKey (notice: Notice): string {
+  return notice.kind === 'output' ? notice.output : 'role'
+}
+
+/** One line: the log's, and the e-mail's subject when it carries one notice. */
+export function noticeLine (notice: Notice): string {
+  if (notice.kind === 'output') return `output ${notice.output} (${notice.address}) is ${notice.state.toUpperCase()}`
+  switch (notice.vrrp) {
+    case 'MASTER': return `this node is now ACTIVE: it holds the virtual address(es) ${notice.virtualAddresses.join(', ')} (was ${notice.previous})`
+    case 'FAULT': return `this node is in FAULT: its HAProxy failed the VRRP check, so it cannot hold the virtual address(es) ${notice.virtualAddresses.join(', ')} (was ${notice.previous})`
+    case 'BACKUP': return `this node is now STANDBY: the peer holds the virtual address(es) ${notice.virtualAddresses.join(', ')} (was ${notice.previous})`
+  }
+}
+
+/** Whether a notice is worth an e-mail: outputs always; of role changes, taking over and failing (leaving for the peer is the peer's news). */
+export function isMailed (notice: Notice): boolean {
+  return notice.kind === 'output' || notice.vrrp !== 'BACKUP'
+}
+
+/** The document POSTed to mon_url for one notice. */
+export function noticeDocument (notice: Notice, node: NodeIdentity): Record<string, unknown> {
+  const common = { group: 'L3LB', node: { host: node.host, address: node.address }, at: notice.at.toISOString(), message: noticeLine(notice) }
+  if (notice.kind === 'output') {
+    return { ...common, notice: 'output', output: notice.output, address: notice.address, state: notice.state }
+  }
+  return { ...common, notice: 'role', vrrp: notice.vrrp, previous: notice.previous, virtual: notice.virtualAddresses }
+}
+
+export interface Mail {
+  readonly subject: string
+  readonly text: string
+}
+
+/**
+ * One e-mail for notices of one key, oldest first: the first is what happened; several
+ * (a flapping output held back by the rate limit) are listed with the state they ended in.
+ */
+export function noticeMail (notices: readonly Notice[], node: NodeIdentity): Mail {
+  const last = notices.at(-1)
+  if (last === undefined) throw new Error('a notice mail needs at least one notice')
+  const subject = notices.length === 1
+    ? `l3lb ${nodeName(node)}: ${noticeLine(last)}`
+    : `l3lb ${nodeName(node)}: ${notices.length} changes, last: ${noticeLine(last)}`
+  const lines = notices.map((notice) => `${notice.at.toISOString()}  ${noticeLine(notice)}`)
+  const text = [
+    `l3lb on ${nodeName(node)}, mode ${node.mode}, reports:`,
+    '',
+    ...lines,
+    '',
+    notices.length > 1 ? 'These were held back by mail_hold so a flapping output does not flood the mailbox; the last line is the state now.' : '',
+    'Details: l3lb status, or /api/status on the ctl service.'
+  ].filter((line, index, all) => line !== '' || all[index - 1] !== '').join('\n')
+  return { subject: oneLine(subject), text: `${text}\n` }
+}
+
+// a subject is a header: no line breaks in it, whatever a host name holds
+function oneLine (text: string): string {
+  return text.replace(/[\r\n]+/g, ' ')
+}

@@ -1,0 +1,109 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { Notifier } from '../../../src/notify/notifier.js'
+import type { OutgoingMail } from '../../../src/notify/smtp.js'
+import type { Notice } from '../../../src/notify/notice.js'
+import type { MailSettings } from '../../../src/properties/model.js'
+
+const mail: MailSettings = { to: ['ops@example.com'], from: '', server: { host: '198.18.0.2', port: 2525 }, holdSeconds: 60 }
+const settings = { mail, monUrl: 'http://198.18.0.2:9000/n', mode: 'tcp_roundrobin' as const, ha: null, ctlAddr: '127.0.0.1' }
+
+function output (name: 'out1' | 'out2', state: 'up' | 'down'): Notice {
+  return { kind: 'output', output: name, address: '198.18.1.2', state, at: new Date(0) }
+}
+
+function harness (options: { failMail?: boolean, failMon?: boolean } = {}) {
+  const lines: string[] = []
+  const mails: OutgoingMail[] = []
+  const posts: Array<{ url: string, body: Record<string, unknown> }> = []
+  let now = 0
+  const notifier = new Notifier({
+    log: { info: (m) => lines.push(`info ${m}`), warn: (m) => lines.push(`warn ${m}`), error: (m) => lines.push(`error ${m}`) },
+    sendMail: async (_server, message) => {
+      if (options.failMail === true) throw new Error('connect ECONNREFUSED 198.18.0.2:2525')
+      mails.push(message)
+    },
+    postJson: async (url, body) => {
+      if (options.failMon === true) throw new Error('fetch failed')
+      posts.push({ url, body: JSON.parse(body) as Record<string, unknown> })
+      return 200
+    },
+    host: 'lb-a',
+    now: () => now
+  })
+  return { notifier, lines, mails, posts, advance: (ms: number) => { now += ms } }
+}
+
+const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 10))
+
+test('a notice goes to the log, to mon and by mail; the sender defaults to l3lb@ the host', async () => {
+  const { notifier, lines, mails, posts } = harness()
+  notifier.configure(settings)
+  notifier.notify(output('out1', 'down'))
+  await settle()
+  assert.deepEqual(lines.filter((line) => line.startsWith('warn')), ['warn notice: output out1 (198.18.1.2) is DOWN'])
+  assert.equal(posts.length, 1)
+  assert.equal(posts[0]?.body.state, 'down')
+  assert.equal(mails.length, 1)
+  assert.equal(mails[0]?.from, 'l3lb@lb-a')
+  assert.deepEqual(mails[0]?.to, ['ops@example.com'])
+  assert.equal(notifier.mailsSent, 1)
+  await notifier.stop()
+})
+
+test('within the hold a second notice waits; stop sends what waits', async () => {
+  const { notifier, mails } = harness()
+  notifier.configure(settings)
+  notifier.notify(output('out1', 'down'))
+  notifier.notify(output('out1', 'up'))
+  await settle()
+  assert.equal(mails.length, 1)
+  await notifier.stop()
+  assert.equal(mails.length, 2)
+  assert.match(mails[1]!.subject, /is UP$/)
+})
+
+test('the held batch goes out when the hold ends', async () => {
+  const { notifier, mails, advance } = harness()
+  notifier.configure({ ...settings, mail: { ...mail, holdSeconds: 1 } })
+  notifier.notify(output('out2', 'down'))
+  advance(100)
+  notifier.notify(output('out2', 'up'))
+  notifier.notify(output('out2', 'down'))
+  advance(1000)
+  await new Promise((resolve) => setTimeout(resolve, 1100))
+  assert.equal(mails.length, 2)
+  assert.match(mails[1]!.subject, /2 changes, last: output out2 .* is DOWN/)
+  await notifier.stop()
+})
+
+test('without mail_to nothing is mailed; without mon_url nothing is posted; becoming standby is not mailed', async () => {
+  const { notifier, mails, posts } = harness()
+  notifier.configure({ ...settings, mail: null, monUrl: '' })
+  notifier.notify(output('out1', 'down'))
+  notifier.configure(settings)
+  notifier.notify({ kind: 'role', vrrp: 'BACKUP', previous: 'MASTER', virtualAddresses: ['198.18.0.100'], at: new Date(0) })
+  await settle()
+  assert.equal(mails.length, 0)
+  assert.equal(posts.length, 1)
+  await notifier.stop()
+})
+
+test('a failed mail and a failed mon post are logged with their reasons; notify never throws', async () => {
+  const { notifier, lines } = harness({ failMail: true, failMon: true })
+  notifier.configure(settings)
+  notifier.notify(output('out1', 'down'))
+  await settle()
+  assert.ok(lines.some((line) => /^error e-mail notice to ops@example\.com through 198\.18\.0\.2:2525 failed: connect ECONNREFUSED/.test(line)), lines.join('\n'))
+  assert.ok(lines.some((line) => /^warn notice to mon at http:\/\/198\.18\.0\.2:9000\/n failed: fetch failed/.test(line)), lines.join('\n'))
+  assert.equal(notifier.mailsSent, 0)
+  await notifier.stop()
+})
+
+test('in a pair the mail names the node by its own address', async () => {
+  const { notifier, mails } = harness()
+  notifier.configure({ ...settings, ha: { virtualAddresses: ['198.18.0.100'], interface: 'eth0', peer: '198.18.0.12', priority: 100, preempt: false, routerId: 51 }, ctlAddr: '198.18.0.11' })
+  notifier.notify({ kind: 'role', vrrp: 'MASTER', previous: 'BACKUP', virtualAddresses: ['198.18.0.100'], at: new Date(0) })
+  await notifier.stop()
+  assert.match(mails[0]!.subject, /^l3lb lb-a \(198\.18\.0\.11\): this node is now ACTIVE/)
+})

@@ -1,0 +1,54 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import type { OutputHealth } from '../../../src/ctl/controller.js'
+import { OutputWatch } from '../../../src/notify/output-watch.js'
+import type { OutputName } from '../../../src/properties/model.js'
+
+function watchOver (reads: Array<Array<[OutputName, OutputHealth]> | Error>): { watch: OutputWatch, changes: string[] } {
+  const changes: string[] = []
+  const watch = new OutputWatch({
+    read: async () => {
+      const next = reads.shift()
+      if (next === undefined || next instanceof Error) throw next ?? new Error('no more reads')
+      return new Map(next)
+    },
+    onChange: (output, health) => changes.push(`${output} ${health}`),
+    intervalMs: 60_000
+  })
+  return { watch, changes }
+}
+
+test('the first read only learns; later reads report each change once', async () => {
+  const { watch, changes } = watchOver([
+    [['out1', 'down'], ['out2', 'up']],
+    [['out1', 'down'], ['out2', 'up']],
+    [['out1', 'up'], ['out2', 'down']],
+    [['out1', 'up'], ['out2', 'down']]
+  ])
+  for (let i = 0; i < 4; i++) await watch.check()
+  assert.deepEqual(changes, ['out1 up', 'out2 down'])
+})
+
+test('outputs disabled, removed or newly connected are not changes; a failed read is skipped', async () => {
+  const { watch, changes } = watchOver([
+    [['out1', 'up'], ['out2', 'up']],
+    // out2 disabled through ctl, out3 connected by a reload
+    [['out1', 'up'], ['out3', 'down']],
+    new Error('HAProxy reloading'),
+    [['out1', 'down'], ['out2', 'down'], ['out3', 'down']]
+  ])
+  for (let i = 0; i < 4; i++) await watch.check()
+  assert.deepEqual(changes, ['out1 down'])
+})
+
+test('start reads at once and on its interval; stop waits for a read in flight', async () => {
+  let reads = 0
+  const watch = new OutputWatch({ read: async () => { reads += 1; return new Map() }, onChange: () => {}, intervalMs: 20 })
+  watch.start()
+  await new Promise((resolve) => setTimeout(resolve, 110))
+  await watch.stop()
+  const after = reads
+  assert.ok(after >= 3, `${after} reads`)
+  await new Promise((resolve) => setTimeout(resolve, 60))
+  assert.equal(reads, after)
+})
