@@ -9,7 +9,7 @@ import { RuntimeApi } from '../haproxy/runtime-api.js'
 import { HaproxySupervisor } from '../haproxy/supervisor.js'
 import { Keepalived, type VrrpState } from '../ha/keepalived.js'
 import { allowNonlocalBind } from '../ha/nonlocal-bind.js'
-import { AdminSync, httpPeer, peerCtlUrl } from '../ha/sync.js'
+import { PairSync, httpPeer, peerCtlUrl } from '../ha/sync.js'
 import { localPeerName } from '../render/haproxy-config.js'
 import { Reconciler } from '../reconcile/reconciler.js'
 import { loadDisabledOutputs } from '../state/admin-store.js'
@@ -34,7 +34,10 @@ import { Appliance } from './appliance.js'
 import { MonPush } from './mon-push.js'
 import { OutputChecks } from './output-checks.js'
 import { CtlListener } from './ctl-listener.js'
-import { limitsFor, readProperties } from './boot.js'
+import { limitsFor, propertiesFrom, readEnvEntries } from './boot.js'
+import { describeDifferences, effectiveEntries, pairSettingsOf, settingsDifferences, type PairSettings } from '../ha/pair-settings.js'
+import { loadPairSettings, modifiedAtMs, savePairSettings } from '../state/pair-settings-store.js'
+import type { ReconcileAction } from '../reconcile/reconciler.js'
 import type { Log } from './log.js'
 
 export interface AgentOptions {
@@ -58,12 +61,19 @@ export interface RunningAgent {
 /** Boots the appliance; on failure stops what it had started and throws an L3lbError. */
 export async function startAgent (options: AgentOptions): Promise<RunningAgent> {
   const { log, envFile } = options
-  const { properties, warnings } = await readProperties(envFile)
+  const paths = appliancePaths(options.env)
+  const file = await readEnvEntries(envFile)
+  // (HA) the pair's settings this node ran last, when newer than its own file
+  const saved = await loadPairSettings(paths.pairSettingsFile, (message) => log.warn(message))
+  const followSaved = saved !== null && saved.savedAtMs > await modifiedAtMs(envFile)
+  let runningEntries = effectiveEntries(file.entries, saved?.settings ?? null, followSaved)
+  const { properties, warnings } = propertiesFrom(runningEntries, file.problems, envFile)
   for (const warning of warnings) log.warn(warning)
+  const followed = saved === null || properties.ha === null || !followSaved ? [] : settingsDifferences(file.entries, saved.settings)
+  if (followed.length > 0) log.warn(`the pair's settings this node last ran are newer than ${envFile} and run: ${describeDifferences(followed)}`)
   log.info(`properties read from ${envFile}: mode ${properties.mode}, ${properties.outputs.length} connected output(s)`)
   const limits = await limitsFor(properties)
   log.info(`limits: ${limits.memoryBytes} bytes of memory, ${limits.cpus} CPU(s), max_connections ${limits.maxConnections}, nbthread ${limits.nbthread}`)
-  const paths = appliancePaths(options.env)
   await makeFolders(paths.runtimeDir, paths.stateDir)
   const disabled = await loadDisabledOutputs(paths.adminStateFile)
   const kept = await loadKeptCounters(paths.keptCountersFile)
@@ -120,14 +130,16 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
     return current.ha === null ? '' : peerCtlUrl(current.ha.peer, current.ctlPort)
   }
   // (HA) the active node is the one source of the admin state: see src/ha/sync.ts
-  const sync = new AdminSync({
+  const sync = new PairSync({
     role: () => keepalived.state === 'MASTER' ? 'active' : 'standby',
     inPair: () => appliance.desired.properties.ha !== null,
     peerUrl,
     local: {
       disabled: () => OUTPUT_NAMES.filter((name) => appliance.desired.disabled.has(name)),
       setEnabled: (selector, enabled) => appliance.setEnabled(selector, enabled),
-      replaceDisabled: (disabled) => appliance.replaceDisabled(disabled)
+      replaceDisabled: (disabled) => appliance.replaceDisabled(disabled),
+      settings: () => pairSettingsOf(runningEntries),
+      replaceSettings: (settings) => oneAtATime(() => runPairSettings(settings))
     },
     peer: httpPeer(() => ({ baseUrl: peerUrl(), token: appliance.desired.properties.ctlToken })),
     log
@@ -184,31 +196,67 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
   }
   log.info(`ctl service on ${properties.ctlAddr}:${properties.ctlPort}`)
 
+  // SIGHUP and the pair's settings each reconfigure everything: one at a time
+  let turn: Promise<unknown> = Promise.resolve()
+  function oneAtATime<T> (job: () => Promise<T>): Promise<T> {
+    const run = turn.then(job)
+    turn = run.catch(() => undefined)
+    return run
+  }
+
+  // Brings every part to `entries`; a bad set keeps what runs and throws why.
+  async function applyEntries (entries: ReadonlyMap<string, string>, source: string, lineProblems: Parameters<typeof propertiesFrom>[1] = []): Promise<ReconcileAction> {
+    const next = propertiesFrom(entries, lineProblems, source)
+    for (const warning of next.warnings) log.warn(warning)
+    if (localPeerName(next.properties) !== peerName) {
+      throw new L3lbError('L3LB_PROPERTIES_INVALID', `the local peer name would change from ${peerName} to ${localPeerName(next.properties)} (peer_addr, ha_vip or mode changed): HAProxy keeps its name until it restarts, so restart the agent to apply this file`)
+    }
+    if (next.properties.ha !== null) await allowNonlocalBind()
+    const limits = await limitsFor(next.properties)
+    const undoCtl = await ctl.change(next.properties)
+    let action
+    try {
+      action = await appliance.reconfigure(next.properties, limits)
+    } catch (error) {
+      await undoCtl()
+      throw error
+    }
+    runningEntries = new Map(entries)
+    await checks.configure(next.properties)
+    await push.configure(next.properties)
+    notifier.configure(next.properties)
+    const ha = await keepalived.apply(next.properties.ha)
+    if (ha !== 'none') log.info(`keepalived: ${ha}`)
+    return action
+  }
+
+  // SIGHUP: a standby keeps the pair's settings (the active node decides them) and takes its own.
+  async function reloadEnvFile (): Promise<void> {
+    const own = await readEnvEntries(envFile)
+    const follow = appliance.desired.properties.ha !== null && sync.role() === 'standby'
+    const pair = pairSettingsOf(runningEntries)
+    const differences = follow ? settingsDifferences(own.entries, pair) : []
+    if (differences.length > 0) log.warn(`${envFile} differs from the pair's settings, which the active node decides; kept as the active node has them (change them there): ${describeDifferences(differences)}`)
+    const action = await applyEntries(effectiveEntries(own.entries, pair, follow), envFile, own.problems)
+    log.info(`properties reloaded from ${envFile}: ${action === 'none' ? 'nothing changed' : action}`)
+    if (appliance.desired.properties.ha === null || follow) return
+    await savePairSettings(paths.pairSettingsFile, pairSettingsOf(runningEntries))
+    // the standby hears of it now, not at the next round
+    await sync.tick()
+  }
+
+  // (HA, standby) the active node's settings, with this node's own properties.
+  async function runPairSettings (settings: PairSettings): Promise<void> {
+    const started = Date.now()
+    const differences = settingsDifferences(runningEntries, settings)
+    const action = await applyEntries(effectiveEntries(runningEntries, settings, true), 'the active node\'s settings')
+    await savePairSettings(paths.pairSettingsFile, settings)
+    log.info(`HA sync: runs the active node's settings (${describeDifferences(differences)}): ${action === 'none' ? 'nothing else changed' : action} in ${Date.now() - started} ms`)
+  }
+
   return {
     appliance,
-    async reload () {
-      const next = await readProperties(envFile)
-      for (const warning of next.warnings) log.warn(warning)
-      if (localPeerName(next.properties) !== peerName) {
-        throw new L3lbError('L3LB_PROPERTIES_INVALID', `the local peer name would change from ${peerName} to ${localPeerName(next.properties)} (peer_addr, ha_vip or mode changed): HAProxy keeps its name until it restarts, so restart the agent to apply this file`)
-      }
-      if (next.properties.ha !== null) await allowNonlocalBind()
-      const limits = await limitsFor(next.properties)
-      const undoCtl = await ctl.change(next.properties)
-      let action
-      try {
-        action = await appliance.reconfigure(next.properties, limits)
-      } catch (error) {
-        await undoCtl()
-        throw error
-      }
-      await checks.configure(next.properties)
-      await push.configure(next.properties)
-      notifier.configure(next.properties)
-      const ha = await keepalived.apply(next.properties.ha)
-      if (ha !== 'none') log.info(`keepalived: ${ha}`)
-      log.info(`properties reloaded from ${envFile}: ${action === 'none' ? 'nothing changed' : action}`)
-    },
+    reload: () => oneAtATime(reloadEnvFile),
     async stop () {
       // before keepalived: a node on its way out neither pushes nor pulls
       await sync.stop()

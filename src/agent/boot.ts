@@ -4,8 +4,9 @@ import { L3lbError } from '../errors.js'
 import { computeLimits } from '../limits/compute.js'
 import { readHostFacts } from '../limits/host.js'
 import type { Limits } from '../limits/model.js'
-import { formatProblems, loadProperties } from '../properties/load.js'
-import type { Properties } from '../properties/model.js'
+import { parseEnvFile } from '../properties/envfile.js'
+import { entryValues, formatProblems, validateEntries } from '../properties/load.js'
+import type { Properties, PropertyProblem } from '../properties/model.js'
 import { GLOBAL_MAXCONN_HEADROOM, HAPROXY_MAXPIPES } from '../render/haproxy-config.js'
 
 export const DEFAULT_ENV_FILE = '/etc/l3lb/l3lb.env'
@@ -15,20 +16,38 @@ export interface LoadedProperties {
   readonly warnings: readonly string[]
 }
 
-/** Reads and validates the env file; every problem in it is reported in one error. */
-export async function readProperties (file: string): Promise<LoadedProperties> {
+/** An env file's entries (name -> value as given) and the problems of its lines. */
+export interface EnvEntries {
+  readonly entries: ReadonlyMap<string, string>
+  readonly problems: readonly PropertyProblem[]
+}
+
+/** Reads the env file's lines; throws only when the file cannot be read. */
+export async function readEnvEntries (file: string): Promise<EnvEntries> {
   let text: string
   try {
     text = await readFile(file, 'utf8')
   } catch (cause) {
     throw new L3lbError('L3LB_ENV_FILE_UNREADABLE', `could not read the properties file ${file}: ${(cause as Error).message}`, { cause })
   }
-  const result = loadProperties(text)
+  const parsed = parseEnvFile(text)
+  return { entries: entryValues(parsed), problems: parsed.problems }
+}
+
+/** Validates entries; every problem, the lines' and the values', is reported in one error naming `source`. */
+export function propertiesFrom (entries: ReadonlyMap<string, string>, lineProblems: readonly PropertyProblem[], source: string): LoadedProperties {
+  const result = validateEntries(entries, lineProblems)
   if (!result.ok) {
     const count = result.problems.length
-    throw new L3lbError('L3LB_PROPERTIES_INVALID', `${file}: ${count} invalid ${count === 1 ? 'property' : 'properties'}:\n${formatProblems(result.problems)}`)
+    throw new L3lbError('L3LB_PROPERTIES_INVALID', `${source}: ${count} invalid ${count === 1 ? 'property' : 'properties'}:\n${formatProblems(result.problems)}`)
   }
   return { properties: result.properties, warnings: result.warnings }
+}
+
+/** Reads and validates the env file; every problem in it is reported in one error. */
+export async function readProperties (file: string): Promise<LoadedProperties> {
+  const { entries, problems } = await readEnvEntries(file)
+  return propertiesFrom(entries, problems, file)
 }
 
 /** The limits for these properties on this host. */

@@ -1,5 +1,6 @@
 import { OUTPUT_NAMES, type OutputName } from '../properties/model.js'
 import type { AdminChangeResult, CtlCode, NodeRole, OutputHealth } from './controller.js'
+import { settingsDigest, type PairSettings } from '../ha/pair-settings.js'
 
 /** The seed's answer body: `{"status":{"code":N,"message":"..."}}`, plus `outN` members for /api/status. */
 export interface CtlAnswer {
@@ -10,6 +11,9 @@ export interface CtlAnswer {
 interface HaMembers {
   readonly role?: NodeRole
   readonly disabled?: readonly OutputName[]
+  /** /api/admin: the shared settings this node runs, and their digest. */
+  readonly settings?: PairSettings
+  readonly digest?: string
 }
 
 /** An answer with only a code and a message. */
@@ -33,6 +37,6 @@ export function statusAnswer (health: ReadonlyMap<OutputName, OutputHealth>, rol
 }
 
 /** (HA) The answer to /api/admin: the node's disabled outputs and its role. */
-export function adminAnswer (disabled: readonly OutputName[], role: NodeRole): CtlAnswer {
-  return { status: { code: 0, message: '', disabled, role } }
+export function adminAnswer (disabled: readonly OutputName[], role: NodeRole, settings: PairSettings): CtlAnswer {
+  return { status: { code: 0, message: '', disabled, role, settings, digest: settingsDigest(settings) } }
 }

@@ -1,5 +1,6 @@
 import type { CountersSnapshot } from '../counters/model.js'
 import type { OutputName } from '../properties/model.js'
+import type { PairSettings } from '../ha/pair-settings.js'
 
 /** Which outputs a ctl request means: one channel (`outN`) or every output connected to an address. */
 export type OutputSelector =
@@ -52,6 +53,11 @@ export interface HaController {
   role (): NodeRole
   /** The outputs disabled through ctl on this node, in outN order. */
   disabled (): readonly OutputName[]
-  /** Replaces the whole admin state with the peer's (`/api/sync`); refused on the active node. */
-  replaceDisabled (disabled: readonly OutputName[]): Promise<AdminChangeResult>
+  /** The shared settings this node runs (`/api/admin`), which the active node decides. */
+  settings (): PairSettings
+  /**
+   * Replaces the whole admin state with the peer's (`/api/sync`); refused on the active node.
+   * `digest` is the active node's settings digest: unlike this node's, its settings are fetched.
+   */
+  replaceDisabled (disabled: readonly OutputName[], digest?: string): Promise<AdminChangeResult>
 }

@@ -86,17 +86,21 @@ function quote (text: string): string {
 }
 
 /**
- * (HA) The whole disabled set a `/api/sync?disabled=out1,out3` request carries (the peer's
- * admin state); `?disabled=` is none. Throws CtlRequestError (400) for anything else.
+ * (HA) What a `/api/sync?disabled=out1,out3&settings=<digest>` push carries: the peer's whole
+ * admin state (`?disabled=` is none) and, optionally, the digest of its shared settings
+ * (16 hex digits). Throws CtlRequestError (400) for anything else.
  */
-export function parseDisabledList (url: string): OutputName[] {
+export function parseSyncQuery (url: string): { disabled: OutputName[], digest?: string } {
   const parts = queryParts(rawQuery(url))
-  const [part, extra] = parts
-  if (part === undefined || extra !== undefined || part.name !== 'disabled') {
-    throw new CtlRequestError(400, `expected exactly ?disabled=outN,outM (possibly empty), got ${quote(rawQuery(url))}`)
-  }
+  const [part, second, extra] = parts
+  const expected = `expected exactly ?disabled=outN,outM (possibly empty), optionally &settings=<16 hex digits>, got ${quote(rawQuery(url))}`
+  if (part === undefined || extra !== undefined || part.name !== 'disabled') throw new CtlRequestError(400, expected)
+  if (second !== undefined && (second.name !== 'settings' || !DIGEST.test(second.value))) throw new CtlRequestError(400, expected)
   const names = part.value === '' ? [] : part.value.split(',')
   const unknown = names.find((name) => !(OUTPUT_NAMES as readonly string[]).includes(name))
   if (unknown !== undefined) throw new CtlRequestError(400, `unknown channel ${quote(unknown)} in ?disabled=: expected out1..out8, separated by commas`)
-  return OUTPUT_NAMES.filter((name) => names.includes(name))
+  const disabled = OUTPUT_NAMES.filter((name) => names.includes(name))
+  return second === undefined ? { disabled } : { disabled, digest: second.value }
 }
+
+const DIGEST = /^[0-9a-f]{16}$/

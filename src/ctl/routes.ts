@@ -3,7 +3,7 @@ import { countersDocument } from '../counters/model.js'
 import { METRICS_CONTENT_TYPE, metricsText } from '../counters/prometheus.js'
 import { FORWARDED_HEADER, type CtlController, type HaController } from './controller.js'
 import { adminAnswer, changeAnswer, statusAnswer } from './answer.js'
-import { parseDisabledList, parseSelector } from './query.js'
+import { parseSelector, parseSyncQuery } from './query.js'
 import { CtlRequestError } from './request-error.js'
 
 /** The paths the ctl service answers (SPEC §5, and the counters), GET only. */
@@ -23,8 +23,11 @@ export function registerCtlRoutes (app: FastifyInstance, controller: CtlControll
   app.get('/api/enable', async (request) => changeAnswer(await controller.setEnabled(selectorOf(request), true, ...originOf(request, ha))))
   app.get('/api/disable', async (request) => changeAnswer(await controller.setEnabled(selectorOf(request), false, ...originOf(request, ha))))
   if (ha !== undefined) {
-    app.get('/api/admin', async () => adminAnswer(ha.disabled(), ha.role()))
-    app.get('/api/sync', async (request) => changeAnswer(await ha.replaceDisabled(parseDisabledList(request.raw.url ?? ''))))
+    app.get('/api/admin', async () => adminAnswer(ha.disabled(), ha.role(), ha.settings()))
+    app.get('/api/sync', async (request) => {
+      const { disabled, digest } = parseSyncQuery(request.raw.url ?? '')
+      return changeAnswer(await ha.replaceDisabled(disabled, digest))
+    })
   }
   app.get('/api/counters', async () => countersDocument(await controller.counters()))
   app.get('/metrics', async (_request, reply) => {

@@ -1,15 +1,19 @@
 /**
- * (HA) Keeps the ctl admin state (the outputs disabled through ctl) the same on both nodes.
- * Invariants: the active node (VRRP MASTER) is the only source of the state; it pushes its
- * whole set to the peer after each change and every interval. A standby pulls the set from
- * an active peer once after it starts or becomes standby. A client's change on the standby
- * is forwarded to the active node and never made locally, so the pair cannot diverge
- * silently: when the active node cannot be reached the change fails with code 100.
+ * (HA) Keeps the ctl admin state (the outputs disabled through ctl) and the shared settings
+ * (the env file's service properties, src/ha/pair-settings.ts) the same on both nodes.
+ * Invariants: the active node (VRRP MASTER) is the only source; it pushes its whole admin set
+ * and its settings' digest to the peer after each change and every interval. A standby pulls
+ * both from an active peer once after it starts or becomes standby, and again whenever a push
+ * carries a digest other than its own. A client's change on the standby is forwarded to the
+ * active node and never made locally, so the pair cannot diverge silently: when the active
+ * node cannot be reached the change fails with code 100. Settings the standby cannot run are
+ * logged as an error once per digest.
  */
 import type { AdminChangeResult, ChangeOrigin, HaController, NodeRole, OutputSelector } from '../ctl/controller.js'
 import { FORWARDED_HEADER } from '../ctl/controller.js'
 import { L3lbError } from '../errors.js'
 import { OUTPUT_NAMES, type OutputName } from '../properties/model.js'
+import { parsePairSettings, settingsDigest, type PairSettings } from './pair-settings.js'
 
 /** What the peer's ctl service answered: the HTTP status and the seed's `status` member. */
 export interface PeerAnswer {
@@ -20,22 +24,26 @@ export interface PeerAnswer {
 /** One GET on the peer's ctl service; throws L3LB_HA_SYNC when the peer does not answer in time. */
 export type PeerCall = (pathAndQuery: string, timeoutMs: number, headers?: Readonly<Record<string, string>>) => Promise<PeerAnswer>
 
-/** This node's admin state, as the appliance keeps it. */
-export interface LocalAdmin {
+/** This node's admin state and shared settings, as the agent keeps them. */
+export interface LocalNode {
   disabled (): readonly OutputName[]
   setEnabled (selector: OutputSelector, enabled: boolean): Promise<AdminChangeResult>
   replaceDisabled (disabled: readonly OutputName[]): Promise<AdminChangeResult>
+  /** The shared settings this node runs now. */
+  settings (): PairSettings
+  /** Runs the active node's shared settings here (with this node's own properties); throws why it cannot. */
+  replaceSettings (settings: PairSettings): Promise<void>
 }
 
-export interface AdminSyncOptions {
+export interface PairSyncOptions {
   readonly role: () => NodeRole
   /** False while ha_vip is empty: then the sync does nothing. */
   readonly inPair: () => boolean
   /** The peer's ctl service, for messages: `http://198.18.0.12:8080`. */
   readonly peerUrl: () => string
-  readonly local: LocalAdmin
+  readonly local: LocalNode
   readonly peer: PeerCall
-  readonly log: { info (message: string): void, warn (message: string): void }
+  readonly log: { info (message: string): void, warn (message: string): void, error (message: string): void }
   /** Between two pushes (active) or pull attempts (standby); 2000 ms by default. */
   readonly intervalMs?: number
 }
@@ -46,8 +54,8 @@ export const SYNC_TIMEOUT_MS = 1000
 export const FORWARD_TIMEOUT_MS = 5000
 const INTERVAL_MS = 2000
 
-export class AdminSync implements HaController {
-  readonly #options: AdminSyncOptions
+export class PairSync implements HaController {
+  readonly #options: PairSyncOptions
   #timer: NodeJS.Timeout | null = null
   // a standby takes the active node's set once per time it is standby; a push counts too
   #synced = false
@@ -55,8 +63,11 @@ export class AdminSync implements HaController {
   #reachable: boolean | null = null
   #pushing: Promise<void> | null = null
   #pushAgain = false
+  // the active node's settings that could not run here: tried once, logged once
+  #refusedDigest = ''
+  #pulling: Promise<void> | null = null
 
-  constructor (options: AdminSyncOptions) {
+  constructor (options: PairSyncOptions) {
     this.#options = options
   }
 
@@ -68,6 +79,10 @@ export class AdminSync implements HaController {
     return this.#options.local.disabled()
   }
 
+  settings (): PairSettings {
+    return this.#options.local.settings()
+  }
+
   /** Starts the rounds: one at once, then one per interval. */
   start (): void {
     if (this.#timer !== null) return
@@ -76,12 +91,13 @@ export class AdminSync implements HaController {
     this.tick().catch(() => undefined)
   }
 
-  /** Stops the rounds and waits for a push under way. */
+  /** Stops the rounds and waits for a push or pull under way. */
   async stop (): Promise<void> {
     if (this.#timer !== null) clearInterval(this.#timer)
     this.#timer = null
     this.#pushAgain = false
     await this.#pushing
+    await this.#pulling
   }
 
   /** One round: the active node pushes its set; a standby not yet in step pulls it. */
@@ -109,13 +125,15 @@ export class AdminSync implements HaController {
     return await this.#forward(selector, enabled)
   }
 
-  /** `/api/sync`: the active peer's whole set replaces this node's. */
-  async replaceDisabled (disabled: readonly OutputName[]): Promise<AdminChangeResult> {
+  /** `/api/sync`: the active peer's whole set replaces this node's; a digest unlike ours fetches its settings. */
+  async replaceDisabled (disabled: readonly OutputName[], digest?: string): Promise<AdminChangeResult> {
     if (this.role() === 'active') {
       throw new L3lbError('L3LB_HA_SYNC', 'refused: this node is the active one; it keeps its own admin state and sends it to the peer')
     }
     const result = await this.#options.local.replaceDisabled(disabled)
     this.#synced = true
+    // the push is answered at once; the settings follow in a pull of their own
+    if (digest !== undefined && digest !== settingsDigest(this.settings()) && digest !== this.#refusedDigest) this.#pullSoon()
     return result
   }
 
@@ -137,7 +155,7 @@ export class AdminSync implements HaController {
   async #pushOnce (): Promise<void> {
     const disabled = this.#options.local.disabled()
     try {
-      const answer = await this.#options.peer(`/api/sync?disabled=${disabled.join(',')}`, SYNC_TIMEOUT_MS)
+      const answer = await this.#options.peer(`/api/sync?disabled=${disabled.join(',')}&settings=${settingsDigest(this.settings())}`, SYNC_TIMEOUT_MS)
       if (answer.status.code === 100) throw new L3lbError('L3LB_HA_SYNC', `it refused the admin state: ${answer.status.message}`)
       this.#answered()
       if (answer.status.code === 0) this.#options.log.info(`HA sync: the peer now has disabled: ${disabled.length === 0 ? 'none' : disabled.join(', ')}`)
@@ -158,8 +176,29 @@ export class AdminSync implements HaController {
       const result = await this.#options.local.replaceDisabled(names)
       this.#synced = true
       if (result.code === 0) this.#options.log.info(`HA sync: took the active node's admin state, disabled: ${names.length === 0 ? 'none' : names.join(', ')}`)
+      await this.#takeSettings(answer.status.settings)
     } catch (error) {
       this.#failed('the admin state could not be read from the peer', error)
+    }
+  }
+
+  // one pull at a time; a push that asks for one while it runs finds it under way
+  #pullSoon (): void {
+    if (this.#pulling !== null) return
+    this.#pulling = this.#pull().finally(() => { this.#pulling = null })
+  }
+
+  async #takeSettings (value: unknown): Promise<void> {
+    const settings = parsePairSettings(value)
+    if (settings === null) throw new L3lbError('L3LB_HA_SYNC', 'it answered without its shared settings (an older l3lb?)')
+    const digest = settingsDigest(settings)
+    if (digest === settingsDigest(this.settings()) || digest === this.#refusedDigest) return
+    try {
+      await this.#options.local.replaceSettings(settings)
+      this.#refusedDigest = ''
+    } catch (error) {
+      this.#refusedDigest = digest
+      this.#options.log.error(`HA sync: the active node's settings cannot run on this node, which keeps its own until they change: ${(error as Error).message}`)
     }
   }
 

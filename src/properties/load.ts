@@ -1,5 +1,5 @@
 import type { PropertiesResult, PropertyProblem } from './model.js'
-import { parseEnvFile } from './envfile.js'
+import { parseEnvFile, type EnvFile } from './envfile.js'
 import { validateProperties } from './validate.js'
 
 /**
@@ -8,10 +8,19 @@ import { validateProperties } from './validate.js'
  */
 export function loadProperties (text: string): PropertiesResult {
   const file = parseEnvFile(text)
-  const values = new Map([...file.entries].map(([name, entry]) => [name, entry.value]))
-  const result = validateProperties(values)
-  if (file.problems.length === 0) return result
-  return { ok: false, problems: [...file.problems, ...(result.ok ? [] : result.problems)] }
+  return validateEntries(entryValues(file), file.problems)
+}
+
+/** The file's entries as name -> value. */
+export function entryValues (file: EnvFile): Map<string, string> {
+  return new Map([...file.entries].map(([name, entry]) => [name, entry.value]))
+}
+
+/** Validates entries; the problems of the lines they came from are reported with the values' own. */
+export function validateEntries (entries: ReadonlyMap<string, string>, lineProblems: readonly PropertyProblem[]): PropertiesResult {
+  const result = validateProperties(entries)
+  if (lineProblems.length === 0) return result
+  return { ok: false, problems: [...lineProblems, ...(result.ok ? [] : result.problems)] }
 }
 
 /** One line per problem, `<property>: <message>`, for standard error and the system log. */

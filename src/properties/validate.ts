@@ -277,6 +277,9 @@ function warningsFor (properties: Properties, entries: ReadonlyMap<string, strin
   } else if (outputs.every((output) => output.backup)) {
     warnings.push(`backup_outputs: every connected output (${outputs.map((output) => output.name).join(', ')}) is a backup, so the backups get all traffic`)
   }
+  if (properties.ha !== null && properties.ctlToken === '') {
+    warnings.push('ctl_token: empty while ha_vip is set, so the peer node\'s admin state and settings sync (and /api/admin, which shows the shared settings) are not authenticated; set the same ctl_token on both nodes')
+  }
   if (properties.mail === null) {
     for (const name of MAIL_ONLY.filter((known) => entries.has(known))) {
       warnings.push(`${name}: has no effect while mail_to is empty (no e-mail notices are sent)`)

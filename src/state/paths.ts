@@ -16,6 +16,8 @@ export interface AppliancePaths {
   readonly adminStateFile: string
   /** The counters' maxima and totals, kept across restarts of the agent. */
   readonly keptCountersFile: string
+  /** (HA) The pair's shared settings this node last ran. */
+  readonly pairSettingsFile: string
 }
 
 export const DEFAULT_RUNTIME_DIR = '/run/l3lb'
@@ -36,7 +38,8 @@ export function appliancePaths (env: NodeJS.ProcessEnv): AppliancePaths {
     serverStateFile: join(runtimeDir, 'server-state'),
     pidFile: join(runtimeDir, 'haproxy.pid'),
     adminStateFile: join(stateDir, 'admin-state.json'),
-    keptCountersFile: join(stateDir, 'counters.json')
+    keptCountersFile: join(stateDir, 'counters.json'),
+    pairSettingsFile: join(stateDir, 'pair-settings.json')
   })
 }
 

@@ -2,7 +2,9 @@
  * Two load balancers with real keepalived, HAProxy and agents: the ctl admin state follows
  * the active node. A change on the active node shows on the standby within 1 s; a change
  * sent to the standby is forwarded to the active node; the standby keeps the state across
- * a restart of its agent, and catches up with a change made while it was down.
+ * a restart of its agent, and catches up with a change made while it was down. A new env
+ * file reloaded on the active node runs on the standby within 1 s, survives the standby's
+ * restart, and the standby's own file cannot change what the pair shares.
  */
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -24,11 +26,12 @@ let client: ClientDriver
 const dirs = new Map<NodeName, string>()
 const agents = new Map<NodeName, SpawnedProcess>()
 
-function envFor (name: NodeName): string {
+function envFor (name: NodeName, extra: readonly string[] = []): string {
   const own = topology.addresses[name]
   const peer = topology.addresses[name === 'lb1' ? 'lb2' : 'lb1']
   const [be1, be2] = topology.addresses.backends
   return [
+    ...extra,
     'mode=tcp_roundrobin', 'ports=80', `out1=${be1}`, `out2=${be2}`, `out3=${be1}`, `in_addr=${own}`,
     `ctl_addr=${own}`, 'ctl_port=8080', `ctl_token=${TOKEN}`, `ui_addr=${own}`,
     `ha_vip=${topology.addresses.virtual}`, `ha_interface=${topology.lbInterface}`, `ha_peer=${peer}`,
@@ -158,6 +161,54 @@ test('a change made while the standby was down reaches it when it comes back', a
   await startNode('lb2')
   await waitFor('lb2 has out3 disabled and out1 enabled', async () => JSON.stringify(await disabledOn('lb2')) === '["out3"]', 5000)
   assert.match(agents.get('lb1')?.output() ?? '', /HA sync: the peer at http:\/\/198\.18\.0\.12:8080 answers again/)
+})
+
+/** SIGHUP to a node's agent; resolves with the line that says how the reload ended. */
+async function reload (name: NodeName): Promise<string> {
+  const child = agents.get(name)
+  if (child === undefined) throw new Error(`${name} is not running`)
+  const outcome = child.waitForLine(/properties reloaded|reload refused/, 20_000)
+  process.kill(child.pid, 'SIGHUP')
+  return await outcome
+}
+
+async function digestOn (name: NodeName): Promise<unknown> {
+  return (await ctl(name, '/api/admin')).status.digest
+}
+
+test('a new env file reloaded on the active node runs on the standby within 1 s', async (t) => {
+  const be2 = topology.addresses.backends[1]
+  writeFileSync(envFile('lb1'), envFor('lb1', [`out4=${be2}`, 'healthcheck_interval=5']))
+  const outcome = await reload('lb1')
+  const reloadedAt = Date.now()
+  assert.match(outcome, /properties reloaded/)
+  assert.equal((await ctl('lb1', '/api/status')).status.out4, 'up')
+  await waitFor('lb2 serves with out4', async () => (await ctl('lb2', '/api/status')).status.out4 === 'up', 5000)
+  const took = Date.now() - reloadedAt
+  t.diagnostic(`the standby ran the active node's new file ${took} ms after the active node had reloaded it`)
+  assert.ok(took <= SYNC_LIMIT_MS, `the standby ran it after ${took} ms`)
+  assert.equal(await digestOn('lb2'), await digestOn('lb1'))
+  assert.ok((agents.get('lb2')?.output() ?? '').includes(`HA sync: runs the active node's settings (healthcheck_interval "20" -> "5", out4 "" -> "${be2 ?? ''}")`), agents.get('lb2')?.output())
+  // the standby's HAProxy has it, not only its memory
+  const config = await topology.exec(topology.names.lb2, 'cat', [join(dirs.get('lb2') ?? '', 'run', 'haproxy.cfg')])
+  assert.match(config.stdout, /server out4 /)
+  assert.match(config.stdout, /inter 5s/)
+})
+
+test('the standby restarted runs the pair\'s settings, not its older file', async () => {
+  await stopNode('lb2')
+  const lb2 = await startNode('lb2')
+  assert.match(lb2.output(), /the pair's settings this node last ran are newer than .* and run: healthcheck_interval "20" -> "5", out4/)
+  assert.equal((await ctl('lb2', '/api/status')).status.out4, 'up')
+  assert.equal(await digestOn('lb2'), await digestOn('lb1'))
+})
+
+test('the standby\'s own file cannot change what the pair shares: warned, kept as the active node has it', async () => {
+  writeFileSync(envFile('lb2'), envFor('lb2', ['healthcheck_interval=9']))
+  assert.match(await reload('lb2'), /properties reloaded/)
+  assert.match(agents.get('lb2')?.output() ?? '', /differs from the pair's settings, which the active node decides; kept as the active node has them \(change them there\): healthcheck_interval "9" -> "5", out4 "" -> /)
+  assert.equal(await digestOn('lb2'), await digestOn('lb1'))
+  assert.equal((await ctl('lb2', '/api/status')).status.out4, 'up')
 })
 
 function sleep (ms: number): Promise<void> {

@@ -4,19 +4,23 @@ import type { FastifyInstance } from 'fastify'
 import { buildCtlApp } from '../../../src/ctl/app.js'
 import type { AdminChangeResult, CtlController, NodeRole, OutputSelector } from '../../../src/ctl/controller.js'
 import { L3lbError } from '../../../src/errors.js'
-import { AdminSync, type PeerCall } from '../../../src/ha/sync.js'
+import { PairSync, type PeerCall } from '../../../src/ha/sync.js'
 import { OUTPUT_NAMES, type OutputName } from '../../../src/properties/model.js'
+import { pairSettingsOf, settingsDigest, type PairSettings } from '../../../src/ha/pair-settings.js'
 
 const TOKEN = 's3cret'
 
-/** One node: an admin state in memory, its AdminSync, and its ctl app (HA on). */
+/** One node: an admin state in memory, its PairSync, and its ctl app (HA on). */
 class Node {
   readonly disabled = new Set<OutputName>()
   readonly lines: string[] = []
   role: NodeRole
   reachable = true
   localChanges = 0
-  readonly sync: AdminSync
+  settings: PairSettings = pairSettingsOf(new Map([['ports', '80']]))
+  /** Set: settings from the peer cannot run here, for this reason. */
+  refuseSettings = ''
+  readonly sync: PairSync
   readonly app: FastifyInstance
   peer: Node | undefined
 
@@ -38,6 +42,11 @@ class Node {
         this.disabled.clear()
         for (const output of names) this.disabled.add(output)
         return { code: 0, message: '', outputs: names }
+      },
+      settings: () => this.settings,
+      replaceSettings: async (settings: PairSettings): Promise<void> => {
+        if (this.refuseSettings !== '') throw new Error(this.refuseSettings)
+        this.settings = settings
       }
     }
     // the peer's ctl app, through inject: the real routes, auth and error handler on both sides
@@ -47,13 +56,13 @@ class Node {
       const reply = await other.app.inject({ method: 'GET', url: pathAndQuery, headers: { ...headers, authorization: `Bearer ${TOKEN}` } })
       return { httpStatus: reply.statusCode, status: reply.json<{ status: { code: number, message: string } }>().status }
     }
-    this.sync = new AdminSync({
+    this.sync = new PairSync({
       role: () => this.role,
       inPair: () => true,
       peerUrl: () => `http://${this.peer?.name ?? ''}:8080`,
       local,
       peer,
-      log: { info: (line) => this.lines.push(`info: ${line}`), warn: (line) => this.lines.push(`warn: ${line}`) }
+      log: { info: (line) => this.lines.push(`info: ${line}`), warn: (line) => this.lines.push(`warn: ${line}`), error: (line) => this.lines.push(`error: ${line}`) }
     })
     const controller: CtlController = {
       setEnabled: (selector, enabled, origin) => this.sync.setEnabled(selector, enabled, origin ?? 'client'),
@@ -82,8 +91,10 @@ test('a change on the active node is pushed to the standby, without waiting for 
   assert.deepEqual(await active.get('/api/disable?channel=out1'), { httpStatus: 200, status: { code: 0, message: 'out1 disabled' } })
   await active.sync.push()
   assert.deepEqual([...standby.disabled], ['out1'])
-  assert.deepEqual((await standby.get('/api/admin')).status, { code: 0, message: '', disabled: ['out1'], role: 'standby' })
-  assert.deepEqual((await active.get('/api/admin')).status, { code: 0, message: '', disabled: ['out1'], role: 'active' })
+  const { settings: _standbySettings, digest: _standbyDigest, ...standbyAdmin } = (await standby.get('/api/admin')).status
+  const { settings: _activeSettings, digest: _activeDigest, ...activeAdmin } = (await active.get('/api/admin')).status
+  assert.deepEqual(standbyAdmin, { code: 0, message: '', disabled: ['out1'], role: 'standby' })
+  assert.deepEqual(activeAdmin, { code: 0, message: '', disabled: ['out1'], role: 'active' })
   // nothing changed: no push needed, and the standby keeps the set
   assert.equal((await active.get('/api/disable?channel=out1')).status.code, 10)
   assert.deepEqual([...standby.disabled], ['out1'])
@@ -187,4 +198,48 @@ test('/api/status names the role with HA; without HA the app answers exactly as 
   // the token guards the HA paths like every other
   assert.equal((await standby.app.inject({ method: 'GET', url: '/api/sync?disabled=out1' })).statusCode, 401)
   assert.deepEqual([...standby.disabled], [])
+})
+
+test('settings: a push with another digest makes the standby fetch and run the active node\'s settings', async () => {
+  const { active, standby } = pair()
+  active.settings = pairSettingsOf(new Map([['ports', '80,443'], ['out1', '198.18.1.2']]))
+  await active.sync.push()
+  await standby.sync.stop()
+  assert.deepEqual(standby.settings, active.settings)
+  const admin = (await standby.get('/api/admin')).status
+  assert.deepEqual(admin.settings, active.settings)
+  assert.equal(admin.digest, settingsDigest(active.settings))
+})
+
+test('settings: a standby that starts pulls them with the admin state', async () => {
+  const { active, standby } = pair()
+  active.settings = pairSettingsOf(new Map([['mode', 'tcp_source']]))
+  await standby.sync.tick()
+  assert.deepEqual(standby.settings, active.settings)
+})
+
+test('settings the standby cannot run: logged once as an error, not tried again until they change', async () => {
+  const { active, standby } = pair()
+  standby.refuseSettings = 'the local peer name would change: restart the agent'
+  active.settings = pairSettingsOf(new Map([['mode', 'tcp_source']]))
+  for (let i = 0; i < 3; i++) {
+    await active.sync.push()
+    await standby.sync.stop()
+  }
+  assert.equal(standby.lines.filter((line) => line.startsWith('error: HA sync: the active node\'s settings cannot run on this node')).length, 1, standby.lines.join('\n'))
+  standby.refuseSettings = ''
+  active.settings = pairSettingsOf(new Map([['mode', 'tcp_roundrobin'], ['ports', '81']]))
+  await active.sync.push()
+  await standby.sync.stop()
+  assert.deepEqual(standby.settings, active.settings)
+})
+
+test('/api/sync takes an optional settings digest of 16 hex digits and nothing else', async () => {
+  const { standby } = pair()
+  assert.equal((await standby.get(`/api/sync?disabled=out1&settings=${settingsDigest(standby.settings)}`)).status.code, 0)
+  for (const bad of ['/api/sync?disabled=&settings=xyz', '/api/sync?disabled=&settings=', '/api/sync?settings=0123456789abcdef', '/api/sync?disabled=&settings=0123456789abcdef&x=1']) {
+    const answer = await standby.get(bad)
+    assert.equal(answer.status.code, 100, bad)
+    assert.equal(answer.httpStatus, 400, bad)
+  }
 })
