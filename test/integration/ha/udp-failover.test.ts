@@ -6,13 +6,14 @@
  */
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { CLI_PROGRAM } from '../../support/agent-driver.js'
 import { startBackends } from '../../support/backend-driver.js'
 import { startClient, type ClientDriver } from '../../support/client-driver.js'
 import { createHaTopology, type HaTopology } from '../../support/ha-topology.js'
+import { isPidAlive } from '../../support/run-id.js'
 import type { SpawnedProcess } from '../../support/topology.js'
 
 const FLOWS = 30
@@ -84,6 +85,12 @@ async function flowsLb2Knows (dir: string): Promise<number> {
 
 let lb1Dir: string
 let lb2Dir: string
+// each flow's back end before the failover, for the tests after it
+const firstBackends = new Map<number, string>()
+
+function conntrackdPid (dir: string): number {
+  return Number(readFileSync(join(dir, 'run', 'conntrackd.pid'), 'utf8').trim())
+}
 
 before(async () => {
   topology = await createHaTopology({ backends: 3 })
@@ -130,11 +137,39 @@ test('the active node fails: every UDP flow is answered by the back end it had',
   const afterwards = new Map<number, string | null>()
   for (const sourcePort of [...sourcePorts].reverse()) afterwards.set(sourcePort, await answerOn(sourcePort))
   const kept = sourcePorts.filter((sourcePort) => afterwards.get(sourcePort) === before.get(sourcePort))
+  for (const [sourcePort, backend] of before) firstBackends.set(sourcePort, backend)
   const unanswered = sourcePorts.filter((sourcePort) => afterwards.get(sourcePort) === null)
   t.diagnostic(`lb2 had all ${FLOWS} flows ${synced} ms after they were opened; the virtual address moved ${moved} ms and conntrackd committed ("${committedLine?.replace(/^.*conntrackd: /, '') ?? ''}") ${committed} ms after the failure; ${kept.length} of ${FLOWS} flows kept their back end, ${unanswered.length} unanswered`)
   assert.deepEqual(
     sourcePorts.filter((sourcePort) => !kept.includes(sourcePort)).map((sourcePort) => `${sourcePort}: ${before.get(sourcePort) ?? ''} -> ${afterwards.get(sourcePort) ?? 'no answer'}`),
     [], `flows changed back end across the failover${logs()}`)
+})
+
+test('a conntrackd that dies is restarted; one left by a killed agent is stopped before the next starts; the flows stay', async () => {
+  assert.equal(firstBackends.size, FLOWS, 'the failover test did not record the flows')
+  const agent2 = agents.get('lb2')
+  const first = conntrackdPid(lb2Dir)
+  process.kill(first, 'SIGKILL')
+  await agent2?.waitForLine(/conntrackd killed by SIGKILL; restarting it in 250 ms/, 5000)
+  await waitFor('a new conntrackd runs', async () => conntrackdPid(lb2Dir) !== first && isPidAlive(conntrackdPid(lb2Dir)), 10_000)
+
+  // the agent is SIGKILLed: its keepalived and conntrackd go on without it
+  const left = conntrackdPid(lb2Dir)
+  if (agent2 !== undefined) process.kill(agent2.pid, 'SIGKILL')
+  await agent2?.exited
+  assert.ok(isPidAlive(left), 'the conntrackd of the killed agent should still run')
+  const again = await startNode('lb2', lb2Dir)
+  await again.waitForLine(`l3lb: info: stopping the conntrackd an earlier agent left running (pid ${left})`, 5000)
+  assert.equal(isPidAlive(left), false, 'the leftover conntrackd still runs')
+  assert.ok(isPidAlive(conntrackdPid(lb2Dir)), 'no conntrackd runs after the restart')
+  // alone on the link (lb1's links are down), lb2 takes the address again after three adverts
+  await waitFor('lb2 holds the virtual address again', () => topology.holds(topology.names.lb2, topology.addresses.virtual), 15_000)
+  const changed: string[] = []
+  for (const [sourcePort, backend] of firstBackends) {
+    const now = await answerOn(sourcePort)
+    if (now !== backend) changed.push(`${sourcePort}: ${backend} -> ${now ?? 'no answer'}`)
+  }
+  assert.deepEqual(changed, [], `flows changed back end across the agent's restart${logs()}`)
 })
 
 function sleep (ms: number): Promise<void> {
