@@ -8,6 +8,7 @@ import { L3lbError } from '../errors.js'
 import { RuntimeApi } from '../haproxy/runtime-api.js'
 import { HaproxySupervisor } from '../haproxy/supervisor.js'
 import { Keepalived, type VrrpState } from '../ha/keepalived.js'
+import { Conntrackd } from '../ha/conntrackd.js'
 import { allowNonlocalBind } from '../ha/nonlocal-bind.js'
 import { PairSync, httpPeer, peerCtlUrl } from '../ha/sync.js'
 import { localPeerName } from '../render/haproxy-config.js'
@@ -99,6 +100,8 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
       if (notice !== null) notifier.notify(notice)
     }
   })
+  // (HA, udp_roundrobin) keeps the UDP flows' translations on the peer; keepalived's notify tells it the role
+  const conntrackd = new Conntrackd({ runtimeDir: paths.runtimeDir, log })
   const peerName = localPeerName(properties)
   const runtime = new RuntimeApi(paths.statsSocket)
   let collector: CountersCollector | null = null
@@ -177,7 +180,9 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
     watch.start()
     await ctl.listen(properties)
     if (properties.ha !== null) {
-      await keepalived.apply(properties.ha)
+      // before keepalived, whose first notify asks it for the peer's flows
+      if (await conntrackd.apply(properties) !== 'none') log.info('conntrackd running: UDP flows shared with the peer')
+      await keepalived.apply(properties.ha, { mode: properties.mode, notifyCommand: conntrackd.notifyCommand(properties) })
       log.info(`keepalived running: VRRP on ${properties.ha.interface}, router id ${properties.ha.routerId}, priority ${properties.ha.priority}, ${keepalived.state} (virtual ${properties.ha.virtualAddresses.join(', ')})`)
     }
     // rounds do nothing while ha_vip is empty, so a reload may turn HA on or off
@@ -185,6 +190,7 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
   } catch (error) {
     await sync.stop()
     await keepalived.stop()
+    await conntrackd.stop()
     await watch.stop()
     await notifier.stop()
     await ctl.close().catch(() => undefined)
@@ -225,7 +231,9 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
     await checks.configure(next.properties)
     await push.configure(next.properties)
     notifier.configure(next.properties)
-    const ha = await keepalived.apply(next.properties.ha)
+    const flows = await conntrackd.apply(next.properties)
+    if (flows !== 'none') log.info(`conntrackd: ${flows}`)
+    const ha = await keepalived.apply(next.properties.ha, { mode: next.properties.mode, notifyCommand: conntrackd.notifyCommand(next.properties) })
     if (ha !== 'none') log.info(`keepalived: ${ha}`)
     return action
   }
@@ -262,6 +270,7 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
       await sync.stop()
       // first, so the peer takes the virtual addresses while this node still serves
       await keepalived.stop().catch((error: unknown) => log.error(`keepalived did not stop cleanly: ${(error as Error).message}`))
+      await conntrackd.stop().catch((error: unknown) => log.error(`conntrackd did not stop cleanly: ${(error as Error).message}`))
       clearInterval(sampler)
       await push.stop()
       await watch.stop()

@@ -17,41 +17,57 @@ export interface KeepalivedConfigView {
   readonly routerName: string
   readonly instanceName: string
   readonly checkName: string
-  readonly check: { readonly command: string, readonly interval: number, readonly timeout: number, readonly fall: number, readonly rise: number }
+  /** The HAProxy check; null in udp_roundrobin, where no HAProxy runs. */
+  readonly check: { readonly command: string, readonly interval: number, readonly timeout: number, readonly fall: number, readonly rise: number } | null
   readonly interface: string
   readonly routerId: number
   readonly priority: number
   readonly preempt: boolean
   readonly peer: string
-  /** Addresses of the peer's family, with their prefix: VRRP announces these. */
+  /** Addresses of the peer's family, with their prefix and device: VRRP announces these. */
   readonly virtual: readonly string[]
-  /** Addresses of the other family: keepalived moves them with the instance. */
+  /** Addresses of the other family and those of the outputs' side (ha_out_vip): keepalived moves them with the instance. */
   readonly excluded: readonly string[]
+  /** The commands keepalived runs on entering MASTER and BACKUP (conntrackd's state sync), or null. */
+  readonly notify: { readonly master: string, readonly backup: string } | null
 }
 
-/** The view for `ha`; `checkCommand` is the program and arguments keepalived runs to check HAProxy. */
-export function keepalivedConfigView (ha: HaSettings, checkCommand: readonly string[]): KeepalivedConfigView {
-  const unsafe = checkCommand.find((word) => word === '' || /[\s"'\\]/.test(word))
-  // keepalived splits the script line on blanks and has no quoting to rely on
-  if (unsafe !== undefined) throw new Error(`the health check command cannot be written into keepalived.conf: ${JSON.stringify(unsafe)} holds a blank, a quote or a backslash`)
+/**
+ * The view for `ha`; `checkCommand` is the program and arguments keepalived runs to check HAProxy
+ * (null: no HAProxy to track), `notifyCommand` the one it runs with `primary` or `backup` appended
+ * on a state change (null: none).
+ */
+export function keepalivedConfigView (ha: HaSettings, checkCommand: readonly string[] | null, notifyCommand: readonly string[] | null = null): KeepalivedConfigView {
   const peerIsIPv4 = isIPv4(ha.peer)
-  const withPrefix = (address: string): string => `${address}/${isIPv4(address) ? 32 : 128}`
+  const onDevice = (device: string) => (address: string): string => `${address}/${isIPv4(address) ? 32 : 128} dev ${device}`
+  const notify = notifyCommand === null ? null : scriptLine('state change', notifyCommand)
   return {
     routerName: `l3lb_${ha.routerId}_${ha.priority}`,
     instanceName: VRRP_INSTANCE,
     checkName: CHECK_SCRIPT,
-    check: { command: checkCommand.join(' '), ...CHECK_TIMING },
+    check: checkCommand === null ? null : { command: scriptLine('health check', checkCommand), ...CHECK_TIMING },
     interface: ha.interface,
     routerId: ha.routerId,
     priority: ha.priority,
     preempt: ha.preempt,
     peer: ha.peer,
-    virtual: ha.virtualAddresses.filter((address) => isIPv4(address) === peerIsIPv4).map(withPrefix),
-    excluded: ha.virtualAddresses.filter((address) => isIPv4(address) !== peerIsIPv4).map(withPrefix)
+    virtual: ha.virtualAddresses.filter((address) => isIPv4(address) === peerIsIPv4).map(onDevice(ha.interface)),
+    excluded: [
+      ...ha.virtualAddresses.filter((address) => isIPv4(address) !== peerIsIPv4).map(onDevice(ha.interface)),
+      ...ha.outputVirtualAddresses.map(onDevice(ha.outputInterface))
+    ],
+    notify: notify === null ? null : { master: `${notify} primary`, backup: `${notify} backup` }
   }
 }
 
-/** keepalived.conf for `ha`. */
-export function renderKeepalivedConfig (ha: HaSettings, checkCommand: readonly string[]): string {
-  return template('keepalived.conf')(keepalivedConfigView(ha, checkCommand))
+/** keepalived.conf for `ha`; see keepalivedConfigView for the commands. */
+export function renderKeepalivedConfig (ha: HaSettings, checkCommand: readonly string[] | null, notifyCommand: readonly string[] | null = null): string {
+  return template('keepalived.conf')(keepalivedConfigView(ha, checkCommand, notifyCommand))
+}
+
+// keepalived splits a script line on blanks and has no quoting to rely on
+function scriptLine (what: string, command: readonly string[]): string {
+  const unsafe = command.find((word) => word === '' || /[\s"'\\]/.test(word))
+  if (unsafe !== undefined) throw new Error(`the ${what} command cannot be written into keepalived.conf: ${JSON.stringify(unsafe)} holds a blank, a quote or a backslash`)
+  return command.join(' ')
 }

@@ -6,15 +6,14 @@
  * Invariants: at most one keepalived per Keepalived; the file on disk is the one in force;
  * a keepalived left by an agent that was killed is stopped before a new one starts.
  */
-import { readFile, writeFile, rename } from 'node:fs/promises'
-import { readFileSync } from 'node:fs'
+import { writeFile, rename } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { execa, type ResultPromise } from 'execa'
 import { L3lbError } from '../errors.js'
-import { processGone } from '../haproxy/process-state.js'
 import { startDaemon } from '../process/daemon.js'
-import type { HaSettings } from '../properties/model.js'
+import { stopLeftovers } from '../process/leftover.js'
+import type { HaSettings, Mode } from '../properties/model.js'
 import { renderKeepalivedConfig, VRRP_INSTANCE } from './keepalived-config.js'
 
 /** The program keepalived runs to check HAProxy (compiled next to this file). */
@@ -72,14 +71,19 @@ export class Keepalived {
     return this.#child !== null
   }
 
-  /** Brings keepalived to `ha`: start, SIGHUP with a new file, stop (null), or nothing. */
-  async apply (ha: HaSettings | null): Promise<'none' | 'start' | 'reload' | 'stop'> {
+  /**
+   * Brings keepalived to `ha`: start, SIGHUP with a new file, stop (null), or nothing. In `mode`
+   * udp_roundrobin no HAProxy runs to be tracked; `notifyCommand` runs with `primary` or `backup`
+   * on each state change (conntrackd's sync), null for none.
+   */
+  async apply (ha: HaSettings | null, { mode, notifyCommand }: { mode: Mode, notifyCommand: readonly string[] | null } = { mode: 'tcp_roundrobin', notifyCommand: null }): Promise<'none' | 'start' | 'reload' | 'stop'> {
     if (ha === null) {
       if (!this.running) return 'none'
       await this.stop()
       return 'stop'
     }
-    const text = renderKeepalivedConfig(ha, [process.execPath, HEALTH_CHECK_PROGRAM, this.#options.statsSocket])
+    const check = mode === 'udp_roundrobin' ? null : [process.execPath, HEALTH_CHECK_PROGRAM, this.#options.statsSocket]
+    const text = renderKeepalivedConfig(ha, check, notifyCommand)
     if (this.running && text === this.#text) return 'none'
     await this.#install(text)
     if (this.running) {
@@ -179,15 +183,7 @@ export class Keepalived {
 
   // a keepalived whose agent was killed still holds the pid files (and maybe the addresses)
   async #stopLeftover (): Promise<void> {
-    for (const file of [this.pidFile, this.vrrpPidFile]) {
-      const pid = Number((await readFile(file, 'utf8').catch(() => '')).trim())
-      if (!Number.isInteger(pid) || pid <= 1 || processGone(pid) || programName(pid) !== 'keepalived') continue
-      this.#options.log.info(`stopping the keepalived an earlier agent left running (pid ${pid})`)
-      killQuietly(pid, 'SIGTERM')
-      const deadline = Date.now() + STOP_TIMEOUT_MS
-      while (!processGone(pid) && Date.now() < deadline) await delay(POLL_MS)
-      if (!processGone(pid)) killQuietly(pid, 'SIGKILL')
-    }
+    await stopLeftovers([this.pidFile, this.vrrpPidFile], 'keepalived', (message) => this.#options.log.info(message))
   }
 
   #binary (): string {
@@ -200,22 +196,6 @@ function programError (result: { code?: string, originalMessage?: string }, mess
     return new L3lbError('L3LB_PROGRAM_MISSING', 'keepalived is not installed (ha_vip needs it): install Debian\'s keepalived package')
   }
   return new L3lbError('L3LB_START_FAILED', `could not start L3LB: ${message}`)
-}
-
-function programName (pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim()
-  } catch {
-    return ''
-  }
-}
-
-function killQuietly (pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(pid, signal)
-  } catch {
-    // already gone
-  }
 }
 
 function delay (ms: number): Promise<void> {

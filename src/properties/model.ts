@@ -89,6 +89,10 @@ export interface HaSettings {
   readonly preempt: boolean
   /** VRRP's virtual_router_id, 1..255: unique per pair on the link. */
   readonly routerId: number
+  /** Virtual addresses on the outputs' side (ha_out_vip), moved with the in ones: udp_roundrobin's replies come back to them. */
+  readonly outputVirtualAddresses: readonly string[]
+  /** Where those live (ha_out_interface); '' when there are none. */
+  readonly outputInterface: string
 }
 
 /** One property error: the property, the value given and what is accepted. */

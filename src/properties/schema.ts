@@ -130,12 +130,12 @@ export function isSpecificAddress (address: string): boolean {
 
 const SPECIFIC_ACCEPTED = 'an IPv4 or IPv6 address this host or its peer can own (not unspecified, loopback, link-local or IPv4-mapped)'
 
-// Empty is no HA; else addresses that move between the two nodes.
-function virtualAddresses (text: string): Checked<readonly string[]> {
+// Empty is no HA (ha_vip) or none on the outputs' side (ha_out_vip); else addresses that move between the two nodes.
+const virtualAddresses = (emptyMeans: string) => (text: string): Checked<readonly string[]> => {
   const result = parseListenAddresses(text)
   if (!result.ok) return result
   const reasons = result.addresses.filter((address) => !isSpecificAddress(address))
-    .map((address) => notAccepted(address, `give ${SPECIFIC_ACCEPTED}, separated by spaces or commas; empty = no high availability`))
+    .map((address) => notAccepted(address, `give ${SPECIFIC_ACCEPTED}, separated by spaces or commas; empty = ${emptyMeans}`))
   return reasons.length > 0 ? { ok: false, reasons } : { ok: true, value: result.addresses }
 }
 
@@ -180,12 +180,14 @@ export const PROPERTY_SCHEMAS = {
   peer_addr: checked(listenAddress),
   peer_port: port('peer_port'),
   udp_snat: onOff('off when the load balancer is the outputs\' default gateway'),
-  ha_vip: checked(virtualAddresses),
+  ha_vip: checked(virtualAddresses('no high availability')),
   ha_interface: checked(interfaceName),
   ha_peer: checked(peerAddress),
   ha_priority: wholeNumber(1, 254, 'a whole number from 1 to 254 (the higher node takes the virtual addresses)'),
   ha_preempt: onOff('on: a returning node of higher priority takes the virtual addresses back'),
   ha_router_id: wholeNumber(1, 255, 'a whole number from 1 to 255, the same on both nodes of a pair and unique on the link'),
+  ha_out_vip: checked(virtualAddresses('no virtual address on the outputs\' side')),
+  ha_out_interface: checked(interfaceName),
   mail_to: checked(parseMailboxes),
   mail_from: checked(parseSender),
   mail_server: checked(parseMailServer),
@@ -239,6 +241,8 @@ export const PROPERTY_DEFAULTS: Readonly<Record<PropertyName, string>> = {
   ha_priority: '100',
   ha_preempt: 'off',
   ha_router_id: '51',
+  ha_out_vip: '',
+  ha_out_interface: '',
   mail_to: '',
   mail_from: '',
   mail_server: '127.0.0.1:25',

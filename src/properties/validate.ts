@@ -200,7 +200,9 @@ function haSettings (fields: ParsedProperties): HaSettings | null {
     peer: fields.ha_peer,
     priority: fields.ha_priority,
     preempt: fields.ha_preempt,
-    routerId: fields.ha_router_id
+    routerId: fields.ha_router_id,
+    outputVirtualAddresses: fields.ha_out_vip,
+    outputInterface: fields.ha_out_interface
   }
 }
 
@@ -216,7 +218,7 @@ function haProblems (parsed: Partial<ParsedProperties>, given: (name: PropertyNa
   const { ha_vip: vip, ha_interface: iface, ha_peer: peer } = parsed
   if (vip === undefined || iface === undefined || peer === undefined) return []
   if (vip.length === 0) {
-    const set = (['ha_interface', 'ha_peer'] as const).filter((name) => parsed[name] !== '')
+    const set = (['ha_interface', 'ha_peer', 'ha_out_vip', 'ha_out_interface'] as const).filter((name) => parsed[name] !== '' && parsed[name]?.length !== 0)
     return set.length === 0 ? [] : [problem('ha_vip', '', `"" is not accepted: ${set.join(' and ')} ${set.length === 1 ? 'is' : 'are'} set, so ha_vip must give the virtual address(es) of the in terminal (leave every ha_ property empty for no high availability)`)]
   }
   const problems: PropertyProblem[] = []
@@ -233,6 +235,7 @@ function haProblems (parsed: Partial<ParsedProperties>, given: (name: PropertyNa
   if (vip.some((address) => sameAddress(address, peer))) {
     problems.push(problem('ha_peer', given('ha_peer'), `${JSON.stringify(given('ha_peer'))} is not accepted: it is one of the virtual addresses (ha_vip); give the peer node's own address`))
   }
+  problems.push(...outputSideProblems(parsed, given))
   if (parsed.mode === 'tcp_source' && parsed.peer_addr !== undefined) {
     const local = parsed.peer_addr
     const reason = !isSpecificAddress(local)
@@ -243,6 +246,22 @@ function haProblems (parsed: Partial<ParsedProperties>, given: (name: PropertyNa
             ? 'it must be this node\'s own address, not ha_peer nor a virtual address (the listener must not move)'
             : null
     if (reason !== null) problems.push(problem('peer_addr', given('peer_addr'), `${JSON.stringify(given('peer_addr'))} is not accepted: with ha_vip in tcp_source, ${reason}`))
+  }
+  return problems
+}
+
+// The outputs' side virtual addresses come with their interface, and are none of the other addresses of the pair.
+function outputSideProblems (parsed: Partial<ParsedProperties>, given: (name: PropertyName) => string): PropertyProblem[] {
+  const { ha_out_vip: outVip, ha_out_interface: outIface, ha_vip: vip = [], ha_peer: peer = '' } = parsed
+  if (outVip === undefined || outIface === undefined) return []
+  if (outVip.length === 0) {
+    return outIface === '' ? [] : [problem('ha_out_interface', outIface, `${JSON.stringify(outIface)} is not accepted: ha_out_vip is empty, so there is no virtual address to put on it (leave ha_out_interface empty, or set ha_out_vip)`)]
+  }
+  const problems: PropertyProblem[] = []
+  if (outIface === '') problems.push(problem('ha_out_interface', '', '"" is not accepted: ha_out_vip is set, so ha_out_interface must name the interface towards the outputs, where those addresses are put'))
+  const clash = outVip.find((address) => sameAddress(address, peer) || vip.some((other) => sameAddress(other, address)))
+  if (clash !== undefined) {
+    problems.push(problem('ha_out_vip', given('ha_out_vip'), `${JSON.stringify(given('ha_out_vip'))} is not accepted: ${clash} is also in ha_vip or is ha_peer; give addresses of the outputs' side that only this pair uses`))
   }
   return problems
 }
@@ -289,6 +308,10 @@ function warningsFor (properties: Properties, entries: ReadonlyMap<string, strin
     for (const name of TCP_ONLY.filter((known) => entries.has(known))) {
       warnings.push(`${name}: has no effect in udp_roundrobin; it applies to the TCP modes only`)
     }
+  }
+  // conntrackd carries each flow's translation to the peer, but a reply sent to the failed node's own address is lost
+  if (mode === 'udp_roundrobin' && properties.ha !== null && properties.ha.outputVirtualAddresses.length === 0) {
+    warnings.push(`ha_out_vip: empty, so after a failover the replies of the UDP flows carried over go to the failed node (${properties.udpSnat ? 'udp_snat=on masquerades to this node\'s own address' : 'the outputs\' gateway does not move'}); set ha_out_vip and ha_out_interface to keep them (docs/ha.md)`)
   }
   return warnings
 }

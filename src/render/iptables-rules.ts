@@ -27,6 +27,8 @@ export interface IptablesRulesView {
   readonly spread: readonly SpreadRule[]
   /** Original destination ports (`5060`, `10000:20000`) of the flows to masquerade; empty when udp_snat is off. */
   readonly masquerade: readonly string[]
+  /** (HA) The outputs' side virtual address those flows take as source instead of this node's own, or null. */
+  readonly snatTo: string | null
   /** Accept the flows l3lb translated in FORWARD; false when this family is not served. */
   readonly forwardAccept: boolean
 }
@@ -61,6 +63,8 @@ export function iptablesRulesView (state: DesiredState, family: IpFamily): Iptab
     // Rule i sees the flows rules 0..i-1 let through and takes 1 in (N-i) of them: 1/N each.
     spread: outputs.map((output, i) => ({ every: i < outputs.length - 1 ? outputs.length - i : null, destination: output.address })),
     masquerade: served && p.udpSnat ? ports : [],
+    // an address that moves with the pair, so replies of flows carried over by conntrackd reach the active node
+    snatTo: p.ha?.outputVirtualAddresses.flatMap((address) => inFamily(address, family) ?? [])[0] ?? null,
     forwardAccept: served
   }
 }

@@ -8,6 +8,7 @@
  *   lb1 to-lan 198.18.0.11 ──────────┤ br-client  br-be├── be2 198.18.1.102
  *   lb2 to-lan 198.18.0.12 ──────────┘   (lan ns)      ├── lb1 to-be 198.18.1.11
  *   virtual address 198.18.0.100 (VRRP moves it)       └── lb2 to-be 198.18.1.12
+ *   free for a virtual address on the back-end segment: 198.18.1.100 (ha_out_vip)
  *
  * Invariants: every namespace is named by run-id.ts's scheme (so a dead run's leftovers are
  * swept); the set is registered with topology.ts's exit hooks before its first namespace
@@ -44,10 +45,14 @@ export interface HaTopology {
     /** Each lb's own address on the client segment (VRRP and HAProxy peers run there). */
     readonly lb1: string
     readonly lb2: string
+    /** On the back-end segment, used by no one: for a virtual address there (ha_out_vip). */
+    readonly outputsVirtual: string
     readonly backends: readonly string[]
   }
   /** The name of the client-segment leg inside lb1 and lb2. */
   readonly lbInterface: string
+  /** The name of the back-end-segment leg inside lb1 and lb2. */
+  readonly lbOutputsInterface: string
   exec (ns: string, file: string, args?: readonly string[], options?: ExecOptions): Promise<ExecResult>
   spawn (ns: string, file: string, args?: readonly string[], options?: SpawnOptions): SpawnedProcess
   /** Whether `address` is on lb namespace `ns` now. */
@@ -80,6 +85,7 @@ class HaTopologyImpl implements HaTopology {
   readonly names: HaTopologyNames
   readonly addresses: HaTopology['addresses']
   readonly lbInterface = interfaceName('to-lan')
+  readonly lbOutputsInterface = interfaceName('to-be')
   readonly #spawned: TrackedProcess[] = []
   #destroying: Promise<void> | undefined
 
@@ -97,6 +103,7 @@ class HaTopologyImpl implements HaTopology {
       client: ['198.18.0.2', ...Array.from({ length: clients - 1 }, (_, i) => `198.18.0.${20 + i}`)],
       lb1: '198.18.0.11',
       lb2: '198.18.0.12',
+      outputsVirtual: '198.18.1.100',
       backends: numbers.map((n) => `198.18.1.${100 + n}`)
     }
   }
@@ -126,8 +133,8 @@ class HaTopologyImpl implements HaTopology {
     await leg('br-client', 'c-client', names.client, 'eth0', addresses.client.map((address) => `${address}/24`))
     await leg('br-client', 'c-lb1', names.lb1, this.lbInterface, [`${addresses.lb1}/24`])
     await leg('br-client', 'c-lb2', names.lb2, this.lbInterface, [`${addresses.lb2}/24`])
-    await leg('br-be', 'b-lb1', names.lb1, 'to-be', ['198.18.1.11/24'])
-    await leg('br-be', 'b-lb2', names.lb2, 'to-be', ['198.18.1.12/24'])
+    await leg('br-be', 'b-lb1', names.lb1, this.lbOutputsInterface, ['198.18.1.11/24'])
+    await leg('br-be', 'b-lb2', names.lb2, this.lbOutputsInterface, ['198.18.1.12/24'])
     for (const [i, ns] of names.backends.entries()) await leg('br-be', `b-be${i + 1}`, ns, 'eth0', [`${addresses.backends[i] ?? ''}/24`])
   }
 

@@ -73,3 +73,29 @@ test('addresses of the other family than the peer go to virtual_ipaddress_exclud
 test('a check command keepalived could not read back is refused, not written', () => {
   assert.throws(() => renderKeepalivedConfig(haOf(`ctl_addr=0.0.0.0\nha_vip=198.18.0.100\nha_interface=${IFACE}\nha_peer=198.18.0.12\n`), ['/usr/bin/node', '/tmp/my dir/check.js']), /"\/tmp\/my dir\/check.js" holds a blank/)
 })
+
+test('ha_out_vip: the outputs\' side addresses move with the instance on their own interface, unannounced', async () => {
+  const text = renderKeepalivedConfig(haOf(`ctl_addr=0.0.0.0\nha_vip=198.18.0.100\nha_interface=${IFACE}\nha_peer=198.18.0.12\nha_out_vip=198.18.1.100\nha_out_interface=l3lb-vrrp0\n`), CHECK)
+  const body = lines(text)
+  const excluded = body.indexOf('virtual_ipaddress_excluded {')
+  assert.ok(excluded > 0, text)
+  assert.equal(body[excluded + 1], '198.18.1.100/32 dev l3lb-vrrp0')
+  await assertKeepalivedAccepts(text)
+})
+
+test('a state-change command: notify_master with primary, notify_backup with backup; none without one', async () => {
+  const ha = haOf(`ctl_addr=0.0.0.0\nha_vip=198.18.0.100\nha_interface=${IFACE}\nha_peer=198.18.0.12\n`)
+  const notify = [process.execPath, '/opt/l3lb/dist/src/ha/conntrackd-notify.js', '/run/l3lb/conntrackd.conf']
+  const body = lines(renderKeepalivedConfig(ha, CHECK, notify))
+  assert.ok(body.includes(`notify_master "${notify.join(' ')} primary"`), body.join('\n'))
+  assert.ok(body.includes(`notify_backup "${notify.join(' ')} backup"`), body.join('\n'))
+  assert.ok(!lines(renderKeepalivedConfig(ha, CHECK)).some((line) => line.startsWith('notify')))
+  assert.throws(() => renderKeepalivedConfig(ha, CHECK, ['/usr/bin/node', '/run/my "l3lb"/conntrackd.conf']), /state change command .* holds a blank, a quote or a backslash/)
+  await assertKeepalivedAccepts(renderKeepalivedConfig(ha, CHECK, notify))
+})
+
+test('no check command (udp_roundrobin, no HAProxy): no vrrp_script and nothing tracked', async () => {
+  const text = renderKeepalivedConfig(haOf(`ctl_addr=0.0.0.0\nha_vip=198.18.0.100\nha_interface=${IFACE}\nha_peer=198.18.0.12\n`), null)
+  assert.doesNotMatch(text, /vrrp_script|track_script|l3lb_haproxy/)
+  await assertKeepalivedAccepts(text)
+})

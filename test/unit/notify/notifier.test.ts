@@ -102,7 +102,7 @@ test('a failed mail and a failed mon post are logged with their reasons; notify 
 
 test('in a pair the mail names the node by its own address', async () => {
   const { notifier, mails } = harness()
-  notifier.configure({ ...settings, ha: { virtualAddresses: ['198.18.0.100'], interface: 'eth0', peer: '198.18.0.12', priority: 100, preempt: false, routerId: 51 }, ctlAddr: '198.18.0.11' })
+  notifier.configure({ ...settings, ha: { virtualAddresses: ['198.18.0.100'], interface: 'eth0', peer: '198.18.0.12', priority: 100, preempt: false, routerId: 51, outputVirtualAddresses: [], outputInterface: '' }, ctlAddr: '198.18.0.11' })
   notifier.notify({ kind: 'role', vrrp: 'MASTER', previous: 'BACKUP', virtualAddresses: ['198.18.0.100'], at: new Date(0) })
   await notifier.stop()
   assert.match(mails[0]!.subject, /^l3lb lb-a \(198\.18\.0\.11\): this node is now ACTIVE/)

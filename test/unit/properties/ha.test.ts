@@ -25,13 +25,15 @@ test('a pair gets its defaults: priority 100, nopreempt, router id 51', () => {
     peer: '198.18.0.12',
     priority: 100,
     preempt: false,
-    routerId: 51
+    routerId: 51,
+    outputVirtualAddresses: [],
+    outputInterface: ''
   })
 })
 
 test('every ha_ property is read', () => {
   const ha = accept({ ...PAIR, ha_vip: '198.18.0.100, [fd00:1b::100]', ha_priority: '254', ha_preempt: 'on', ha_router_id: '255' }).ha
-  assert.deepEqual(ha, { virtualAddresses: ['198.18.0.100', 'fd00:1b::100'], interface: 'to-lan', peer: '198.18.0.12', priority: 254, preempt: true, routerId: 255 })
+  assert.deepEqual(ha, { virtualAddresses: ['198.18.0.100', 'fd00:1b::100'], interface: 'to-lan', peer: '198.18.0.12', priority: 254, preempt: true, routerId: 255, outputVirtualAddresses: [], outputInterface: '' })
 })
 
 test('the virtual addresses join a non-empty in_addr once, and leave an empty one (every address) alone', () => {
@@ -118,4 +120,31 @@ test('with ha_vip, ctl_addr must be reachable by the peer: loopback is refused, 
   for (const reachable of ['198.18.0.11', '0.0.0.0', '::']) assert.equal(accept({ ...PAIR, ctl_addr: reachable }).ctlAddr, reachable)
   // without HA the default stays as it was
   assert.equal(accept({}).ctlAddr, '127.0.0.1')
+})
+
+test('ha_out_vip and ha_out_interface: the outputs\' side virtual addresses and their interface', () => {
+  const ha = accept({ ...PAIR, mode: 'udp_roundrobin', ha_out_vip: '198.18.1.100,[fd00:1b:1::100]', ha_out_interface: 'to-be' }).ha
+  assert.deepEqual([ha?.outputVirtualAddresses, ha?.outputInterface], [['198.18.1.100', 'fd00:1b:1::100'], 'to-be'])
+})
+
+test('ha_out_vip needs ha_out_interface and ha_vip, ha_out_interface needs ha_out_vip, and they do not clash', () => {
+  assert.deepEqual(reject({ ...PAIR, ha_out_vip: '198.18.1.100' }), [
+    { property: 'ha_out_interface', message: '"" is not accepted: ha_out_vip is set, so ha_out_interface must name the interface towards the outputs, where those addresses are put' }
+  ])
+  assert.deepEqual(reject({ ...PAIR, ha_out_interface: 'to-be' }), [
+    { property: 'ha_out_interface', message: '"to-be" is not accepted: ha_out_vip is empty, so there is no virtual address to put on it (leave ha_out_interface empty, or set ha_out_vip)' }
+  ])
+  assert.deepEqual(reject({ ha_out_vip: '198.18.1.100', ha_out_interface: 'to-be' }).map((problem) => problem.property), ['ha_vip'])
+  assert.deepEqual(reject({ ...PAIR, ha_out_vip: '198.18.0.100', ha_out_interface: 'to-be' }), [
+    { property: 'ha_out_vip', message: '"198.18.0.100" is not accepted: 198.18.0.100 is also in ha_vip or is ha_peer; give addresses of the outputs\' side that only this pair uses' }
+  ])
+  assert.match(reject({ ...PAIR, ha_out_vip: '127.0.0.1', ha_out_interface: 'to-be' })[0]?.message ?? '', /empty = no virtual address on the outputs' side/)
+})
+
+test('udp_roundrobin in a pair without ha_out_vip is accepted with a warning: replies of carried-over flows would go to the failed node', () => {
+  const result = validate({ ...PAIR, mode: 'udp_roundrobin', out1: '198.18.1.101' })
+  assert.ok(result.ok)
+  assert.ok(result.warnings.some((warning) => warning.startsWith('ha_out_vip: empty, so after a failover the replies of the UDP flows carried over go to the failed node (udp_snat=on masquerades')), result.warnings.join('\n'))
+  const fine = validate({ ...PAIR, mode: 'udp_roundrobin', out1: '198.18.1.101', ha_out_vip: '198.18.1.100', ha_out_interface: 'to-be' })
+  assert.ok(fine.ok && !fine.warnings.some((warning) => warning.startsWith('ha_out_vip')))
 })
