@@ -11,11 +11,8 @@ import { rm, writeFile, rename } from 'node:fs/promises'
 import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { setTimeout as delay } from 'node:timers/promises'
-import type { ResultPromise } from 'execa'
 import { L3lbError } from '../errors.js'
-import { FIRST_BACKOFF_MS, MAX_BACKOFF_MS } from '../haproxy/supervisor.js'
-import { startDaemon } from '../process/daemon.js'
+import { SupervisedDaemon } from '../process/supervised-daemon.js'
 import { stopLeftovers } from '../process/leftover.js'
 import type { HaSettings, Properties } from '../properties/model.js'
 import { localLinkAddress, renderConntrackdConfig } from './conntrackd-config.js'
@@ -32,9 +29,6 @@ export interface ConntrackdOptions {
   readonly interfaces?: () => NodeJS.Dict<NetworkInterfaceInfo[]>
 }
 
-const READY_TIMEOUT_MS = 10_000
-const STOP_TIMEOUT_MS = 5000
-const POLL_MS = 50
 // conntrackd prefixes each line with the date and its pid: the agent's log has its own
 const PREFIX = /^\[[^\]]*\] \(pid=\d+\) /
 const READY = /-- starting in console mode --/
@@ -50,11 +44,8 @@ export class Conntrackd {
   readonly socket: string
   readonly pidFile: string
   readonly #options: ConntrackdOptions
-  #child: ResultPromise | null = null
+  readonly #daemon: SupervisedDaemon
   #text: string | null = null
-  #stopping = false
-  #backoffMs = FIRST_BACKOFF_MS
-  #timer: NodeJS.Timeout | null = null
 
   constructor (options: ConntrackdOptions) {
     this.#options = options
@@ -62,10 +53,30 @@ export class Conntrackd {
     this.lockFile = join(options.runtimeDir, 'conntrackd.lock')
     this.socket = join(options.runtimeDir, 'conntrackd.ctl')
     this.pidFile = join(options.runtimeDir, 'conntrackd.pid')
+    this.#daemon = new SupervisedDaemon({
+      name: 'conntrackd',
+      binary: this.#binary(),
+      args: ['-C', this.configFile],
+      isReady: (line) => READY.test(line),
+      notReady: 'was not ready',
+      onLine: (raw) => {
+        const line = raw.replace(PREFIX, '').trim()
+        if (line !== '') this.#options.log.info(`conntrackd: ${line}`)
+      },
+      missing: () => new L3lbError('L3LB_PROGRAM_MISSING', `conntrackd is not installed (udp_roundrobin with ha_vip needs it to keep UDP flows across a failover): install Debian's conntrackd package (running: ${this.#binary()} -C ${this.configFile})`),
+      // a conntrackd whose agent was killed holds the lock file, which would stop the next one
+      beforeStart: async () => {
+        await stopLeftovers([this.pidFile], 'conntrackd', (message) => this.#options.log.info(message))
+        await rm(this.lockFile, { force: true })
+        await rm(this.socket, { force: true })
+      },
+      started: (pid) => writeFile(this.pidFile, `${pid}\n`),
+      log: options.log
+    })
   }
 
   get running (): boolean {
-    return this.#child !== null
+    return this.#daemon.running
   }
 
   /** What keepalived runs, with `primary` or `backup` appended, on a state change; null when conntrackd is not wanted. */
@@ -91,87 +102,16 @@ export class Conntrackd {
     if (restart) await this.stop()
     await writeFile(`${this.configFile}.new`, text, { mode: 0o600 })
     await rename(`${this.configFile}.new`, this.configFile)
-    await this.#startClean()
     this.#text = text
+    await this.#daemon.start()
     return restart ? 'restart' : 'start'
   }
 
   /** Stops conntrackd; the standby's copy of the flows goes with it. */
   async stop (): Promise<void> {
-    this.#stopping = true
-    if (this.#timer !== null) clearTimeout(this.#timer)
-    this.#timer = null
-    const child = this.#child
-    if (child === null) return
-    child.kill('SIGTERM')
-    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS)
-    await child
-    clearTimeout(timer)
-    this.#child = null
+    await this.#daemon.stop()
     this.#text = null
     await rm(this.pidFile, { force: true })
-  }
-
-  // a conntrackd whose agent was killed holds the lock file, which would stop the next one
-  async #startClean (): Promise<void> {
-    await stopLeftovers([this.pidFile], 'conntrackd', (message) => this.#options.log.info(message))
-    await rm(this.lockFile, { force: true })
-    await rm(this.socket, { force: true })
-    await this.#start()
-  }
-
-  async #start (): Promise<void> {
-    this.#stopping = false
-    const recent: string[] = []
-    let ready = false
-    let exited: string | null = null
-    let missing = false
-    const child = startDaemon(this.#binary(), ['-C', this.configFile], (raw) => {
-      const line = raw.replace(PREFIX, '').trim()
-      if (line === '') return
-      recent.push(line)
-      if (recent.length > 20) recent.shift()
-      if (READY.test(line)) ready = true
-      this.#options.log.info(`conntrackd: ${line}`)
-    })
-    this.#child = child
-    if (child.pid !== undefined) await writeFile(this.pidFile, `${child.pid}\n`)
-    child.then((result) => {
-      missing = result.code === 'ENOENT' || /ENOENT/.test(result.originalMessage ?? '')
-      exited = result.signal !== undefined ? `killed by ${result.signal}` : `exited with code ${String(result.exitCode)}`
-      if (this.#child !== child) return
-      this.#child = null
-      if (!this.#stopping && ready) this.#exited(exited)
-    }, () => undefined)
-    const deadline = Date.now() + READY_TIMEOUT_MS
-    while (Date.now() < deadline) {
-      if (missing) {
-        throw new L3lbError('L3LB_PROGRAM_MISSING', `conntrackd is not installed (udp_roundrobin with ha_vip needs it to keep UDP flows across a failover): install Debian's conntrackd package (running: ${this.#binary()} -C ${this.configFile})`)
-      }
-      if (exited !== null) throw new L3lbError('L3LB_START_FAILED', `could not start L3LB: conntrackd ${String(exited)} while starting:\n${recent.join('\n')}`)
-      if (ready) {
-        this.#backoffMs = FIRST_BACKOFF_MS
-        return
-      }
-      await delay(POLL_MS)
-    }
-    await this.stop()
-    throw new L3lbError('L3LB_START_FAILED', `could not start L3LB: conntrackd was not ready within ${READY_TIMEOUT_MS} ms:\n${recent.join('\n')}`)
-  }
-
-  #exited (why: string): void {
-    const wait = this.#backoffMs
-    this.#backoffMs = Math.min(this.#backoffMs * 2, MAX_BACKOFF_MS)
-    this.#options.log.error(`conntrackd ${why}; restarting it in ${wait} ms`)
-    const text = this.#text
-    this.#text = null
-    this.#timer = setTimeout(() => {
-      this.#timer = null
-      if (this.#stopping || text === null) return
-      this.#startClean()
-        .then(() => { this.#text = text })
-        .catch((error: unknown) => { this.#exited(`did not start again: ${(error as Error).message}`) })
-    }, wait)
   }
 
   #binary (): string {

@@ -9,9 +9,9 @@
 import { writeFile, rename } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { execa, type ResultPromise } from 'execa'
+import { execa } from 'execa'
 import { L3lbError } from '../errors.js'
-import { startDaemon } from '../process/daemon.js'
+import { SupervisedDaemon } from '../process/supervised-daemon.js'
 import { stopLeftovers } from '../process/leftover.js'
 import type { HaSettings, Mode } from '../properties/model.js'
 import { renderKeepalivedConfig, VRRP_INSTANCE } from './keepalived-config.js'
@@ -33,11 +33,6 @@ export interface KeepalivedOptions {
 /** The VRRP state keepalived last reported, `unknown` before its first report. */
 export type VrrpState = 'MASTER' | 'BACKUP' | 'FAULT' | 'STOP' | 'unknown'
 
-const READY_TIMEOUT_MS = 10_000
-const STOP_TIMEOUT_MS = 5000
-const FIRST_BACKOFF_MS = 250
-const MAX_BACKOFF_MS = 30_000
-const POLL_MS = 50
 // gratuitous ARP and neighbour adverts come by the dozen on each change: not worth a log line each
 const QUIET = /Sending (?:gratuitous ARP|unsolicited Neighbour Advert)/
 // keepalived -l prefixes each line with the date: the agent's log has its own
@@ -48,18 +43,38 @@ export class Keepalived {
   readonly pidFile: string
   readonly vrrpPidFile: string
   readonly #options: KeepalivedOptions
-  #child: ResultPromise | null = null
+  readonly #daemon: SupervisedDaemon
   #text: string | null = null
   #state: VrrpState = 'unknown'
-  #stopping = false
-  #backoffMs = FIRST_BACKOFF_MS
-  #timer: NodeJS.Timeout | null = null
 
   constructor (options: KeepalivedOptions) {
     this.#options = options
     this.configFile = join(options.runtimeDir, 'keepalived.conf')
     this.pidFile = join(options.runtimeDir, 'keepalived.pid')
     this.vrrpPidFile = join(options.runtimeDir, 'keepalived-vrrp.pid')
+    const entered = new RegExp(`^\\(${VRRP_INSTANCE}\\) Entering (MASTER|BACKUP|FAULT) STATE`)
+    this.#daemon = new SupervisedDaemon({
+      name: 'keepalived',
+      binary: options.binary ?? 'keepalived',
+      args: ['-n', '-l', '-G', '-P', '-f', this.configFile, '-p', this.pidFile, '-r', this.vrrpPidFile],
+      isReady: (line) => entered.test(withoutDate(line)),
+      notReady: 'reported no VRRP state',
+      onLine: (raw) => {
+        const line = withoutDate(raw)
+        const state = entered.exec(line)?.[1] as VrrpState | undefined
+        if (state !== undefined && state !== this.#state) {
+          const previous = this.#state
+          this.#state = state
+          this.#options.onState?.(state, previous)
+        }
+        if (line !== '' && !QUIET.test(line)) this.#options.log.info(`keepalived: ${line}`)
+      },
+      missing: () => new L3lbError('L3LB_PROGRAM_MISSING', MISSING),
+      // a keepalived whose agent was killed still holds the pid files (and maybe the addresses)
+      beforeStart: () => stopLeftovers([this.pidFile, this.vrrpPidFile], 'keepalived', (message) => this.#options.log.info(message)),
+      exited: () => { this.#state = 'unknown' },
+      log: options.log
+    })
   }
 
   /** The VRRP state of this node as keepalived last logged it. */
@@ -68,7 +83,7 @@ export class Keepalived {
   }
 
   get running (): boolean {
-    return this.#child !== null
+    return this.#daemon.running
   }
 
   /**
@@ -86,29 +101,18 @@ export class Keepalived {
     const text = renderKeepalivedConfig(ha, check, notifyCommand)
     if (this.running && text === this.#text) return 'none'
     await this.#install(text)
+    this.#text = text
     if (this.running) {
-      this.#child?.kill('SIGHUP')
-      this.#text = text
+      this.#daemon.signal('SIGHUP')
       return 'reload'
     }
-    await this.#stopLeftover()
-    await this.#start()
-    this.#text = text
+    await this.#daemon.start()
     return 'start'
   }
 
   /** Stops keepalived; it gives the virtual addresses up (priority 0), so the peer takes them at once. */
   async stop (): Promise<void> {
-    this.#stopping = true
-    if (this.#timer !== null) clearTimeout(this.#timer)
-    this.#timer = null
-    const child = this.#child
-    if (child === null) return
-    child.kill('SIGTERM')
-    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS)
-    await child
-    clearTimeout(timer)
-    this.#child = null
+    await this.#daemon.stop()
     this.#text = null
     this.#state = 'STOP'
   }
@@ -117,87 +121,21 @@ export class Keepalived {
   async #install (text: string): Promise<void> {
     const candidate = `${this.configFile}.new`
     await writeFile(candidate, text, { mode: 0o600 })
-    const checked = await execa(this.#binary(), ['-t', '-f', candidate], { reject: false, timeout: 10_000 })
+    const checked = await execa(this.#options.binary ?? 'keepalived', ['-t', '-f', candidate], { reject: false, timeout: 10_000 })
     if (checked.failed) {
       throw programError(checked, `keepalived refused the rendered configuration: ${(checked.stderr || checked.stdout).trim().split('\n').slice(-5).join('\n')}`)
     }
     await rename(candidate, this.configFile)
   }
+}
 
-  async #start (): Promise<void> {
-    this.#stopping = false
-    const recent: string[] = []
-    let ready = false
-    let exited: string | null = null
-    const args = ['-n', '-l', '-G', '-P', '-f', this.configFile, '-p', this.pidFile, '-r', this.vrrpPidFile]
-    const child = startDaemon(this.#binary(), args, (raw) => {
-      const line = raw.replace(DATE_PREFIX, '').trim()
-      if (line === '') return
-      recent.push(line)
-      if (recent.length > 20) recent.shift()
-      const entered = new RegExp(`^\\(${VRRP_INSTANCE}\\) Entering (MASTER|BACKUP|FAULT) STATE`).exec(line)
-      if (entered !== null) {
-        const previous = this.#state
-        this.#state = entered[1] as VrrpState
-        ready = true
-        if (previous !== this.#state) this.#options.onState?.(this.#state, previous)
-      }
-      if (!QUIET.test(line)) this.#options.log.info(`keepalived: ${line}`)
-    })
-    this.#child = child
-    child.then((result) => {
-      exited = result.signal !== undefined ? `killed by ${result.signal}` : `exited with code ${String(result.exitCode)}`
-      if (this.#child !== child) return
-      this.#child = null
-      this.#state = 'unknown'
-      if (!this.#stopping && ready) this.#exited(exited)
-    }, () => undefined)
-    const deadline = Date.now() + READY_TIMEOUT_MS
-    while (Date.now() < deadline) {
-      if (exited !== null) throw new L3lbError('L3LB_START_FAILED', `could not start L3LB: keepalived ${String(exited)} while starting:\n${recent.join('\n')}`)
-      if (ready) {
-        this.#backoffMs = FIRST_BACKOFF_MS
-        return
-      }
-      await delay(POLL_MS)
-    }
-    await this.stop()
-    throw new L3lbError('L3LB_START_FAILED', `could not start L3LB: keepalived reported no VRRP state within ${READY_TIMEOUT_MS} ms:\n${recent.join('\n')}`)
-  }
+const MISSING = 'keepalived is not installed (ha_vip needs it): install Debian\'s keepalived package'
 
-  #exited (why: string): void {
-    const wait = this.#backoffMs
-    this.#backoffMs = Math.min(this.#backoffMs * 2, MAX_BACKOFF_MS)
-    this.#options.log.error(`keepalived ${why}; restarting it in ${wait} ms`)
-    const text = this.#text
-    this.#text = null
-    this.#timer = setTimeout(() => {
-      this.#timer = null
-      if (this.#stopping || text === null) return
-      this.#stopLeftover()
-        .then(() => this.#start())
-        .then(() => { this.#text = text })
-        .catch((error: unknown) => { this.#exited(`did not start again: ${(error as Error).message}`) })
-    }, wait)
-  }
-
-  // a keepalived whose agent was killed still holds the pid files (and maybe the addresses)
-  async #stopLeftover (): Promise<void> {
-    await stopLeftovers([this.pidFile, this.vrrpPidFile], 'keepalived', (message) => this.#options.log.info(message))
-  }
-
-  #binary (): string {
-    return this.#options.binary ?? 'keepalived'
-  }
+function withoutDate (line: string): string {
+  return line.replace(DATE_PREFIX, '').trim()
 }
 
 function programError (result: { code?: string, originalMessage?: string }, message: string): L3lbError {
-  if (result.code === 'ENOENT' || /ENOENT/.test(result.originalMessage ?? '')) {
-    return new L3lbError('L3LB_PROGRAM_MISSING', 'keepalived is not installed (ha_vip needs it): install Debian\'s keepalived package')
-  }
+  if (result.code === 'ENOENT' || /ENOENT/.test(result.originalMessage ?? '')) return new L3lbError('L3LB_PROGRAM_MISSING', MISSING)
   return new L3lbError('L3LB_START_FAILED', `could not start L3LB: ${message}`)
-}
-
-function delay (ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms))
 }

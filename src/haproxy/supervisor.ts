@@ -2,10 +2,9 @@
  * Keeps HAProxy running: restarts the master with exponential backoff when it dies on its own.
  * The backoff resets once HAProxy has stayed up for STABLE_MS.
  */
+import { FIRST_BACKOFF_MS, MAX_BACKOFF_MS } from '../process/supervised-daemon.js'
 import { HaproxyMaster, type HaproxyMasterOptions } from './master.js'
 
-export const FIRST_BACKOFF_MS = 250
-export const MAX_BACKOFF_MS = 30_000
 const STABLE_MS = 60_000
 
 export interface SupervisorLog {
