@@ -35,6 +35,7 @@ export async function udpCases ({ topology, client, tmp, runs, seconds, smoke, f
     await topology.exec(topology.names.lb, 'iptables', ['-t', 'nat', '-A', 'PREROUTING', '-p', 'udp', '-d', lb, '--dport', String(L3LB_PORT + 1 + i), '-j', 'DNAT', '--to-destination', `${address}:${L3LB_PORT + 1}`])
   }
   await installUdpSinks(topology, `${L3LB_PORT}:${L3LB_PORT + 1}`)
+  await requireClientVeth(topology)
   const gatewayMac = await lbClientSideMac(topology)
   const agent = await startAgent(topology, client, { env: l3lbUdpEnv(topology, L3LB_PORT) })
   try {
@@ -133,6 +134,13 @@ export async function udpCases ({ topology, client, tmp, runs, seconds, smoke, f
   }
 }
 
+/** trafgen writes raw frames: refuse unless its device is the veth the client namespace was built with. */
+async function requireClientVeth (topology) {
+  const shown = await topology.exec(topology.names.client, 'ip', ['-j', '-d', 'link', 'show', topology.interfaces.peer])
+  const kind = JSON.parse(shown.stdout)[0]?.linkinfo?.info_kind
+  if (kind !== 'veth') throw new Error(`trafgen's device ${topology.interfaces.peer} in ${topology.names.client} is '${kind}', expected a veth`)
+}
+
 /** Resolves once l3lb's health checks have both outputs up (20 s at most): its rules then spread over both. */
 async function waitOutputsUp (agent) {
   for (let i = 0; i < 100; i++) {
@@ -144,9 +152,9 @@ async function waitOutputsUp (agent) {
 }
 
 /**
- * summarise() on delivered packets/s, plus: the medians of loss and CPU figures; the l3lb /
- * single-rule ratio taken round by round (both measured seconds apart) and its median; and
- * the path's capacity per CPU-second (1 / kernel µs per packet) against the single rule's.
+ * summarise() on delivered packets/s, plus: the medians of loss and CPU figures; the path's
+ * capacity per CPU-second (1 / kernel µs per packet) against the single rule's; and both
+ * ratios also taken round by round (measured seconds apart), median over the rounds.
  */
 function summariseUdp (section) {
   summarise(section, 'direct', 'dnat-single')
@@ -163,6 +171,7 @@ function summariseUdp (section) {
     s.dnatRuleHits = median(entries.map((e) => e.dnatRuleHits))
     s.received = median(entries.map((e) => e.received))
     s.pairedRatioToSecond = second ? median(entries.map((e, i) => e.value / second[i].value)) : null
+    s.pairedCapacityToSecond = second ? median(entries.map((e, i) => second[i].kernelMicrosPerPacket / e.kernelMicrosPerPacket)) : null
   }
   const base = section.summary['dnat-single']?.kernelMicrosPerPacket
   for (const s of Object.values(section.summary)) s.capacityToSecond = base ? base / s.kernelMicrosPerPacket : null
