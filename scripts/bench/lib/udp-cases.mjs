@@ -1,4 +1,4 @@
-// The UDP cases (docs/benchmarks.md, "UDP"): trafgen in the client namespace sends the same
+// The UDP cases (docs/benchmarks.md, "The UDP cases"): trafgen in the client namespace sends the same
 // mix of flows along three paths through the lb namespace; kernel counters say what left the
 // client and what reached the back ends. First each path at the most it forwards, then each
 // at one fixed rate under every path's maximum.
@@ -10,7 +10,7 @@ import { median, spread, summarise } from './measure.mjs'
 import { boundedTrafgenCommand, parseChildTimes, parseTrafgenSummary, trafgenArgs, trafgenConfig } from './trafgen.mjs'
 import { cpuTimes, cpuTimesSince, installUdpSinks, lbClientSideMac, readClientSent, readDnatHits, readUdpSinks } from './udp-counters.mjs'
 
-/** The port l3lb spreads; the hand-written rules use the next ones (one a back end). */
+/** The port l3lb spreads; the hand-written rules use the next ones, one per back end. */
 const L3LB_PORT = 5000
 // A bound on the packets of a max-rate run, far above what one CPU forwards through veths: time ends it
 const MAX_RATE_BOUND_PPS = 10_000_000
