@@ -2,14 +2,17 @@
 // The benchmark (docs/benchmarks.md): builds a private network of namespaces, runs every
 // case against every contender in the same run and writes the figures as ratios.
 //
-//   node scripts/bench/run.mjs [--runs 3] [--seconds 5] [--only tcp,udp,...]   full run, writes docs/
-//   node scripts/bench/run.mjs --smoke                                        ~10 s of load, for CI
+//   node scripts/bench/run.mjs [--runs 3] [--seconds 5]     every case, writes docs/
+//   node scripts/bench/run.mjs --only udp --runs 30 --seconds 1 [--udp-flows 1024]
+//                                                            some cases; the others' figures in docs/ stay
+//   node scripts/bench/run.mjs --smoke                        ~10 s of load, for CI
 //
 // Needs root, a build (`npm run build`: it imports dist/test/support/), wrk, nginx with
-// libnginx-mod-stream, haproxy and iptables. All traffic stays in the namespaces it
-// makes (198.18.0.0/15); every load is bounded in time; the namespaces, processes, rules
-// and temporary files go at the end, also on failure and Ctrl-C.
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+// libnginx-mod-stream, haproxy, iptables, conntrack and trafgen (netsniff-ng). All traffic
+// stays in the namespaces it makes (198.18.0.0/15); trafgen writes frames only on the
+// client namespace's veth; every load is bounded in time and count; the namespaces,
+// processes, rules and temporary files go at the end, also on failure and Ctrl-C.
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir, cpus, release } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -19,9 +22,10 @@ import { createTopology } from '../../dist/test/support/topology.js'
 import { startClient } from '../../dist/test/support/client-driver.js'
 import { CLI_PROGRAM, startAgent, ctlEnv } from '../../dist/test/support/agent-driver.js'
 import { writeBackendConfig, nginxArgs } from './lib/nginx.mjs'
-import { directContender, l3lbContender, l3lbTcpEnv, l3lbUdpEnv, nginxStreamContender, tunedHaproxyContender } from './lib/contenders.mjs'
-import { cpuSecondsOf, median, memoryOf, memoryOfAll, parseWrk, percentile, spread, sumWrk } from './lib/measure.mjs'
+import { directContender, l3lbContender, l3lbTcpEnv, nginxStreamContender, tunedHaproxyContender } from './lib/contenders.mjs'
+import { cpuSecondsOf, median, memoryOf, memoryOfAll, parseWrk, percentile, summarise, sumWrk } from './lib/measure.mjs'
 import { writeReport } from './lib/report.mjs'
+import { udpCases } from './lib/udp-cases.mjs'
 
 const TOOLS = fileURLToPath(new URL('./tools/', import.meta.url))
 const DOCS = fileURLToPath(new URL('../../docs/', import.meta.url))
@@ -35,16 +39,20 @@ const { values: options } = parseArgs({
     only: { type: 'string', default: GROUPS.join(',') },
     sessions: { type: 'string', default: '9500' },
     busy: { type: 'string', default: '1000' },
+    'udp-flows': { type: 'string', default: '1024' },
     out: { type: 'string', default: DOCS }
   }
 })
 const smoke = options.smoke
-const runs = smoke ? 1 : Math.min(Math.max(Number(options.runs), 1), 10)
+// up to 30: many short repetitions steady the UDP cases' paired ratios on a shared machine
+const runs = smoke ? 1 : Math.min(Math.max(Number(options.runs), 1), 30)
 const seconds = smoke ? 1 : Math.min(Math.max(Number(options.seconds), 1), 30)
 // the smoke skips what is slow by nature: checks marking a killed back end down, a render of 1,000 ports
 const only = new Set(smoke ? ['tcp', 'sessions', 'reload', 'ctl', 'udp'] : options.only.split(','))
 const sessionCount = smoke ? 200 : Math.min(Math.max(Number(options.sessions), 10), 9600)
 const busyCount = smoke ? 50 : Math.min(Math.max(Number(options.busy), 10), 2000)
+const udpFlows = Math.min(Math.max(Number(options['udp-flows']), 2), 20000)
+const partial = !smoke && GROUPS.some((group) => !only.has(group))
 
 const startedAt = Date.now()
 const log = (message) => process.stderr.write(`bench +${((Date.now() - startedAt) / 1000).toFixed(0)}s: ${message}\n`)
@@ -53,7 +61,7 @@ const broken = []
 // A fault, as opposed to slowness: makes --smoke exit non-zero.
 const fault = (message) => { broken.push(message); log(`BROKEN: ${message}`) }
 
-const results = { options: { smoke, runs, seconds, sessionCount, busyCount }, host: hostFacts() }
+const results = { options: { smoke, runs, seconds, sessionCount, busyCount, udpFlows }, host: hostFacts() }
 const tmp = mkdtempSync(join(tmpdir(), 'l3lb-bench-'))
 // nginx's workers run as nobody and read the back ends' files from here
 chmodSync(tmp, 0o755)
@@ -63,7 +71,7 @@ let topology
 let client
 
 async function main () {
-  requirePrograms(['wrk', 'nginx', 'haproxy', 'iptables'])
+  requirePrograms(['wrk', 'nginx', 'haproxy', 'iptables', ...(only.has('udp') ? ['trafgen', 'conntrack', 'iptables-save'] : [])])
   const started = Date.now()
   topology = await createTopology({ backends: 2 })
   await tuneNamespaces()
@@ -80,14 +88,14 @@ async function main () {
   if (only.has('sessions')) await sessionCases(smoke ? [l3lb] : [l3lb, tuned, nginx])
   await tuned.stop()
   await nginx.stop()
-  await l3lb.prepare()
+  if (['reload', 'kill', 'ctl', 'control'].some((group) => only.has(group))) await l3lb.prepare()
   if (only.has('reload')) await reloadCase(l3lb)
   if (only.has('kill')) await killCase(l3lb)
   if (only.has('ctl')) await ctlCase(l3lb)
   if (only.has('control')) await controlCase(l3lb, tuned)
   await l3lb.stop()
   await tuned.stop()
-  if (only.has('udp')) await udpCases()
+  if (only.has('udp')) results.udp = await udpCases({ topology, client, tmp, runs, seconds, smoke, flows: udpFlows, log, fault })
   if (only.has('render')) await renderCase()
   results.elapsedSeconds = Math.round((Date.now() - started) / 1000)
 }
@@ -121,7 +129,8 @@ function hostFacts () {
     node: process.version,
     haproxy: version('haproxy', ['-v']),
     nginx: version('nginx', ['-v']),
-    wrk: version('wrk', ['-v'])
+    wrk: version('wrk', ['-v']),
+    trafgen: version('trafgen', ['-v'])
   }
 }
 
@@ -138,11 +147,9 @@ async function startBackends () {
     const dir = join(tmp, `be${i + 1}`)
     const conf = writeBackendConfig(dir, addresses.backends[i], 80)
     topology.spawn(ns, 'nginx', nginxArgs(dir, conf))
-    const echo = topology.spawn(ns, process.execPath, [join(TOOLS, 'udp-echo.mjs'), '--address', addresses.backends[i], '--ports', '5000,5001'])
-    await echo.waitForLine('ready', 10_000)
   }))
   for (const address of addresses.backends) await waitReady(`${address}:80`)
-  log(`back ends ready: nginx and a UDP echo in ${names.backends.length} namespaces`)
+  log(`back ends ready: nginx in ${names.backends.length} namespaces`)
 }
 
 async function restartBackend (index) {
@@ -208,21 +215,6 @@ async function tcpCases (contenders) {
   for (const c of TCP_CASES) summarise(results.tcp[c.name], 'direct', 'haproxy-tuned')
   // buffers and pools of the TCP cases would count in the memory cases' figures
   if (!smoke) for (const contender of contenders) await contender.stop()
-}
-
-/** Median and spread per contender, and the ratios of the medians to two baselines. */
-function summarise (section, baseline, second) {
-  section.summary = {}
-  for (const [name, entries] of Object.entries(section.runs)) {
-    const values = entries.map((e) => e.value)
-    section.summary[name] = { median: median(values), spread: spread(values), errors: entries.reduce((s, e) => s + e.errors, 0) }
-  }
-  const base = section.summary[baseline]?.median
-  const other = section.summary[second]?.median
-  for (const s of Object.values(section.summary)) {
-    s.ratioToBaseline = base ? s.median / base : null
-    s.ratioToSecond = other ? s.median / other : null
-  }
 }
 
 function format (value, figure) {
@@ -495,54 +487,6 @@ async function timeToFirstForward (target, start) {
   return okAt === null ? null : okAt - t0
 }
 
-// ---------- UDP ----------
-
-async function udpCases () {
-  const lb = topology.addresses.lbClientSide
-  // the baseline: one hand-written DNAT rule per back end, each on a port of its own, so a
-  // packet meets exactly one rule and both back ends share the load as they do behind l3lb
-  for (const [i, address] of topology.addresses.backends.entries()) {
-    await topology.exec(topology.names.lb, 'iptables', ['-t', 'nat', '-A', 'PREROUTING', '-p', 'udp', '-d', lb, '--dport', String(5001 + i), '-j', 'DNAT', '--to-destination', `${address}:5001`])
-  }
-  const agent = await startAgent(topology, client, { env: l3lbUdpEnv(topology, 5000) })
-  try {
-    for (let i = 0; i < 100; i++) {
-      const { status } = await agent.ctl('/api/status')
-      if (status.out1 === 'up' && status.out2 === 'up') break
-      await sleep(200)
-    }
-    const contenders = [
-      { name: 'direct', targets: topology.addresses.backends.map((a) => `${a}:5000`) },
-      { name: 'dnat-single', targets: topology.addresses.backends.map((_, i) => `${lb}:${5001 + i}`) },
-      { name: 'l3lb', targets: [`${lb}:5000`] }
-    ].filter((c) => !smoke || c.name === 'l3lb')
-    results.udp = {}
-    const sizes = smoke ? [64] : [64, 1400]
-    for (const size of sizes) results.udp[size] = { runs: {} }
-    for (let run = 0; run < runs; run++) {
-      for (const size of sizes) {
-        for (let k = 0; k < contenders.length; k++) {
-          const contender = contenders[(k + run) % contenders.length]
-          const r = await runTool('udp-load.mjs', ['--targets', contender.targets.join(','), '--size', String(size), '--seconds', String(seconds), '--sockets', '16'], (seconds + 20) * 1000)
-          const figures = JSON.parse(r.stdout.trim().split('\n').pop())
-          const pps = figures.received / figures.seconds
-          const loss = figures.sent === 0 ? 1 : Math.max(0, 1 - figures.received / figures.sent)
-          ;(results.udp[size].runs[contender.name] ??= []).push({ value: pps, loss, errors: figures.sendErrors, sent: figures.sent })
-          log(`udp ${size} B run ${run + 1}/${runs} ${contender.name}: ${Math.round(pps)} echoes/s, loss ${(loss * 100).toFixed(2)} %`)
-          if (figures.received === 0) fault(`udp ${size} B: no echo came back through ${contender.name}`)
-        }
-      }
-    }
-    for (const size of sizes) {
-      summarise(results.udp[size], 'direct', 'dnat-single')
-      for (const [name, entries] of Object.entries(results.udp[size].runs)) results.udp[size].summary[name].loss = median(entries.map((e) => e.loss))
-    }
-  } finally {
-    await agent.stop()
-    agent.removeFiles()
-  }
-}
-
 // ---------- render, validate, apply ----------
 
 async function renderCase () {
@@ -578,6 +522,25 @@ async function renderCase () {
   }
 }
 
+// ---------- the report ----------
+
+/**
+ * A run of some groups (--only) keeps the figures of the others from docs/benchmarks.json, so
+ * one case can be redone without redoing all; each group run here records when it ran.
+ */
+function withEarlierFigures (fresh) {
+  const file = join(options.out, 'benchmarks.json')
+  if (!existsSync(file)) return fresh
+  const merged = JSON.parse(readFileSync(file, 'utf8'))
+  merged.partialRuns ??= {}
+  for (const group of only) {
+    if (fresh[group] === undefined) continue
+    merged[group] = fresh[group]
+    merged.partialRuns[group] = { date: fresh.host.date, runs, seconds, elapsedSeconds: fresh.elapsedSeconds, host: fresh.host }
+  }
+  return merged
+}
+
 // Last, so that every constant above is initialised before the run starts.
 try {
   await main()
@@ -587,7 +550,7 @@ try {
   await topology?.destroy().catch((error) => fault(`cleanup: ${error.message}`))
 }
 if (!smoke && broken.length === 0) {
-  writeReport(options.out, results)
+  writeReport(options.out, partial ? withEarlierFigures(results) : results)
   log(`wrote ${join(options.out, 'benchmarks.md')} and benchmarks.json`)
 } else if (!smoke) {
   writeFileSync(join(tmpdir(), 'l3lb-benchmarks.json'), JSON.stringify(results, null, 2))

@@ -1,4 +1,4 @@
-// Pure helpers: wrk's output, medians and spreads, /proc readings.
+// Pure helpers: wrk's output, medians, spreads and summaries, /proc readings.
 import { readFileSync, readdirSync } from 'node:fs'
 
 const UNITS = { B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3 }
@@ -44,6 +44,21 @@ export function percentile (values, p) {
   if (values.length === 0) return NaN
   const s = [...values].sort((a, b) => a - b)
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]
+}
+
+/** Median and spread per contender, and the ratios of the medians to two baselines. */
+export function summarise (section, baseline, second) {
+  section.summary = {}
+  for (const [name, entries] of Object.entries(section.runs)) {
+    const values = entries.map((e) => e.value)
+    section.summary[name] = { median: median(values), spread: spread(values), errors: entries.reduce((s, e) => s + e.errors, 0) }
+  }
+  const base = section.summary[baseline]?.median
+  const other = section.summary[second]?.median
+  for (const s of Object.values(section.summary)) {
+    s.ratioToBaseline = base ? s.median / base : null
+    s.ratioToSecond = other ? s.median / other : null
+  }
 }
 
 /** VmRSS and RssAnon of a process in bytes (0 when it is gone). */
