@@ -8,6 +8,7 @@
  */
 import { readFile, writeFile, rename } from 'node:fs/promises'
 import { readFileSync } from 'node:fs'
+import { networkInterfaces } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { execa, type ResultPromise } from 'execa'
@@ -15,7 +16,7 @@ import { L3lbError } from '../errors.js'
 import { processGone } from '../haproxy/process-state.js'
 import { startDaemon } from '../process/daemon.js'
 import type { HaSettings } from '../properties/model.js'
-import { renderKeepalivedConfig, VRRP_INSTANCE } from './keepalived-config.js'
+import { renderKeepalivedConfig, unicastSource, VRRP_INSTANCE } from './keepalived-config.js'
 
 /** The program keepalived runs to check HAProxy (compiled next to this file). */
 export const HEALTH_CHECK_PROGRAM = fileURLToPath(new URL('./health-check.js', import.meta.url))
@@ -79,7 +80,8 @@ export class Keepalived {
       await this.stop()
       return 'stop'
     }
-    const text = renderKeepalivedConfig(ha, [process.execPath, HEALTH_CHECK_PROGRAM, this.#options.statsSocket])
+    const source = unicastSource(ha, networkInterfaces()[ha.interface] ?? [])
+    const text = renderKeepalivedConfig(ha, [process.execPath, HEALTH_CHECK_PROGRAM, this.#options.statsSocket], source)
     if (this.running && text === this.#text) return 'none'
     await this.#install(text)
     if (this.running) {

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { execa } from 'execa'
-import { renderKeepalivedConfig } from '../../../src/ha/keepalived-config.js'
+import { renderKeepalivedConfig, unicastSource, type InterfaceAddress } from '../../../src/ha/keepalived-config.js'
 import { HEALTH_CHECK_PROGRAM } from '../../../src/ha/keepalived.js'
 import type { HaSettings } from '../../../src/properties/model.js'
 import { propertiesFrom } from '../../support/fixtures.js'
@@ -72,4 +72,28 @@ test('addresses of the other family than the peer go to virtual_ipaddress_exclud
 
 test('a check command keepalived could not read back is refused, not written', () => {
   assert.throws(() => renderKeepalivedConfig(haOf(`ctl_addr=0.0.0.0\nha_vip=198.18.0.100\nha_interface=${IFACE}\nha_peer=198.18.0.12\n`), ['/usr/bin/node', '/tmp/my dir/check.js']), /"\/tmp\/my dir\/check.js" holds a blank/)
+})
+
+test('the adverts come from the address the peer knows: unicast_src_ip, IPv6 included', async () => {
+  const ha = haOf(`ctl_addr=::\nha_vip=fd00:1b::100\nha_interface=${IFACE}\nha_peer=fd00:1b::12\n`)
+  const text = renderKeepalivedConfig(ha, CHECK, 'fd00:1b::11')
+  const body = lines(text)
+  assert.equal(body[body.indexOf('unicast_peer {') - 1], 'unicast_src_ip fd00:1b::11', text)
+  assert.ok(body.includes(`fd00:1b::100/128 dev ${IFACE}`), text)
+  await assertKeepalivedAccepts(text)
+  // no address known: keepalived's own default, as before
+  assert.ok(!lines(renderKeepalivedConfig(ha, CHECK)).some((line) => line.startsWith('unicast_src_ip')))
+})
+
+test('the source address is the node\'s own on the peer\'s subnet: not link-local, not virtual, of the peer\'s family', () => {
+  const on = (address: string, prefix: number): InterfaceAddress => ({ address, family: address.includes(':') ? 'IPv6' : 'IPv4', cidr: `${address}/${prefix}` })
+  const six = haOf(`ctl_addr=::\nha_vip=fd00:1b::100 198.18.0.100\nha_interface=${IFACE}\nha_peer=fd00:1b::12\n`)
+  const addresses = [on('198.18.0.11', 24), on('fe80::1', 64), on('fd00:1b::100', 128), on('fd00:1b:0:9::11', 64), on('fd00:1b::11', 64)]
+  assert.equal(unicastSource(six, addresses), 'fd00:1b::11')
+  // off the peer's subnet, the node's first own address of the family still beats the link-local one
+  assert.equal(unicastSource(six, addresses.filter((entry) => entry.address !== 'fd00:1b::11')), 'fd00:1b:0:9::11')
+  assert.equal(unicastSource(six, [on('fe80::1', 64), on('fd00:1b::100', 128), on('198.18.0.11', 24)]), null)
+  const four = haOf(`ctl_addr=0.0.0.0\nha_vip=198.18.0.100 fd00:1b::100\nha_interface=${IFACE}\nha_peer=198.18.0.12\n`)
+  assert.equal(unicastSource(four, [on('198.18.0.100', 32), ...addresses]), '198.18.0.11')
+  assert.equal(unicastSource(four, []), null)
 })
