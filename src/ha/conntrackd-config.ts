@@ -1,9 +1,8 @@
 /**
- * Pure: the HA properties to conntrackd.conf text (templates/conntrackd.conf.hbs), and the
- * choice of this node's own address on the VRRP link, which conntrackd sends from.
+ * Pure: the HA properties to conntrackd.conf text (templates/conntrackd.conf.hbs); the node's
+ * own address it sends from is link-address.ts's choice.
  */
 import { isIPv4 } from 'node:net'
-import type { NetworkInterfaceInfo } from 'node:os'
 import type { HaSettings } from '../properties/model.js'
 import { canonicalAddress } from '../properties/canonical-address.js'
 import { template } from '../render/templates.js'
@@ -35,15 +34,7 @@ export interface ConntrackdConfigView {
  * This node's own address on `ha.interface` in the family of `ha.peer`, from what
  * os.networkInterfaces() reports: not a virtual address, not link-local; null when there is none.
  */
-export function localLinkAddress (interfaces: NodeJS.Dict<NetworkInterfaceInfo[]>, ha: HaSettings): string | null {
-  const family = isIPv4(ha.peer) ? 'IPv4' : 'IPv6'
-  const moving = new Set([...ha.virtualAddresses, ...ha.outputVirtualAddresses].map(canonical))
-  const own = (interfaces[ha.interface] ?? []).find((info) => info.family === family && !info.internal &&
-    !moving.has(canonical(info.address)) && !(family === 'IPv6' && /^fe[89ab]/i.test(info.address)))
-  return own?.address ?? null
-}
-
-/** The view for `ha`, with `local` this node's own address on the link (localLinkAddress). */
+/** The view for `ha`, with `local` this node's own address on the link (ownLinkAddress). */
 export function conntrackdConfigView (ha: HaSettings, local: string, files: ConntrackdFiles): ConntrackdConfigView {
   const v4 = isIPv4(ha.peer)
   if (isIPv4(local) !== v4) throw new Error(`conntrackd cannot send from ${local} to ${ha.peer}: the two addresses are of different families`)

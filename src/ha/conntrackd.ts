@@ -15,7 +15,8 @@ import { L3lbError } from '../errors.js'
 import { SupervisedDaemon } from '../process/supervised-daemon.js'
 import { stopLeftovers } from '../process/leftover.js'
 import type { HaSettings, Properties } from '../properties/model.js'
-import { localLinkAddress, renderConntrackdConfig } from './conntrackd-config.js'
+import { renderConntrackdConfig } from './conntrackd-config.js'
+import { ownLinkAddress, type InterfaceAddress } from './link-address.js'
 
 /** The program keepalived runs on a state change (compiled next to this file). */
 export const CONNTRACKD_NOTIFY_PROGRAM = fileURLToPath(new URL('./conntrackd-notify.js', import.meta.url))
@@ -92,7 +93,7 @@ export class Conntrackd {
       await this.stop()
       return 'stop'
     }
-    const local = localLinkAddress((this.#options.interfaces ?? networkInterfaces)(), ha)
+    const local = ownLinkAddress(ha, ((this.#options.interfaces ?? networkInterfaces)()[ha.interface] ?? []) as InterfaceAddress[])
     if (local === null) {
       throw new L3lbError('L3LB_START_FAILED', `could not start L3LB: conntrackd sends from this node's own ${ha.peer.includes(':') ? 'IPv6' : 'IPv4'} address on ha_interface ${JSON.stringify(ha.interface)}, and it has none (only virtual or link-local ones, or no such interface)`)
     }

@@ -24,6 +24,8 @@ export interface KeepalivedConfigView {
   readonly priority: number
   readonly preempt: boolean
   readonly peer: string
+  /** This node's address the adverts come from (`unicast_src_ip`, ownLinkAddress); null leaves keepalived's default. */
+  readonly source: string | null
   /** Addresses of the peer's family, with their prefix and device: VRRP announces these. */
   readonly virtual: readonly string[]
   /** Addresses of the other family and those of the outputs' side (ha_out_vip): keepalived moves them with the instance. */
@@ -32,12 +34,20 @@ export interface KeepalivedConfigView {
   readonly notify: { readonly master: string, readonly backup: string } | null
 }
 
-/**
- * The view for `ha`; `checkCommand` is the program and arguments keepalived runs to check HAProxy
- * (null: no HAProxy to track), `notifyCommand` the one it runs with `primary` or `backup` appended
- * on a state change (null: none).
- */
-export function keepalivedConfigView (ha: HaSettings, checkCommand: readonly string[] | null, notifyCommand: readonly string[] | null = null): KeepalivedConfigView {
+/** What the agent adds to the properties: the commands keepalived runs, and this node's address. */
+export interface KeepalivedRuntime {
+  /** The program and arguments that check HAProxy; null: no HAProxy to track (udp_roundrobin). */
+  readonly check: readonly string[] | null
+  /** Run with `primary` or `backup` appended on a state change (conntrackd's sync); null: none. */
+  readonly notify?: readonly string[] | null
+  /** This node's own address on the link (ownLinkAddress); null: keepalived's default. */
+  readonly source?: string | null
+}
+
+/** The view for `ha` with the agent's commands and address. */
+export function keepalivedConfigView (ha: HaSettings, runtime: KeepalivedRuntime): KeepalivedConfigView {
+  const checkCommand = runtime.check
+  const notifyCommand = runtime.notify ?? null
   const peerIsIPv4 = isIPv4(ha.peer)
   const onDevice = (device: string) => (address: string): string => `${address}/${isIPv4(address) ? 32 : 128} dev ${device}`
   const notify = notifyCommand === null ? null : scriptLine('state change', notifyCommand)
@@ -51,6 +61,7 @@ export function keepalivedConfigView (ha: HaSettings, checkCommand: readonly str
     priority: ha.priority,
     preempt: ha.preempt,
     peer: ha.peer,
+    source: runtime.source ?? null,
     virtual: ha.virtualAddresses.filter((address) => isIPv4(address) === peerIsIPv4).map(onDevice(ha.interface)),
     excluded: [
       ...ha.virtualAddresses.filter((address) => isIPv4(address) !== peerIsIPv4).map(onDevice(ha.interface)),
@@ -60,9 +71,9 @@ export function keepalivedConfigView (ha: HaSettings, checkCommand: readonly str
   }
 }
 
-/** keepalived.conf for `ha`; see keepalivedConfigView for the commands. */
-export function renderKeepalivedConfig (ha: HaSettings, checkCommand: readonly string[] | null, notifyCommand: readonly string[] | null = null): string {
-  return template('keepalived.conf')(keepalivedConfigView(ha, checkCommand, notifyCommand))
+/** keepalived.conf for `ha`; see KeepalivedRuntime for what the agent adds. */
+export function renderKeepalivedConfig (ha: HaSettings, runtime: KeepalivedRuntime): string {
+  return template('keepalived.conf')(keepalivedConfigView(ha, runtime))
 }
 
 // keepalived splits a script line on blanks and has no quoting to rely on

@@ -7,6 +7,7 @@
  * a keepalived left by an agent that was killed is stopped before a new one starts.
  */
 import { writeFile, rename } from 'node:fs/promises'
+import { networkInterfaces } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { execa } from 'execa'
@@ -15,6 +16,7 @@ import { SupervisedDaemon } from '../process/supervised-daemon.js'
 import { stopLeftovers } from '../process/leftover.js'
 import type { HaSettings, Mode } from '../properties/model.js'
 import { renderKeepalivedConfig, VRRP_INSTANCE } from './keepalived-config.js'
+import { ownLinkAddress, type InterfaceAddress } from './link-address.js'
 
 /** The program keepalived runs to check HAProxy (compiled next to this file). */
 export const HEALTH_CHECK_PROGRAM = fileURLToPath(new URL('./health-check.js', import.meta.url))
@@ -98,7 +100,8 @@ export class Keepalived {
       return 'stop'
     }
     const check = mode === 'udp_roundrobin' ? null : [process.execPath, HEALTH_CHECK_PROGRAM, this.#options.statsSocket]
-    const text = renderKeepalivedConfig(ha, check, notifyCommand)
+    const source = ownLinkAddress(ha, (networkInterfaces()[ha.interface] ?? []) as InterfaceAddress[])
+    const text = renderKeepalivedConfig(ha, { check, notify: notifyCommand, source })
     if (this.running && text === this.#text) return 'none'
     await this.#install(text)
     this.#text = text

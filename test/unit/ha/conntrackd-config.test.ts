@@ -1,7 +1,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { NetworkInterfaceInfo } from 'node:os'
-import { CONNTRACKD_PORT, localLinkAddress, renderConntrackdConfig } from '../../../src/ha/conntrackd-config.js'
+import { CONNTRACKD_PORT, renderConntrackdConfig } from '../../../src/ha/conntrackd-config.js'
+import { ownLinkAddress, type InterfaceAddress } from '../../../src/ha/link-address.js'
 import type { HaSettings } from '../../../src/properties/model.js'
 import { propertiesFrom } from '../../support/fixtures.js'
 
@@ -57,16 +58,12 @@ test('a local address of the other family, or a path conntrackd could not read, 
   assert.throws(() => renderConntrackdConfig(haOf(PAIR), '198.18.0.11', { ...FILES, socket: '/run/my l3lb/conntrackd.ctl' }), /cannot name "\/run\/my l3lb\/conntrackd.ctl"/)
 })
 
-test('this node\'s own address on the link: the peer\'s family, not a virtual, link-local or other interface\'s address', () => {
+test('this node\'s own address on the link: the peer\'s family, not a virtual (either side), link-local or internal address', () => {
   const ha = haOf(PAIR + 'ha_out_vip=198.18.1.100\nha_out_interface=to-be\n')
-  const interfaces = {
-    lo: [info('127.0.0.1', { internal: true })],
-    'to-be': [info('198.18.1.11')],
-    'to-lan': [info('198.18.0.100'), info('fe80::1'), info('198.18.0.11')]
-  }
-  assert.equal(localLinkAddress(interfaces, ha), '198.18.0.11')
-  assert.equal(localLinkAddress({ 'to-lan': [info('198.18.0.100')] }, ha), null)
-  assert.equal(localLinkAddress({}, ha), null)
+  const addresses = [info('127.0.0.1', { internal: true }), info('198.18.1.100'), info('198.18.0.100'), info('fe80::1'), info('198.18.0.11')] as InterfaceAddress[]
+  assert.equal(ownLinkAddress(ha, addresses), '198.18.0.11')
+  assert.equal(ownLinkAddress(ha, [info('198.18.0.100')] as InterfaceAddress[]), null)
+  assert.equal(ownLinkAddress(ha, []), null)
   const v6 = haOf('ha_vip=fd00:1b::100\nha_interface=to-lan\nha_peer=fd00:1b::12\n')
-  assert.equal(localLinkAddress({ 'to-lan': [info('198.18.0.11'), info('fe80::1'), info('fd00:1b::100'), info('fd00:1b::11')] }, v6), 'fd00:1b::11')
+  assert.equal(ownLinkAddress(v6, [info('198.18.0.11'), info('fe80::1'), info('fd00:1b::100'), info('fd00:1b::11')] as InterfaceAddress[]), 'fd00:1b::11')
 })
