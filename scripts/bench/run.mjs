@@ -18,6 +18,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { execFileSync } from 'node:child_process'
+import { processGone } from '../../dist/src/haproxy/process-state.js'
 import { createTopology } from '../../dist/test/support/topology.js'
 import { startClient } from '../../dist/test/support/client-driver.js'
 import { CLI_PROGRAM, startAgent, ctlEnv } from '../../dist/test/support/agent-driver.js'
@@ -398,8 +399,13 @@ async function killCase (l3lb) {
   // the namespace's own pid list: only this run's nginx in be2 is killed
   const pids = (await topology.exec(ns, 'ip', ['netns', 'pids', ns], { reject: false })).stdout.split('\n').filter(Boolean).map(Number)
   const nginxPids = new Set(await nginxPidsIn(ns))
+  const signalledAt = Date.now()
+  const victims = pids.filter((pid) => nginxPids.has(pid))
+  for (const pid of victims) process.kill(pid, 'SIGKILL')
+  // the back end is dead once its processes are: until then its kernel still completes
+  // handshakes into nginx's accept queue, and those connections die with it, in flight
+  for (let i = 0; i < 1000 && !victims.every(processGone); i++) await sleep(1)
   const killedAt = Date.now()
-  for (const pid of pids) if (nginxPids.has(pid)) process.kill(pid, 'SIGKILL')
   let downAfterMs = null
   const pollUntil = killedAt + 20_000
   while (Date.now() < pollUntil) {
@@ -409,16 +415,19 @@ async function killCase (l3lb) {
   }
   const result = await load
   const after = result.failures.filter((f) => f.t > killedAt)
+  const whileDying = result.failures.filter((f) => f.t > signalledAt && f.t <= killedAt)
   results.kill = {
     healthcheckInterval: 2,
     fall: 3,
     requests: result.ok + result.failed,
+    dyingMs: killedAt - signalledAt,
     failedNew: after.length,
+    failedWhileDying: whileDying.length,
     failedInFlight: result.failed - after.length,
     failureCodes: countCodes(result.failures),
     downAfterMs
   }
-  log(`kill: out2's nginx killed; ${after.length} new connection(s) failed after it, ${result.failed - after.length} in flight lost; marked down after ${downAfterMs} ms`)
+  log(`kill: out2's nginx killed (gone ${killedAt - signalledAt} ms after SIGKILL); ${after.length} new connection(s) failed after it, ${result.failed - after.length} in flight lost (${whileDying.length} of them begun while it was dying); marked down after ${downAfterMs} ms; failures: ${JSON.stringify(countCodes(result.failures))}`)
   if (after.length > 0) fault(`kill: ${after.length} new connection(s) failed after a back end died`)
   if (downAfterMs === null) fault('kill: out2 was never reported down')
   await restartBackend(1)

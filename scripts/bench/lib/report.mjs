@@ -1,5 +1,5 @@
 // Writes docs/benchmarks.json (every raw figure) and docs/benchmarks.md (the tables).
-import { writeFileSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 
 const AIMS = {
@@ -20,6 +20,8 @@ function show (value, figure) {
 }
 
 export function writeReport (dir, results) {
+  // --out may name a folder that does not exist yet (a try-out run beside docs/)
+  mkdirSync(dir, { recursive: true })
   writeFileSync(join(dir, 'benchmarks.json'), JSON.stringify(results, null, 2) + '\n')
   writeFileSync(join(dir, 'benchmarks.md'), markdown(results))
 }
@@ -103,7 +105,8 @@ function markdown (r) {
     }
     if (r.kill) {
       lines.push(`- **Back end killed** (SIGKILL to out2's nginx): ${r.kill.requests.toLocaleString('en')} connections, **${r.kill.failedNew} new ones failed** after`,
-        `  the kill, ${r.kill.failedInFlight} in flight on out2 were lost (no proxy can save those); out2 reported \`down\``,
+        `  nginx's processes were gone (${r.kill.dyingMs ?? '?'} ms after SIGKILL), ${r.kill.failedInFlight} in flight on out2 were lost (${r.kill.failedWhileDying ?? 0} of them begun`,
+        '  while it was dying: its kernel still completed their handshakes, so they were in flight to it; no proxy can save those); out2 reported `down`',
         `  by \`/api/status\` ${fixed(r.kill.downAfterMs / 1000, 1)} s after (checks every ${r.kill.healthcheckInterval} s, fall ${r.kill.fall}).`)
       aims.push(`| 0 failed new connections when a back end dies | ${r.kill.failedNew} | ${yes(r.kill.failedNew === 0)} |`)
     }

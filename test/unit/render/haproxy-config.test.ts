@@ -125,9 +125,9 @@ test('HAProxy refusing a configuration is an L3LB_CONFIG_INVALID error that quot
   }
 })
 
-test('tuning: 32 kB buffers, responses spliced, pipes bounded to fit the descriptor reserve', () => {
+test('tuning: 16 kB buffers, responses spliced, pipes bounded to fit the descriptor reserve', () => {
   const text = renderHaproxyConfig(stateFrom(`mode=tcp_roundrobin\nports=80\n${THREE_OUTPUTS}`))
-  assert.deepEqual(lines(section(text, 'global'), /^(tune\.|maxpipes)/), ['tune.bufsize 32768', 'maxpipes 25'])
+  assert.deepEqual(lines(section(text, 'global'), /^(tune\.|maxpipes)/), ['tune.bufsize 16384', 'maxpipes 25'])
   // splicing without maxpipes makes HAProxy take maxconn/4 pipes, 2 descriptors each: past ulimit-n
   assert.deepEqual(lines(section(text, 'defaults'), /splice/), ['option splice-response'])
 })
