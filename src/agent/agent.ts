@@ -2,7 +2,7 @@
  * The agent process: boot steps in order, SIGHUP, and shutdown of everything it started.
  * Boot order: properties -> limits -> saved state -> folders -> HAProxy -> ctl.
  */
-import { mkdir, readFile } from 'node:fs/promises'
+import { mkdir } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { L3lbError } from '../errors.js'
 import { RuntimeApi } from '../haproxy/runtime-api.js'
@@ -17,6 +17,7 @@ import { loadDisabledOutputs } from '../state/admin-store.js'
 import { desiredState } from '../state/desired.js'
 import { appliancePaths } from '../state/paths.js'
 import { CountersCollector } from '../counters/collector.js'
+import { readListeningSockets } from '../counters/listen-backlog.js'
 import { loadKeptCounters, saveKeptCounters } from '../counters/kept-store.js'
 import { countersDocument } from '../counters/model.js'
 import { postJson } from '../counters/push.js'
@@ -123,7 +124,7 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
   })
   collector = new CountersCollector({
     readStats: () => runtime.statWithWorker(),
-    procNetTcp: readProcNetTcp,
+    listeningSockets: readListeningSockets,
     countFlowsTo: (address) => countFlowsTo(address),
     checkFailures: () => checks.failures()
   }, () => appliance.desired, kept)
@@ -295,12 +296,6 @@ function roleNotice (state: VrrpState, previous: VrrpState, virtualAddresses: re
   if (state !== 'MASTER' && state !== 'BACKUP' && state !== 'FAULT') return null
   if (state === 'BACKUP' && (previous === 'unknown' || previous === 'STOP')) return null
   return { kind: 'role', vrrp: state, previous: previous === 'unknown' || previous === 'STOP' ? 'starting' : previous, virtualAddresses, at: new Date() }
-}
-
-// The accept backlog of the `in` listeners is in the kernel's socket tables.
-async function readProcNetTcp (): Promise<string> {
-  const tables = await Promise.all(['/proc/net/tcp', '/proc/net/tcp6'].map((file) => readFile(file, 'utf8').catch(() => '')))
-  return tables.join('\n')
 }
 
 /** netfilter of the namespace the agent runs in. */

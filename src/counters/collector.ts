@@ -15,8 +15,8 @@ import { backendQueue, tcpReadings, tcpSnapshot, udpSnapshot } from './snapshot.
 export interface CounterSources {
   /** `show stat` and the pid of the worker that answered it. */
   readStats (): Promise<{ readonly workerPid: number | null, readonly rows: Row[] }>
-  /** The text of /proc/net/tcp and /proc/net/tcp6. */
-  procNetTcp (): Promise<string>
+  /** `ss -H -l -t -n`: the listening sockets and their accept queues. */
+  listeningSockets (): Promise<string>
   countFlowsTo (address: string): Promise<number>
   checkFailures (): ReadonlyMap<OutputName, number>
 }
@@ -96,7 +96,7 @@ export class CountersCollector {
   }
 
   async #backlog (state: DesiredState): Promise<number> {
-    return listenBacklog(await this.#sources.procNetTcp(), state.properties.ports)
+    return listenBacklog(await this.#sources.listeningSockets(), state.properties.ports)
   }
 
   async #flows (state: DesiredState): Promise<Map<OutputName, number>> {

@@ -1,25 +1,33 @@
 /**
- * Pure: connections the kernel has accepted for HAProxy's `in` listeners that HAProxy has
- * not taken yet. Past max_connections HAProxy stops accepting and new connections wait
- * there (SPEC §3: "accepted, but wait"), so this is the seed's queue in front of the outputs.
+ * Connections the kernel has accepted for HAProxy's `in` listeners that HAProxy has not
+ * taken yet. Past max_connections HAProxy stops accepting and new connections wait there
+ * (SPEC §3: "accepted, but wait"), so this is the seed's queue in front of the outputs.
  */
+import { execa } from 'execa'
 import type { PortRange } from '../properties/model.js'
 
-const LISTEN = '0A'
-
 /**
- * The summed accept backlog of the listening sockets on `ports`, from the text of
- * /proc/net/tcp and /proc/net/tcp6 (for a listening socket, rx_queue is that backlog).
+ * Pure: the summed accept backlog of the listening sockets on `ports`, from `ss -H -l -t -n`
+ * (for a listening socket, Recv-Q is the connections waiting to be accepted).
  */
-export function listenBacklog (procNetTcp: string, ports: readonly PortRange[]): number {
+export function listenBacklog (ssListening: string, ports: readonly PortRange[]): number {
   let waiting = 0
-  for (const line of procNetTcp.split('\n')) {
-    const fields = line.trim().split(/\s+/)
-    const [, local, , state, queues] = fields
-    if (state !== LISTEN || local === undefined || queues === undefined) continue
-    const port = Number.parseInt(local.slice(local.lastIndexOf(':') + 1), 16)
+  for (const line of ssListening.split('\n')) {
+    const [state, receiveQueue, , local] = line.trim().split(/\s+/)
+    if (state !== 'LISTEN' || receiveQueue === undefined || local === undefined) continue
+    const port = Number(local.slice(local.lastIndexOf(':') + 1))
     if (!ports.some((range) => port >= range.low && port <= range.high)) continue
-    waiting += Number.parseInt(queues.slice(queues.indexOf(':') + 1), 16) || 0
+    waiting += Number(receiveQueue) || 0
   }
   return waiting
+}
+
+/**
+ * The listening TCP sockets of this network namespace, as `ss` prints them. Not
+ * /proc/net/tcp: that lists every socket, and under connection churn its tens of
+ * thousands of TIME_WAIT lines took seconds to read; ss asks the kernel for listeners only.
+ */
+export async function readListeningSockets (): Promise<string> {
+  const result = await execa('ss', ['-H', '-l', '-t', '-n'], { reject: false, timeout: 2000 })
+  return result.failed ? '' : result.stdout
 }

@@ -62,14 +62,17 @@ test('UDP: sessions from conntrack, errors from failed pings, no queue or totals
 })
 
 test('the listen backlog counts only listening sockets on the given ports, IPv4 and IPv6', () => {
-  const text = `  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
-   0: 010012C6:0050 00000000:0000 0A 00000000:00000003 00:00000000 00000000     0        0 1 1 0 100 0 0 10 0
-   1: 010012C6:1F90 00000000:0000 0A 00000000:00000004 00:00000000 00000000     0        0 2 1 0 100 0 0 10 0
-   2: 010012C6:0050 020012C6:C350 01 00000000:00000009 00:00000000 00000000     0        0 3 1 0 20 4 30 10 -1
-  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
-   0: 00000000000000000000000000000000:0051 00000000000000000000000000000000:0000 0A 00000000:00000002 00:00000000 00000000     0        0 4 1 0 100 0 0 10 0
-`
+  // `ss -H -l -t -n` as it prints them: state, Recv-Q (waiting to be accepted), Send-Q (backlog), local, peer
+  const text = [
+    'LISTEN 3      4096      198.18.0.1:80        0.0.0.0:*',
+    'LISTEN 4      511       198.18.0.1:8080      0.0.0.0:*',
+    'LISTEN 2      4096            [::]:81           [::]:*',
+    'LISTEN 5      4096               *:9000            *:*',
+    'ESTAB  9      0         198.18.0.1:80     198.18.0.2:50000',
+    ''
+  ].join('\n')
   assert.equal(listenBacklog(text, [{ low: 80, high: 81 }]), 3 + 2)
   assert.equal(listenBacklog(text, [{ low: 8080, high: 8080 }]), 4)
+  assert.equal(listenBacklog(text, [{ low: 9000, high: 9000 }]), 5)
   assert.equal(listenBacklog('', [{ low: 80, high: 80 }]), 0)
 })
