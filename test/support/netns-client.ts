@@ -191,7 +191,9 @@ async function http (command: Command): Promise<Record<string, unknown>> {
   const body = optionalText(command, 'body')
   const timeoutMs = timeoutOf(command)
   return await new Promise((resolve, reject) => {
-    const req = request(url, { method, headers }, (res) => {
+    // a fresh connection each time: Node's global agent would reuse a kept-alive socket the
+    // server may be closing (a ctl service moved by SIGHUP), a reset instead of a refusal
+    const req = request(url, { method, headers, agent: false }, (res) => {
       let received = ''
       res.setEncoding('utf8')
       res.on('data', (chunk: string) => {
