@@ -12,6 +12,7 @@ import type { HaTopology } from './ha-topology.js'
 import type { SpawnedProcess } from './topology.js'
 import { parseShowStat } from '../../src/haproxy/parse.js'
 import { sendCommand } from '../../src/haproxy/socket-client.js'
+import { waitFor } from './wait.js'
 
 export type NodeName = 'lb1' | 'lb2'
 
@@ -65,12 +66,7 @@ export class HaPair {
 
   /** Polls `check` every 50 ms (at most 1000 rounds); the time it took, or an error with both agents' logs. */
   async waitFor (what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<number> {
-    const started = Date.now()
-    for (let round = 0; round < 1000 && Date.now() - started < timeoutMs; round++) {
-      if (await check()) return Date.now() - started
-      await sleep(50)
-    }
-    throw new Error(`${what}: not within ${timeoutMs} ms\n${this.logs()}`)
+    return await waitFor(what, check, timeoutMs, { context: () => this.logs() })
   }
 
   /** The end of both agents' logs, for failure messages. */

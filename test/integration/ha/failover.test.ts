@@ -18,6 +18,7 @@ import { programsInNamespace } from '../../support/namespace-processes.js'
 import { startSmtpReceiver, type SmtpReceiver } from '../../support/smtp-driver.js'
 import type { SpawnedProcess } from '../../support/topology.js'
 import { sendCommand } from '../../../src/haproxy/socket-client.js'
+import { waitFor as waitUntil } from '../../support/wait.js'
 
 const CLIENTS = 6
 const FAILOVER_LIMIT_MS = 3000
@@ -68,13 +69,8 @@ async function startNode (node: Node): Promise<SpawnedProcess> {
   return child
 }
 
-async function waitFor (what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<number> {
-  const started = Date.now()
-  for (let round = 0; round < 1000 && Date.now() - started < timeoutMs; round++) {
-    if (await check()) return Date.now() - started
-    await sleep(50)
-  }
-  throw new Error(`${what}: not within ${timeoutMs} ms\nlb1:\n${agents.get('lb1')?.output().slice(-3000) ?? ''}\nlb2:\n${agents.get('lb2')?.output().slice(-3000) ?? ''}`)
+function waitFor (what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<number> {
+  return waitUntil(what, check, timeoutMs, { context: () => `lb1:\n${agents.get('lb1')?.output().slice(-3000) ?? ''}\nlb2:\n${agents.get('lb2')?.output().slice(-3000) ?? ''}` })
 }
 
 /** For each client source address, the back end a new connection to the virtual address lands on. */

@@ -16,6 +16,7 @@ import { startBackends } from '../../support/backend-driver.js'
 import { startClient, type ClientDriver } from '../../support/client-driver.js'
 import { createHaTopology, type HaTopology } from '../../support/ha-topology.js'
 import type { SpawnedProcess } from '../../support/topology.js'
+import { waitFor as waitUntil } from '../../support/wait.js'
 
 type NodeName = 'lb1' | 'lb2'
 const TOKEN = 'pair-secret-7'
@@ -69,13 +70,8 @@ async function disabledOn (name: NodeName): Promise<unknown> {
   return (await ctl(name, '/api/admin')).status.disabled
 }
 
-async function waitFor (what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<number> {
-  const started = Date.now()
-  for (let round = 0; round < 1000 && Date.now() - started < timeoutMs; round++) {
-    if (await check()) return Date.now() - started
-    await sleep(25)
-  }
-  throw new Error(`${what}: not within ${timeoutMs} ms\nlb1:\n${agents.get('lb1')?.output().slice(-3000) ?? ''}\nlb2:\n${agents.get('lb2')?.output().slice(-3000) ?? ''}`)
+function waitFor (what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<number> {
+  return waitUntil(what, check, timeoutMs, { intervalMs: 25, context: () => `lb1:\n${agents.get('lb1')?.output().slice(-3000) ?? ''}\nlb2:\n${agents.get('lb2')?.output().slice(-3000) ?? ''}` })
 }
 
 before(async () => {

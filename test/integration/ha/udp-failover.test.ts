@@ -15,6 +15,7 @@ import { startClient, type ClientDriver } from '../../support/client-driver.js'
 import { createHaTopology, type HaTopology } from '../../support/ha-topology.js'
 import { isPidAlive } from '../../support/run-id.js'
 import type { SpawnedProcess } from '../../support/topology.js'
+import { waitFor as waitUntil } from '../../support/wait.js'
 
 const FLOWS = 30
 const PORT = 5060
@@ -62,13 +63,8 @@ function logs (): string {
   return `\nlb1:\n${agents.get('lb1')?.output().slice(-4000) ?? ''}\nlb2:\n${agents.get('lb2')?.output().slice(-4000) ?? ''}`
 }
 
-async function waitFor (what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<number> {
-  const started = Date.now()
-  for (let round = 0; round < 1000 && Date.now() - started < timeoutMs; round++) {
-    if (await check()) return Date.now() - started
-    await sleep(50)
-  }
-  throw new Error(`${what}: not within ${timeoutMs} ms${logs()}`)
+function waitFor (what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<number> {
+  return waitUntil(what, check, timeoutMs, { context: logs })
 }
 
 /** The back end that answers a datagram from client source port `sourcePort` to the virtual address, or null. */
@@ -171,7 +167,3 @@ test('a conntrackd that dies is restarted; one left by a killed agent is stopped
   }
   assert.deepEqual(changed, [], `flows changed back end across the agent's restart${logs()}`)
 })
-
-function sleep (ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms))
-}
