@@ -19,3 +19,15 @@ export const int = (random: Random, low: number, high: number): number => low + 
 
 /** One of the items. */
 export const pick = <T>(random: Random, items: readonly T[]): T => items[Math.floor(random() * items.length)] as T
+
+/** A copy of the items in a random order (Fisher-Yates). */
+export function shuffled<T> (random: Random, items: readonly T[]): T[] {
+  const copy = [...items]
+  for (let i = copy.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1))
+    const swap = copy[i] as T
+    copy[i] = copy[j] as T
+    copy[j] = swap
+  }
+  return copy
+}

@@ -17,7 +17,7 @@ import { startBackends } from '../../support/backend-driver.js'
 import { startClient, type ClientDriver } from '../../support/client-driver.js'
 import { createTopology, type Topology } from '../../support/topology.js'
 import { parseAnswers, type FuzzerReport, type RawAnswer } from '../../support/ctl-fuzzer.js'
-import { int, pick, seededRandom, type Random } from '../../support/seeded-random.js'
+import { int, pick, seededRandom, shuffled, type Random } from '../../support/seeded-random.js'
 import { backendsGreeting } from '../../support/traffic.js'
 
 const FUZZER = fileURLToPath(new URL('../../support/ctl-fuzzer.js', import.meta.url))
@@ -49,16 +49,6 @@ after(async () => {
 
 // ---------------------------------------------------------------------------------------
 // Seeded randomness (mulberry32): the same seed gives the same cases.
-
-function shuffle<T> (random: Random, items: T[]): T[] {
-  for (let i = items.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1))
-    const swap = items[i] as T
-    items[i] = items[j] as T
-    items[j] = swap
-  }
-  return items
-}
 
 // ---------------------------------------------------------------------------------------
 // The cases.
@@ -378,7 +368,7 @@ test(`${FUZZ_CASES} random and malformed requests: every answer in the seed's sh
 test(`a storm of ${STORM_CASES} concurrent enable/disable requests on out2: answers add up, the last request decides`, { timeout: 180_000 }, async (t) => {
   const random = seededRandom(SEED ^ 0x5bd1e995)
   assert.ok([0, 10].includes((await agent.ctl('/api/enable?channel=out2')).status.code), 'out2 starts enabled')
-  const verbs = shuffle(random, Array.from({ length: STORM_CASES }, (_, i) => (i % 2 === 0 ? 'enable' : 'disable')))
+  const verbs = shuffled(random, Array.from({ length: STORM_CASES }, (_, i) => (i % 2 === 0 ? 'enable' : 'disable')))
   const reports = await runFuzzer(verbs.map((verb) => ({ kind: 'storm', bytes: latin1(request('GET', `/api/${verb}?channel=out2`)), methods: ['GET'] })), STORM_CASES, 90_000, 90_000)
   assertAgentUp('during the storm')
 

@@ -9,24 +9,13 @@ import assert from 'node:assert/strict'
 import { loadProperties } from '../../../src/properties/load.js'
 import { MODES, OUTPUT_NAMES, type Mode, type PortRange, type PropertiesResult } from '../../../src/properties/model.js'
 import { PROPERTY_NAMES } from '../../../src/properties/schema.js'
-import { int, pick, seededRandom, type Random } from '../../support/seeded-random.js'
+import { int, pick, seededRandom, shuffled, type Random } from '../../support/seeded-random.js'
 
 const SEED = Number(process.env.L3LB_FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 32))
 const RANDOM_FILES = 10_000
 const VALID_FILES = 2_000
 
 const chance = (random: Random, p: number): boolean => random() < p
-
-function shuffled<T> (random: Random, items: readonly T[]): T[] {
-  const copy = [...items]
-  for (let i = copy.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1))
-    const swap = copy[i] as T
-    copy[i] = copy[j] as T
-    copy[j] = swap
-  }
-  return copy
-}
 
 // ---------------------------------------------------------------------------------------
 // Random files.
