@@ -131,3 +131,13 @@ test('tuning: 16 kB buffers, responses spliced, pipes bounded to fit the descrip
   // splicing without maxpipes makes HAProxy take maxconn/4 pipes, 2 descriptors each: past ulimit-n
   assert.deepEqual(lines(section(text, 'defaults'), /splice/), ['option splice-response'])
 })
+
+test('logging: notice and above, with no connection log built on the frontend', () => {
+  const text = renderHaproxyConfig(stateFrom(`mode=tcp_roundrobin\nports=80\n${THREE_OUTPUTS}`))
+  assert.deepEqual(lines(section(text, 'global'), /^log /), ['log stderr format short local0 notice'])
+  // the back end keeps the defaults' loggers: outputs going up and down reach the agent's log
+  assert.deepEqual(lines(section(text, 'defaults'), /^log /), ['log global'])
+  assert.deepEqual(lines(section(text, 'backend outputs'), /^(no )?log\b/), [])
+  // a connection log HAProxy would format (getsockname, getpid) only for the level to drop it
+  assert.deepEqual(lines(section(text, 'frontend in'), /^(no )?log\b/), ['no log'])
+})
