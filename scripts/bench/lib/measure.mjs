@@ -46,7 +46,11 @@ export function percentile (values, p) {
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]
 }
 
-/** Median and spread per contender, and the ratios of the medians to two baselines. */
+/**
+ * Median and spread per contender, the ratios of the medians to two baselines, and the
+ * ratio to the second one taken round by round (the contenders of a round measured seconds
+ * apart, so a change of the shared machine's load moves both alike), median over the rounds.
+ */
 export function summarise (section, baseline, second) {
   section.summary = {}
   for (const [name, entries] of Object.entries(section.runs)) {
@@ -55,10 +59,18 @@ export function summarise (section, baseline, second) {
   }
   const base = section.summary[baseline]?.median
   const other = section.summary[second]?.median
-  for (const s of Object.values(section.summary)) {
+  const rounds = section.runs[second]
+  for (const [name, s] of Object.entries(section.summary)) {
     s.ratioToBaseline = base ? s.median / base : null
     s.ratioToSecond = other ? s.median / other : null
+    s.pairedRatioToSecond = pairedRatio(section.runs[name], rounds)
   }
+}
+
+/** The median over rounds of entries[i].value / against[i].value; null without a full pairing. */
+export function pairedRatio (entries, against) {
+  if (!against || against.length !== entries.length || entries.length === 0) return null
+  return median(entries.map((e, i) => e.value / against[i].value))
 }
 
 /** VmRSS and RssAnon of a process in bytes (0 when it is gone). */

@@ -170,7 +170,6 @@ function summariseUdp (section) {
     s.kernelMicrosSpread = spread(micros)
     s.dnatRuleHits = median(entries.map((e) => e.dnatRuleHits))
     s.received = median(entries.map((e) => e.received))
-    s.pairedRatioToSecond = second ? median(entries.map((e, i) => e.value / second[i].value)) : null
     s.pairedCapacityToSecond = second ? median(entries.map((e, i) => second[i].kernelMicrosPerPacket / e.kernelMicrosPerPacket)) : null
   }
   const base = section.summary['dnat-single']?.kernelMicrosPerPacket
