@@ -22,13 +22,12 @@ import { processGone } from '../../dist/src/haproxy/process-state.js'
 import { createTopology } from '../../dist/test/support/topology.js'
 import { startClient } from '../../dist/test/support/client-driver.js'
 import { CLI_PROGRAM, startAgent, ctlEnv } from '../../dist/test/support/agent-driver.js'
-import { writeBackendConfig, nginxArgs } from './lib/nginx.mjs'
+import { TCP_CASES, TOOLS, runTool as runToolIn, startBackend, tuneNamespaces, waitReady as waitReadyIn, wrk as wrkIn } from './lib/setup.mjs'
 import { directContender, l3lbContender, l3lbTcpEnv, nginxStreamContender, tunedHaproxyContender } from './lib/contenders.mjs'
-import { cpuSecondsOf, median, memoryOf, memoryOfAll, parseWrk, percentile, summarise, sumWrk } from './lib/measure.mjs'
+import { cpuSecondsOf, median, memoryOf, memoryOfAll, percentile, summarise } from './lib/measure.mjs'
 import { writeReport } from './lib/report.mjs'
 import { udpCases } from './lib/udp-cases.mjs'
 
-const TOOLS = fileURLToPath(new URL('./tools/', import.meta.url))
 const DOCS = fileURLToPath(new URL('../../docs/', import.meta.url))
 const GROUPS = ['tcp', 'udp', 'sessions', 'reload', 'kill', 'ctl', 'control', 'render']
 
@@ -75,8 +74,9 @@ async function main () {
   requirePrograms(['wrk', 'nginx', 'haproxy', 'iptables', ...(only.has('udp') ? ['trafgen', 'conntrack', 'iptables-save'] : [])])
   const started = Date.now()
   topology = await createTopology({ backends: 2 })
-  await tuneNamespaces()
-  await startBackends()
+  await tuneNamespaces(topology)
+  await Promise.all(topology.names.backends.map((_, i) => startBackend(topology, tmp, i)))
+  log(`back ends ready: nginx in ${topology.names.backends.length} namespaces`)
   client = await startClient(topology)
 
   const direct = directContender(topology)
@@ -135,62 +135,11 @@ function hostFacts () {
   }
 }
 
-// Namespace-local sysctls only: many short connections from one client address.
-async function tuneNamespaces () {
-  for (const ns of [topology.names.client, topology.names.lb, ...topology.names.backends]) {
-    await topology.exec(ns, 'sysctl', ['-q', '-w', 'net.ipv4.ip_local_port_range=1024 65000', 'net.ipv4.tcp_tw_reuse=1', 'net.core.somaxconn=8192'])
-  }
-}
-
-async function startBackends () {
-  const { names, addresses } = topology
-  await Promise.all(names.backends.map(async (ns, i) => {
-    const dir = join(tmp, `be${i + 1}`)
-    const conf = writeBackendConfig(dir, addresses.backends[i], 80)
-    topology.spawn(ns, 'nginx', nginxArgs(dir, conf))
-  }))
-  for (const address of addresses.backends) await waitReady(`${address}:80`)
-  log(`back ends ready: nginx in ${names.backends.length} namespaces`)
-}
-
-async function restartBackend (index) {
-  const ns = topology.names.backends[index]
-  const dir = join(tmp, `be${index + 1}`)
-  topology.spawn(ns, 'nginx', nginxArgs(dir, join(dir, 'nginx.conf')))
-  await waitReady(`${topology.addresses.backends[index]}:80`)
-}
-
-/** Resolves once GET /small through `target` answers 200 (from the client namespace), 15 s at most. */
-async function waitReady (target) {
-  const result = await runTool('http-probe.mjs', ['--urls', `http://${target}/small`, '--until-ok', '--timeout', '15000'], 20_000)
-  const okAt = JSON.parse(result.stdout.trim().split('\n').pop()).okAt
-  if (okAt === null) throw new Error(`${target} did not answer GET /small within 15 s`)
-  return okAt
-}
-
-/** Runs one of tools/ in the client namespace and waits for it. */
-async function runTool (tool, args, timeoutMs) {
-  return await topology.exec(topology.names.client, process.execPath, [join(TOOLS, tool), ...args], { timeoutMs })
-}
+const waitReady = (target) => waitReadyIn(topology, target)
+const runTool = (tool, args, timeoutMs) => runToolIn(topology, tool, args, timeoutMs)
+const wrk = (targets, options) => wrkIn(topology, targets, options)
 
 // ---------- TCP throughput: wrk ----------
-
-const TCP_CASES = [
-  { name: 'keepalive', title: 'requests/s, kept-alive connections, 100 B', path: '/small', connections: 64, close: false, figure: 'requestsPerSecond' },
-  { name: 'close', title: 'new connections/s (`Connection: close`), 100 B', path: '/small', connections: 32, close: true, figure: 'requestsPerSecond' },
-  { name: 'bulk', title: 'MB/s, 1 MiB objects', path: '/big', connections: 16, close: false, figure: 'bytesPerSecond' }
-]
-
-/** wrk against every target side by side (one process each, the connections split evenly); summed. */
-async function wrk (targets, { path, connections, close, duration }) {
-  const per = Math.max(1, Math.round(connections / targets.length))
-  const outputs = await Promise.all(targets.map((target) => topology.exec(topology.names.client, 'wrk', [
-    '-t1', `-c${per}`, `-d${duration}s`, '--timeout', '5s',
-    ...(close ? ['-H', 'Connection: close'] : []),
-    `http://${target}${path}`
-  ], { timeoutMs: (duration + 20) * 1000 })))
-  return sumWrk(outputs.map((o) => parseWrk(o.stdout)))
-}
 
 async function tcpCases (contenders) {
   results.tcp = {}
@@ -430,7 +379,7 @@ async function killCase (l3lb) {
   log(`kill: out2's nginx killed (gone ${killedAt - signalledAt} ms after SIGKILL); ${after.length} new connection(s) failed after it, ${result.failed - after.length} in flight lost (${whileDying.length} of them begun while it was dying); marked down after ${downAfterMs} ms; failures: ${JSON.stringify(countCodes(result.failures))}`)
   if (after.length > 0) fault(`kill: ${after.length} new connection(s) failed after a back end died`)
   if (downAfterMs === null) fault('kill: out2 was never reported down')
-  await restartBackend(1)
+  await startBackend(topology, tmp, 1)
   for (let i = 0; i < 100; i++) {
     if ((await l3lb.agent.ctl('/api/status')).status.out2 === 'up') break
     await sleep(200)
