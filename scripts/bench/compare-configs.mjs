@@ -5,8 +5,8 @@
 //   node scripts/bench/compare-configs.mjs [--case keepalive|close|bulk] [--rounds 12]
 //        [--seconds 3] [--syscalls] VARIANT VARIANT...
 //
-// VARIANT is `l3lb` (the config l3lb renders for the benchmark's two outputs, as shipped),
-// `tuned` (the benchmark's hand-tuned config for the case), or the path of an haproxy.cfg
+// VARIANT is `l3lb` (the config l3lb renders for the benchmark's two outputs, as shipped;
+// `l3lb:tcp_splice=off` adds properties, comma-separated), `tuned` (the benchmark's hand-tuned config for the case), or the path of an haproxy.cfg
 // in which @LISTEN@ stands for the address:port to bind and @SERVER1@, @SERVER2@ for the
 // back ends (address:port). Every variant runs as its own HAProxy in the lb namespace;
 // each round loads each of them in turn (the order turns), so the paired ratio to the first
@@ -52,10 +52,10 @@ function configOf (variant, port) {
   const listen = `${topology.addresses.lbClientSide}:${port}`
   const servers = topology.addresses.backends.map((a) => `${a}:80`)
   if (variant === 'tuned') return tunedConfig(tcpCase.name, listen, servers, join(tmp, `${port}.sock`))
-  if (variant === 'l3lb') {
+  if (variant === 'l3lb' || variant.startsWith('l3lb:')) {
     const env = join(tmp, `${port}.env`)
     writeFileSync(env, [`ports=${port}`, 'mode=tcp_roundrobin', ...servers.map((s, i) => `out${i + 1}=${s.split(':')[0]}`),
-      'healthcheck_interval=2', `ui_port=${port + 8000}`, ''].join('\n'))
+      'healthcheck_interval=2', `ui_port=${port + 8000}`, ...variant.slice('l3lb:'.length).split(',').filter((p) => p !== ''), ''].join('\n'))
     const rendered = execFileSync(process.execPath, [CLI, 'render', '--env', env], { encoding: 'utf8' })
     // l3lb forwards port P to port P of each output: here the back ends serve on 80 only
     return rendered.replaceAll('/run/l3lb/', join(tmp, `${port}-`))

@@ -13,7 +13,7 @@ import { PROPERTY_DEFAULTS, type PropertyName } from '../properties/schema.js'
 export const PAIR_PROPERTIES: readonly PropertyName[] = [
   'mode', 'ports', 'max_connections', 'backup_outputs',
   'healthcheck_interval', 'healthcheck_rise', 'healthcheck_fall',
-  'client_timeout', 'server_timeout', 'conn_timeout', 'udp_snat', 'peer_port',
+  'client_timeout', 'server_timeout', 'conn_timeout', 'tcp_splice', 'udp_snat', 'peer_port',
   'ha_vip', 'ha_out_vip', 'ha_router_id', 'mon_url', 'mon_interval', 'mail_to', 'mail_server', 'mail_hold',
   ...OUTPUT_NAMES
 ]

@@ -41,6 +41,8 @@ export interface Properties {
   readonly clientTimeout: number
   readonly serverTimeout: number
   readonly connTimeout: number
+  /** TCP modes: HAProxy splices server-to-client bytes (`splice(2)`) instead of copying them through its buffers. */
+  readonly tcpSplice: boolean
   /** Addresses clients connect to; empty = every address, IPv4 and IPv6. */
   readonly inAddrs: readonly string[]
   readonly ctlAddr: string

@@ -169,6 +169,7 @@ function toProperties (fields: ParsedProperties): Properties {
     clientTimeout: fields.client_timeout,
     serverTimeout: fields.server_timeout,
     connTimeout: fields.conn_timeout,
+    tcpSplice: fields.tcp_splice,
     inAddrs: fields.in_addr.length === 0 ? [] : inAddresses(fields.in_addr, fields.ha_vip),
     ctlAddr: fields.ctl_addr,
     ctlPort: fields.ctl_port,

@@ -43,7 +43,8 @@ export interface HaproxyConfigView {
   readonly maxConnections: number
   readonly backlog: number
   readonly nbthread: number
-  readonly maxpipes: number
+  /** Pipes for splicing responses; null when tcp_splice is off (no splicing, no pipes). */
+  readonly maxpipes: number | null
   readonly statsSocket: string
   readonly serverStateFile: string
   readonly hardStopAfter: string
@@ -77,7 +78,7 @@ export function haproxyConfigView (state: DesiredState): HaproxyConfigView {
     maxConnections: limits.maxConnections,
     backlog: LISTEN_BACKLOG,
     nbthread: limits.nbthread,
-    maxpipes: HAPROXY_MAXPIPES,
+    maxpipes: p.tcpSplice ? HAPROXY_MAXPIPES : null,
     statsSocket: paths.statsSocket,
     serverStateFile: paths.serverStateFile,
     hardStopAfter: '30m',

@@ -1,5 +1,7 @@
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { ctlEnv, startAgent, type AgentHandle } from '../../support/agent-driver.js'
 import { startBackend, startBackends } from '../../support/backend-driver.js'
 import { startClient, type ClientDriver } from '../../support/client-driver.js'
@@ -9,6 +11,7 @@ let topology: Topology
 let client: ClientDriver
 let agent: AgentHandle
 let backends: SpawnedProcess[]
+let env: string
 
 const PORTS = '80,81,90-92 110:111'
 
@@ -17,10 +20,9 @@ before(async () => {
   backends = await startBackends(topology, { ports: PORTS })
   client = await startClient(topology)
   const [be1, be2, be3, be4] = topology.addresses.backends
-  agent = await startAgent(topology, client, {
-    env: `mode=tcp_roundrobin\nports=${PORTS}\nout1=${be1}\nout2=${be2}\nout3=${be3}\nout4=${be4}\nbackup_outputs=out4\n` +
-      'healthcheck_interval=1\nhealthcheck_rise=2\nhealthcheck_fall=2\nconn_timeout=2\n' + ctlEnv(topology)
-  })
+  env = `mode=tcp_roundrobin\nports=${PORTS}\nout1=${be1}\nout2=${be2}\nout3=${be3}\nout4=${be4}\nbackup_outputs=out4\n` +
+    'healthcheck_interval=1\nhealthcheck_rise=2\nhealthcheck_fall=2\nconn_timeout=2\n' + ctlEnv(topology)
+  agent = await startAgent(topology, client, { env })
 })
 
 after(async () => {
@@ -100,4 +102,28 @@ test('backup outputs get traffic only once every primary is unavailable', async 
   assert.deepEqual(countBy(await greetings(6), backendOf), { be3: 6 })
   for (const output of ['out1', 'out2']) assert.equal((await agent.ctl(`/api/enable?channel=${output}`)).status.code, 0)
   assert.deepEqual(countBy(await greetings(9), backendOf), { be1: 3, be2: 3, be3: 3 })
+})
+
+test('tcp_splice: 512 kB come back intact through spliced responses, and after a SIGHUP to off through the buffers', async () => {
+  // 512 kB, no newline inside: the back end echoes it as one line, far past one 16 kB buffer
+  const payload = Array.from({ length: 512 * 1024 }, (_, i) => String.fromCharCode(33 + ((i * 7919) % 94))).join('')
+  const roundTrip = async (): Promise<void> => {
+    const connection = await client.connect({ host: topology.addresses.lbClientSide, port: 80, timeoutMs: 5000 })
+    const echo = await client.send(connection.conn, payload, 15_000)
+    await client.close(connection.conn)
+    assert.equal(echo.length, payload.length)
+    assert.ok(echo === payload, 'the echo differs from what was sent')
+  }
+  const config = (): string => readFileSync(join(agent.runtimeDir, 'haproxy.cfg'), 'utf8')
+  assert.match(config(), /^\s*option splice-response$/m)
+  await roundTrip()
+
+  agent.writeEnv(env + 'tcp_splice=off\n')
+  assert.match(await agent.reload(), /properties reloaded .*: reload$/)
+  assert.doesNotMatch(config(), /^\s*(option splice-response|maxpipes)/m)
+  await roundTrip()
+
+  agent.writeEnv(env)
+  assert.match(await agent.reload(), /properties reloaded .*: reload$/)
+  assert.match(config(), /^\s*option splice-response$/m)
 })

@@ -38,6 +38,7 @@ test('an empty env gives every default of SPEC §2 and §3', () => {
     clientTimeout: 150,
     serverTimeout: 150,
     connTimeout: 20,
+    tcpSplice: true,
     inAddrs: [],
     ctlAddr: '127.0.0.1',
     ctlPort: 8080,
@@ -312,6 +313,19 @@ test('udp_snat is on or off', () => {
   const bad = validate({ udp_snat: 'yes' })
   assert.ok(!bad.ok)
   assert.match(bad.problems[0]!.message, /^"yes" is not accepted: on or off/)
+})
+
+test('tcp_splice is on or off, on by default', () => {
+  const on = validate({})
+  assert.ok(on.ok)
+  assert.equal(on.properties.tcpSplice, true)
+  const off = validate({ tcp_splice: 'off' })
+  assert.ok(off.ok)
+  assert.equal(off.properties.tcpSplice, false)
+  const bad = validate({ tcp_splice: '1' })
+  assert.ok(!bad.ok)
+  assert.equal(bad.problems[0]!.property, 'tcp_splice')
+  assert.match(bad.problems[0]!.message, /^"1" is not accepted: on or off \(on splices responses kernel to kernel/)
 })
 
 test('the properties and warnings are frozen all the way down', () => {

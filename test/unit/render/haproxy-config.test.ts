@@ -129,7 +129,14 @@ test('tuning: 16 kB buffers, responses spliced, pipes bounded to fit the descrip
   const text = renderHaproxyConfig(stateFrom(`mode=tcp_roundrobin\nports=80\n${THREE_OUTPUTS}`))
   assert.deepEqual(lines(section(text, 'global'), /^(tune\.|maxpipes)/), ['tune.bufsize 16384', 'maxpipes 25'])
   // splicing without maxpipes makes HAProxy take maxconn/4 pipes, 2 descriptors each: past ulimit-n
-  assert.deepEqual(lines(section(text, 'defaults'), /splice/), ['option splice-response'])
+  assert.deepEqual(lines(section(text, 'defaults'), /^[^#]*splice/), ['option splice-response'])
+})
+
+test('tcp_splice=off: no splicing and no pipes, a config HAProxy accepts', async () => {
+  const text = renderHaproxyConfig(stateFrom(`mode=tcp_roundrobin\nports=80\ntcp_splice=off\n${THREE_OUTPUTS}`))
+  assert.deepEqual(lines(section(text, 'global'), /^(tune\.|maxpipes)/), ['tune.bufsize 16384'])
+  assert.deepEqual(lines(section(text, 'defaults'), /^[^#]*splice/), [])
+  await assertHaproxyAccepts(text)
 })
 
 test('logging: notice and above, with no connection log built on the frontend', () => {
