@@ -4,6 +4,8 @@
 //
 //   node scripts/bench/compare-configs.mjs [--case keepalive|close|bulk] [--rounds 12]
 //        [--seconds 3] [--syscalls] VARIANT VARIANT...
+//   node scripts/bench/compare-configs.mjs --smoke     1 round of 1 s of l3lb, tuned and
+//                                                       l3lb:tcp_splice=off, for CI
 //
 // VARIANT is `l3lb` (the config l3lb renders for the benchmark's two outputs, as shipped;
 // `l3lb:tcp_splice=off` adds properties, comma-separated), `tuned` (the benchmark's hand-tuned config for the case), or the path of an haproxy.cfg
@@ -33,14 +35,16 @@ const { values: options, positionals: variants } = parseArgs({
     case: { type: 'string', default: 'keepalive' },
     rounds: { type: 'string', default: '12' },
     seconds: { type: 'string', default: '3' },
-    syscalls: { type: 'boolean', default: false }
+    syscalls: { type: 'boolean', default: false },
+    smoke: { type: 'boolean', default: false }
   }
 })
+if (options.smoke) variants.push('l3lb', 'tuned', 'l3lb:tcp_splice=off')
 const tcpCase = TCP_CASES.find((c) => c.name === options.case)
 if (tcpCase === undefined) throw new Error(`--case ${options.case}: give one of ${TCP_CASES.map((c) => c.name).join(', ')}`)
 if (variants.length === 0) throw new Error('name at least one variant: l3lb, tuned or a config file')
-const rounds = Math.min(Math.max(Number(options.rounds), 1), 50)
-const seconds = Math.min(Math.max(Number(options.seconds), 1), 30)
+const rounds = options.smoke ? 1 : Math.min(Math.max(Number(options.rounds), 1), 50)
+const seconds = options.smoke ? 1 : Math.min(Math.max(Number(options.seconds), 1), 30)
 const log = (message) => process.stderr.write(`compare: ${message}\n`)
 
 const tmp = mkdtempSync(join(tmpdir(), 'l3lb-compare-'))
@@ -114,6 +118,12 @@ async function main () {
     console.log([v.name, Math.round(median(v.runs.map((r) => r.value))), `${(spread(v.runs.map((r) => r.value)) * 100).toFixed(0)} %`,
       pairedRatio(v.runs, started[0].runs)?.toFixed(3), median(cpu).toFixed(1), `${(spread(cpu) * 100).toFixed(0)} %`,
       v.runs.reduce((s, r) => s + r.errors, 0)].join('\t'))
+  }
+  // a variant that served nothing or failed a request is broken, not slow: a non-zero exit
+  const broken = started.filter((v) => v.runs.some((r) => r.errors > 0 || !(r.value > 0)))
+  if (broken.length > 0) {
+    log(`BROKEN: ${broken.map((v) => v.name).join(', ')} failed requests or served none`)
+    process.exitCode = 1
   }
   if (options.syscalls) {
     for (const v of started) {

@@ -96,7 +96,7 @@ function markdown (r) {
   const aims = []
 
   if (r.tcp) {
-    lines.push('## TCP through a proxy', '',
+    lines.push('## TCP through a proxy', '', ...partialRunNote(r, ['tcp']),
       'wrk in the client namespace; nginx back ends in two namespaces; the direct path is the',
       'same load split evenly over the two back ends, routed through the lb namespace.',
       'l3lb runs one config for every case; the hand-tuned HAProxy has one per case: no splicing',
@@ -131,16 +131,18 @@ function markdown (r) {
   if (r.udp) lines.push(...udpSection(r, aims))
 
   if (r.sessions) {
-    lines.push('## Concurrent sessions: memory', '',
+    lines.push('## Concurrent sessions: memory', '', ...partialRunNote(r, ['sessions']),
       `Idle: ${r.options.sessionCount} connections opened 500 at a time through the proxy and held;`,
       'growth of the proxy workers\' resident memory divided by the sessions; then one',
       `request on each (served). Busy: ${r.options.busyCount} connections each fetching 1 MiB objects in a`,
-      'loop, peak growth while they run, on a fresh worker.', '',
+      'loop, peak growth while they run, on a fresh worker. A session holds buffers only while data',
+      'wait in them, so that figure follows the client\'s pace: the worst of several phases is shown,',
+      'each phase\'s in *phases*.', '',
       `![Memory per idle and per busy session, against the budgets](${CHARTS.sessions})`, '',
-      '| contender | idle opened / served | kB per idle session | × hand-tuned | busy sessions, MB/s | kB per busy session | × hand-tuned |',
-      '|---|---|---|---|---|---|---|')
+      '| contender | idle opened / served | kB per idle session | × hand-tuned | busy sessions, MB/s | kB per busy session | phases | × hand-tuned |',
+      '|---|---|---|---|---|---|---|---|')
     for (const [name, s] of Object.entries(r.sessions)) {
-      lines.push(`| ${name} | ${s.idle.opened} / ${s.idle.served} | ${fixed(s.idle.bytesPerSession / 1024, 2)} | ${fixed(s.idle.ratioToTuned)} | ${s.busy.opened}, ${fixed(s.busy.mbPerSecond, 0)} | ${fixed(s.busy.bytesPerSession / 1024, 1)} | ${fixed(s.busy.ratioToTuned)} |`)
+      lines.push(`| ${name} | ${s.idle.opened} / ${s.idle.served} | ${fixed(s.idle.bytesPerSession / 1024, 2)} | ${fixed(s.idle.ratioToTuned)} | ${s.busy.opened}, ${fixed(s.busy.mbPerSecond, 0)} | ${fixed(s.busy.bytesPerSession / 1024, 1)} | ${(s.busy.phases ?? []).map((p) => fixed(p.bytesPerSession / 1024, 1)).join(', ')} | ${fixed(s.busy.ratioToTuned)} |`)
     }
     const l = r.sessions.l3lb
     if (l) {
@@ -160,7 +162,7 @@ function markdown (r) {
   }
 
   if (r.reload || r.kill) {
-    lines.push('## Reloads and back-end deaths under load (l3lb)', '',
+    lines.push('## Reloads and back-end deaths under load (l3lb)', '', ...partialRunNote(r, ['reload', 'kill']),
       'A Node client makes new connections (`Connection: close`, 16 at a time) through l3lb.', '')
     if (r.reload) {
       lines.push(`- **Reload every second**: ${r.reload.reloads} real reloads (SIGHUP, \`healthcheck_interval\` toggled 2/3) in ${r.reload.seconds} s;`,
@@ -179,7 +181,7 @@ function markdown (r) {
 
   if (r.ctl) {
     const { idle, loaded } = r.ctl
-    lines.push('## ctl latency', '',
+    lines.push('## ctl latency', '', ...partialRunNote(r, ['ctl']),
       `${idle.count} rounds of \`/api/status\`, \`/api/disable?channel=out2\`, \`/api/enable?channel=out2\` from the client`,
       `namespace, one at a time, a new connection each; idle, then while wrk drives ${Math.round(r.ctl.loadRequestsPerSecond).toLocaleString('en')} requests/s`,
       'through l3lb.', '',
@@ -191,7 +193,7 @@ function markdown (r) {
 
   if (r.control) {
     const c = r.control
-    lines.push('## Control-plane cost', '',
+    lines.push('## Control-plane cost', '', ...partialRunNote(r, ['control']),
       '| | agent CPU | agent RSS | × HAProxy\'s RSS (master + workers) |', '|---|---|---|---|',
       `| idle, ${c.windowSeconds} s | ${fixed(c.idle.cpuPercent, 2)} % | ${(c.idle.rss / 2 ** 20).toFixed(0)} MiB | ${fixed(c.idle.rss / c.haproxyRss)} |`,
       `| \`/api/counters\` scraped every second | ${fixed(c.scraped.cpuPercent, 2)} % | ${(c.scraped.rss / 2 ** 20).toFixed(0)} MiB | ${fixed(c.scraped.rss / c.haproxyRss)} |`,
@@ -216,6 +218,13 @@ function markdown (r) {
   lines.push('## Aims', '', '| aim | figure | |', '|---|---|---|', ...aims, '')
   lines.push(...METHOD)
   return lines.join('\n') + '\n'
+}
+
+/** The line that says a section's figures come from a later `--only` run, as a list of lines. */
+function partialRunNote (r, groups) {
+  const group = groups.find((g) => r.partialRuns?.[g] !== undefined)
+  const run = r.partialRuns?.[group]
+  return run ? [`These figures come from a \`--only ${group}\` run at ${run.date} (${run.runs} repetitions of ${run.seconds} s, ${run.elapsedSeconds} s in all), on the same shared machine.`, ''] : []
 }
 
 /** The UDP tables: each path at its maximum, then at one fixed rate; adds the UDP aims to `aims`. */
