@@ -99,6 +99,9 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
     onState: (state, previous) => {
       const notice = roleNotice(state, previous, appliance.desired.properties.ha?.virtualAddresses ?? [])
       if (notice !== null) notifier.notify(notice)
+      if (state === 'MASTER' && previous !== 'MASTER') {
+        warnOfStaleFile().catch((error: unknown) => log.warn(`${envFile} could not be compared with the pair's settings: ${(error as Error).message}`))
+      }
     }
   })
   // (HA, udp_roundrobin) keeps the UDP flows' translations on the peer; keepalived's notify tells it the role
@@ -252,6 +255,15 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
     await savePairSettings(paths.pairSettingsFile, pairSettingsOf(runningEntries))
     // the standby hears of it now, not at the next round
     await sync.tick()
+  }
+
+  // (HA) A node that takes over decides the pair's settings from now on, from its own file at
+  // the next SIGHUP: say so when that file would undo what the pair runs.
+  async function warnOfStaleFile (): Promise<void> {
+    const own = await readEnvEntries(envFile)
+    const differences = settingsDifferences(own.entries, pairSettingsOf(runningEntries))
+    if (differences.length === 0) return
+    log.warn(`now the active node, which decides the pair's settings: ${envFile} differs from the settings the pair runs, and a SIGHUP here would apply the file as it is; bring it up to date first (the settings in force: /api/admin): ${describeDifferences(differences)}`)
   }
 
   // (HA, standby) the active node's settings, with this node's own properties.

@@ -4,7 +4,8 @@
  * sent to the standby is forwarded to the active node; the standby keeps the state across
  * a restart of its agent, and catches up with a change made while it was down. A new env
  * file reloaded on the active node runs on the standby within 1 s, survives the standby's
- * restart, and the standby's own file cannot change what the pair shares.
+ * restart, and the standby's own file cannot change what the pair shares. A standby that
+ * takes over warns when its own file would undo the pair's settings at its next SIGHUP.
  */
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -204,6 +205,15 @@ test('the standby\'s own file cannot change what the pair shares: warned, kept a
   assert.match(await reload('lb2'), /properties reloaded/)
   assert.match(agents.get('lb2')?.output() ?? '', /differs from the pair's settings, which the active node decides; kept as the active node has them \(change them there\): healthcheck_interval "9" -> "5", out4 "" -> /)
   assert.equal(await digestOn('lb2'), await digestOn('lb1'))
+  assert.equal((await ctl('lb2', '/api/status')).status.out4, 'up')
+})
+
+test('a standby that takes over says when its own file would undo the pair\'s settings, and keeps running them', async () => {
+  // lb2's file still has healthcheck_interval=9 and no out4 (the test before); the pair runs 5 and out4
+  const lb2 = agents.get('lb2')!
+  await stopNode('lb1')
+  await lb2.waitForLine(/keepalived: \(l3lb\) Entering MASTER STATE/, 15_000)
+  await lb2.waitForLine(/now the active node, which decides the pair's settings: .* a SIGHUP here would apply the file as it is; bring it up to date first \(the settings in force: \/api\/admin\): healthcheck_interval "9" -> "5", out4 "" -> /, 5000)
   assert.equal((await ctl('lb2', '/api/status')).status.out4, 'up')
 })
 
