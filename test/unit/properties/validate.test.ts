@@ -303,30 +303,24 @@ test('udp_roundrobin takes IP addresses only, because DNAT rules take addresses'
   assert.ok(validate({ mode: 'tcp_roundrobin', out2: 'sip.example' }).ok)
 })
 
-test('udp_snat is on or off', () => {
-  const on = validate({})
-  assert.ok(on.ok)
-  assert.equal(on.properties.udpSnat, true)
-  const off = validate({ udp_snat: 'off' })
-  assert.ok(off.ok)
-  assert.equal(off.properties.udpSnat, false)
-  const bad = validate({ udp_snat: 'yes' })
-  assert.ok(!bad.ok)
-  assert.match(bad.problems[0]!.message, /^"yes" is not accepted: on or off/)
-})
-
-test('tcp_splice is on or off, on by default', () => {
-  const on = validate({})
-  assert.ok(on.ok)
-  assert.equal(on.properties.tcpSplice, true)
-  const off = validate({ tcp_splice: 'off' })
-  assert.ok(off.ok)
-  assert.equal(off.properties.tcpSplice, false)
-  const bad = validate({ tcp_splice: '1' })
-  assert.ok(!bad.ok)
-  assert.equal(bad.problems[0]!.property, 'tcp_splice')
-  assert.match(bad.problems[0]!.message, /^"1" is not accepted: on or off \(on splices responses kernel to kernel/)
-})
+// on/off properties that default to on: the typed value, and a clear refusal of anything else
+for (const { name, key, bad, meaning } of [
+  { name: 'udp_snat', key: 'udpSnat', bad: 'yes', meaning: /^"yes" is not accepted: on or off/ },
+  { name: 'tcp_splice', key: 'tcpSplice', bad: '1', meaning: /^"1" is not accepted: on or off \(on splices responses kernel to kernel/ }
+] as const) {
+  test(`${name} is on or off, on by default`, () => {
+    const on = validate({})
+    assert.ok(on.ok)
+    assert.equal(on.properties[key], true)
+    const off = validate({ [name]: 'off' })
+    assert.ok(off.ok)
+    assert.equal(off.properties[key], false)
+    const refused = validate({ [name]: bad })
+    assert.ok(!refused.ok)
+    assert.equal(refused.problems[0]!.property, name)
+    assert.match(refused.problems[0]!.message, meaning)
+  })
+}
 
 test('the properties and warnings are frozen all the way down', () => {
   const result = validate({ out1: 'a', ports: '80 90', in_addr: '198.18.0.1', conn_timeout: '5' })
