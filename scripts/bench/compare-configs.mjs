@@ -8,9 +8,10 @@
 //                                                       l3lb:tcp_splice=off, for CI
 //
 // VARIANT is `l3lb` (the config l3lb renders for the benchmark's two outputs, as shipped;
-// `l3lb:tcp_splice=off` adds properties, comma-separated), `tuned` (the benchmark's hand-tuned config for the case), or the path of an haproxy.cfg
-// in which @LISTEN@ stands for the address:port to bind and @SERVER1@, @SERVER2@ for the
-// back ends (address:port). Every variant runs as its own HAProxy in the lb namespace;
+// `l3lb:tcp_splice=off` adds properties, comma-separated), `tuned` (the benchmark's
+// hand-tuned config for the case), or the path of an haproxy.cfg in which @LISTEN@ stands
+// for the address:port to bind and @SERVER1@, @SERVER2@ for the back ends (address:port).
+// Every variant runs as its own HAProxy in the lb namespace;
 // each round loads each of them in turn (the order turns), so the paired ratio to the first
 // variant compares figures taken seconds apart. Besides the rate it prints the CPU time the
 // HAProxy processes used per request, which other load on the machine moves less, and with

@@ -43,8 +43,9 @@ export interface HaproxyConfigView {
   readonly maxConnections: number
   readonly backlog: number
   readonly nbthread: number
-  /** Pipes for splicing responses; null when tcp_splice is off (no splicing, no pipes). */
-  readonly maxpipes: number | null
+  /** tcp_splice: responses spliced kernel to kernel, through at most `maxpipes` pipes. */
+  readonly splice: boolean
+  readonly maxpipes: number
   readonly statsSocket: string
   readonly serverStateFile: string
   readonly hardStopAfter: string
@@ -78,7 +79,8 @@ export function haproxyConfigView (state: DesiredState): HaproxyConfigView {
     maxConnections: limits.maxConnections,
     backlog: LISTEN_BACKLOG,
     nbthread: limits.nbthread,
-    maxpipes: p.tcpSplice ? HAPROXY_MAXPIPES : null,
+    splice: p.tcpSplice,
+    maxpipes: HAPROXY_MAXPIPES,
     statsSocket: paths.statsSocket,
     serverStateFile: paths.serverStateFile,
     hardStopAfter: '30m',
