@@ -3,7 +3,7 @@
 // the way to try a tuning change (docs/tuning.md) before it goes into the template.
 //
 //   node scripts/bench/compare-configs.mjs [--case keepalive|close|bulk] [--rounds 12]
-//        [--seconds 3] [--syscalls] VARIANT VARIANT...
+//        [--seconds 3] [--connections N] [--syscalls] VARIANT VARIANT...
 //   node scripts/bench/compare-configs.mjs --smoke     1 round of 1 s of l3lb, tuned and
 //                                                       l3lb:tcp_splice=off, for CI
 //
@@ -16,6 +16,9 @@
 // variant compares figures taken seconds apart. Besides the rate it prints the CPU time the
 // HAProxy processes used per request, which other load on the machine moves less, and with
 // --syscalls the system calls per request (strace -c on the workers, one more short run).
+//
+// --connections replaces the case's number of concurrent connections (1 to 2,000), e.g. to
+// load more sessions than `maxpipes` lets splice at once.
 //
 // Needs root and a build (`npm run build`); all traffic stays in the namespaces it makes.
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -36,13 +39,17 @@ const { values: options, positionals: variants } = parseArgs({
     case: { type: 'string', default: 'keepalive' },
     rounds: { type: 'string', default: '12' },
     seconds: { type: 'string', default: '3' },
+    connections: { type: 'string' },
     syscalls: { type: 'boolean', default: false },
     smoke: { type: 'boolean', default: false }
   }
 })
 if (options.smoke) variants.push('l3lb', 'tuned', 'l3lb:tcp_splice=off')
-const tcpCase = TCP_CASES.find((c) => c.name === options.case)
-if (tcpCase === undefined) throw new Error(`--case ${options.case}: give one of ${TCP_CASES.map((c) => c.name).join(', ')}`)
+const namedCase = TCP_CASES.find((c) => c.name === options.case)
+if (namedCase === undefined) throw new Error(`--case ${options.case}: give one of ${TCP_CASES.map((c) => c.name).join(', ')}`)
+const connections = options.connections === undefined ? namedCase.connections : Number(options.connections)
+if (!Number.isInteger(connections) || connections < 1 || connections > 2000) throw new Error(`--connections ${options.connections}: give a whole number from 1 to 2000`)
+const tcpCase = { ...namedCase, connections }
 if (variants.length === 0) throw new Error('name at least one variant: l3lb, tuned or a config file')
 const rounds = options.smoke ? 1 : Math.min(Math.max(Number(options.rounds), 1), 50)
 const seconds = options.smoke ? 1 : Math.min(Math.max(Number(options.seconds), 1), 30)
@@ -112,7 +119,7 @@ async function main () {
     }
   }
   const unit = tcpCase.figure === 'bytesPerSecond' ? 'bytes/s' : 'requests/s'
-  console.log(`${tcpCase.title}: ${rounds} rounds of ${seconds} s; paired ratios against ${started[0].name}`)
+  console.log(`${tcpCase.title}, ${connections} connections: ${rounds} rounds of ${seconds} s; paired ratios against ${started[0].name}`)
   console.log(['variant', unit, 'spread', 'paired ×', 'CPU µs/request', 'spread', 'errors'].join('\t'))
   for (const v of started) {
     const cpu = v.runs.map((r) => r.cpuMicrosPerRequest)

@@ -75,7 +75,7 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
   if (followed.length > 0) log.warn(`the pair's settings this node last ran are newer than ${envFile} and run: ${describeDifferences(followed)}`)
   log.info(`properties read from ${envFile}: mode ${properties.mode}, ${properties.outputs.length} connected output(s)`)
   const limits = await limitsFor(properties)
-  log.info(`limits: ${limits.memoryBytes} bytes of memory, ${limits.cpus} CPU(s), max_connections ${limits.maxConnections}, nbthread ${limits.nbthread}`)
+  log.info(`limits: ${limits.memoryBytes} bytes of memory, ${limits.cpus} CPU(s), max_connections ${limits.maxConnections}, nbthread ${limits.nbthread}, maxpipes ${limits.maxPipes}`)
   await makeFolders(paths.runtimeDir, paths.stateDir)
   const disabled = await loadDisabledOutputs(paths.adminStateFile)
   const kept = await loadKeptCounters(paths.keptCountersFile)

@@ -7,7 +7,7 @@ import type { Limits } from '../limits/model.js'
 import { parseEnvFile } from '../properties/envfile.js'
 import { entryValues, formatProblems, validateEntries } from '../properties/load.js'
 import type { Properties, PropertyProblem } from '../properties/model.js'
-import { GLOBAL_MAXCONN_HEADROOM, HAPROXY_MAXPIPES } from '../render/haproxy-config.js'
+import { GLOBAL_MAXCONN_HEADROOM } from '../render/haproxy-config.js'
 
 export const DEFAULT_ENV_FILE = '/etc/l3lb/l3lb.env'
 
@@ -56,7 +56,7 @@ export async function limitsFor (properties: Properties): Promise<Limits> {
   // listening sockets: every port on every in address (one wildcard when none), and the stats UI
   const ports = properties.ports.reduce((sum, range) => sum + range.high - range.low + 1, 0)
   const listenerSockets = ports * Math.max(properties.inAddrs.length, 1) + 1
-  // two descriptors per connection HAProxy keeps beyond max_connections, two per splice pipe
-  const extraDescriptors = 2 * GLOBAL_MAXCONN_HEADROOM + 2 * HAPROXY_MAXPIPES
+  // two descriptors per connection HAProxy keeps beyond max_connections (the limits add the pipes)
+  const extraDescriptors = 2 * GLOBAL_MAXCONN_HEADROOM
   return computeLimits(facts, properties.maxConnections, { listenerSockets, extraDescriptors })
 }

@@ -3,7 +3,8 @@ import { L3lbError } from '../errors.js'
 import type { HostFacts, Limits } from './model.js'
 import { MINIMUM_MEMORY_BYTES, connectionsForMemory } from './memory.js'
 import { usableCpus } from './cpus.js'
-import { connectionsForDescriptors, descriptorReserve, ulimitFor, INCLUDED_LISTENER_SOCKETS } from './descriptors.js'
+import { connectionsForDescriptors, descriptorReserve, ulimitFor, DESCRIPTORS_PER_CONNECTION, INCLUDED_LISTENER_SOCKETS } from './descriptors.js'
+import { DESCRIPTORS_PER_PIPE, MIN_PIPES, pipesFor } from './pipes.js'
 
 /** HAProxy 2.6 is built with MAX_THREADS=64. */
 export const MAX_NBTHREAD = 64
@@ -13,8 +14,8 @@ export interface LimitsOptions {
   /** Listening sockets HAProxy opens (ports x bind addresses, plus the stats UI); 100 are covered when not given. */
   readonly listenerSockets?: number
   /**
-   * Descriptors HAProxy's configuration takes besides sessions and listeners: the
-   * connections kept beyond `maxConnections` for the UI and sockets, and splice pipes.
+   * Descriptors HAProxy's configuration takes besides sessions, listeners and splice
+   * pipes: the connections kept beyond `maxConnections` for the UI and sockets.
    */
   readonly extraDescriptors?: number
 }
@@ -28,7 +29,8 @@ function mebibytes (bytes: number): string {
 /**
  * The limits for `facts`: memory = the smaller of physical and cgroup memory; the
  * connection limit = the smallest of what memory allows, what the descriptor limit
- * allows and `configuredMaxConnections` (0 = not configured).
+ * allows and `configuredMaxConnections` (0 = not configured); splice pipes get the
+ * descriptors the sessions leave, up to a quarter of the sessions (pipes.ts).
  */
 export function computeLimits (facts: HostFacts, configuredMaxConnections: number, options: LimitsOptions = {}): Limits {
   if (!Number.isSafeInteger(configuredMaxConnections) || configuredMaxConnections < 0) {
@@ -42,7 +44,7 @@ export function computeLimits (facts: HostFacts, configuredMaxConnections: numbe
   }
 
   const listenerSockets = options.listenerSockets ?? INCLUDED_LISTENER_SOCKETS
-  const reserve = descriptorReserve(listenerSockets) + (options.extraDescriptors ?? 0)
+  const reserve = descriptorReserve(listenerSockets) + (options.extraDescriptors ?? 0) + DESCRIPTORS_PER_PIPE * MIN_PIPES
   const memoryMaxConnections = connectionsForMemory(memoryBytes)
   const descriptorMaxConnections = connectionsForDescriptors(facts.fileDescriptorHardLimit, reserve)
   if (descriptorMaxConnections < 1) {
@@ -50,6 +52,10 @@ export function computeLimits (facts: HostFacts, configuredMaxConnections: numbe
   }
   let maxConnections = Math.min(memoryMaxConnections, descriptorMaxConnections)
   if (configuredMaxConnections > 0) maxConnections = Math.min(maxConnections, configuredMaxConnections)
+
+  const hardLimit = facts.fileDescriptorHardLimit
+  const maxPipes = pipesFor(maxConnections, hardLimit - DESCRIPTORS_PER_CONNECTION * maxConnections - reserve)
+  const pipesReserve = reserve + DESCRIPTORS_PER_PIPE * (maxPipes - MIN_PIPES)
 
   const cpus = usableCpus(facts.affinityCpus, facts.cgroupCpuQuota)
   return Object.freeze({
@@ -59,6 +65,7 @@ export function computeLimits (facts: HostFacts, configuredMaxConnections: numbe
     descriptorMaxConnections,
     maxConnections,
     nbthread: Math.min(cpus, MAX_NBTHREAD),
-    ulimitN: ulimitFor(maxConnections, reserve, facts.fileDescriptorHardLimit)
+    maxPipes,
+    ulimitN: ulimitFor(maxConnections, pipesReserve, hardLimit)
   })
 }

@@ -23,6 +23,8 @@ export interface Limits {
   /** What is enforced: the smallest of the two above and the configured max_connections when not 0. */
   readonly maxConnections: number
   readonly nbthread: number
-  /** HAProxy's ulimit-n: enough descriptors for maxConnections, never above the hard limit. */
+  /** Splice pipes HAProxy may open (`maxpipes`, written when tcp_splice is on). */
+  readonly maxPipes: number
+  /** HAProxy's ulimit-n: enough descriptors for maxConnections and maxPipes, never above the hard limit. */
   readonly ulimitN: number
 }

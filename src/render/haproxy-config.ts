@@ -29,9 +29,6 @@ export const UI_USERLIST = 'l3lb_ui'
 /** Connections kept for the stats UI, the stats socket and the peers beside `maxconn` of `in`. */
 export const GLOBAL_MAXCONN_HEADROOM = 100
 
-/** Pipes HAProxy may keep for splicing (docs/tuning.md); each takes two descriptors. */
-export const HAPROXY_MAXPIPES = 25
-
 /** Connections that may wait in the kernel's accept queue once `max_connections` are active. */
 export const LISTEN_BACKLOG = 4096
 
@@ -80,7 +77,7 @@ export function haproxyConfigView (state: DesiredState): HaproxyConfigView {
     backlog: LISTEN_BACKLOG,
     nbthread: limits.nbthread,
     splice: p.tcpSplice,
-    maxpipes: HAPROXY_MAXPIPES,
+    maxpipes: limits.maxPipes,
     statsSocket: paths.statsSocket,
     serverStateFile: paths.serverStateFile,
     hardStopAfter: '30m',

@@ -22,7 +22,8 @@ export const TEST_LIMITS: Limits = Object.freeze({
   descriptorMaxConnections: 9_800,
   maxConnections: 9_800,
   nbthread: 2,
-  ulimitN: 19_900
+  maxPipes: 25,
+  ulimitN: 19_950
 })
 
 /** A desired state with paths in a new temporary folder. */

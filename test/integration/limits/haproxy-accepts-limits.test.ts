@@ -1,6 +1,6 @@
 // The computed limits against the real HAProxy under this host's descriptor hard limit:
 // it must start, stay up, take maxconn and ulimit-n as given, and need no more
-// descriptors (its own Maxsock) than the ulimit-n it is given.
+// descriptors (its own Maxsock, which counts 2 per splice pipe) than the ulimit-n it is given.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
@@ -64,10 +64,11 @@ function renderConfig (limits: Limits, dir: string, firstPort: number, shape: Sh
     `  maxconn ${limits.maxConnections}`,
     `  ulimit-n ${limits.ulimitN}`,
     `  nbthread ${limits.nbthread}`,
+    `  maxpipes ${limits.maxPipes}`,
     `  stats socket ${join(dir, 'stats.sock')} level admin`
   ]
   if (shape.everything) lines.push('  localpeer self', `  log ${join(dir, 'log.sock')} local0`, '  log 127.0.0.1:9 local0')
-  lines.push('defaults', '  mode tcp', '  timeout connect 5s', '  timeout client 30s', '  timeout server 30s')
+  lines.push('defaults', '  mode tcp', '  option splice-response', '  timeout connect 5s', '  timeout client 30s', '  timeout server 30s')
   const serverPort = firstPort + shape.listeners
   if (shape.everything) lines.push('peers mesh', `  peer self 127.0.0.1:${serverPort + SERVERS}`)
   lines.push('frontend in', `  bind 127.0.0.1:${firstPort}-${firstPort + shape.listeners - 1}`, '  default_backend out')
@@ -97,6 +98,7 @@ async function assertHaproxyTakes (limits: Limits, shape: Shape): Promise<void> 
     assert.equal(infoField(info, 'Maxconn'), limits.maxConnections)
     assert.equal(infoField(info, 'Ulimit-n'), limits.ulimitN)
     assert.equal(infoField(info, 'Nbthread'), limits.nbthread)
+    assert.equal(infoField(info, 'Maxpipes'), limits.maxPipes)
     const maxsock = infoField(info, 'Maxsock')
     assert.ok(maxsock <= limits.ulimitN, `HAProxy needs ${maxsock} descriptors, more than the ulimit-n ${limits.ulimitN} computed`)
   } finally {
@@ -119,8 +121,9 @@ test('the reserve covers the worst case: 64 threads, 100 ports, peers, logs and 
   await assertHaproxyTakes(limits, { listeners: INCLUDED_LISTENER_SOCKETS, everything: true })
 })
 
-test('the limits computed for a configured max_connections start HAProxy', async () => {
+test('the limits computed for a configured max_connections start HAProxy, with a pipe for a quarter of the sessions', async () => {
   const limits = computeLimits(await readHostFacts(), 1000)
   assert.equal(limits.maxConnections, 1000)
+  assert.equal(limits.maxPipes, 250)
   await assertHaproxyTakes(limits, { listeners: 10, everything: false })
 })

@@ -23,9 +23,11 @@ test('1 GiB gives about 40,000 sessions before the descriptor cap', () => {
   const limits = computeLimits(facts(), 0)
   assert.equal(limits.memoryBytes, GIB)
   assert.equal(limits.memoryMaxConnections, 40265)
-  assert.equal(limits.descriptorMaxConnections, 524088)
+  assert.equal(limits.descriptorMaxConnections, 524063)
   assert.equal(limits.maxConnections, 40265)
-  assert.equal(limits.ulimitN, 2 * 40265 + 400)
+  // a pipe for a quarter of the sessions: 2 descriptors each beyond the 25 the reserve holds
+  assert.equal(limits.maxPipes, 10066)
+  assert.equal(limits.ulimitN, 2 * 40265 + 450 + 2 * (10066 - 25))
 })
 
 test('96 MB, the minimum, is accepted', () => {
@@ -71,17 +73,18 @@ test('nbthread stops at HAProxy\'s 64 threads', () => {
   assert.equal(limits.nbthread, 64)
 })
 
-test('a 20,000 descriptor hard limit caps 24 GiB at 9,800 sessions and ulimit-n at 20,000', () => {
+test('a 20,000 descriptor hard limit caps 24 GiB at 9,775 sessions, 25 pipes and ulimit-n at 20,000', () => {
   const limits = computeLimits(facts({ physicalMemoryBytes: 24 * GIB, fileDescriptorHardLimit: 20000 }), 0)
   assert.equal(limits.memoryMaxConnections, 1028107)
-  assert.equal(limits.descriptorMaxConnections, 9800)
-  assert.equal(limits.maxConnections, 9800)
+  assert.equal(limits.descriptorMaxConnections, 9775)
+  assert.equal(limits.maxConnections, 9775)
+  assert.equal(limits.maxPipes, 25)
   assert.equal(limits.ulimitN, 20000)
 })
 
 test('listening sockets beyond the 100 covered enlarge the reserve', () => {
   const limits = computeLimits(facts({ physicalMemoryBytes: 24 * GIB, fileDescriptorHardLimit: 20000 }), 0, { listenerSockets: 1000 })
-  assert.equal(limits.descriptorMaxConnections, 9350)
+  assert.equal(limits.descriptorMaxConnections, 9325)
   assert.equal(limits.ulimitN, 20000)
   assert.throws(() => computeLimits(facts({ fileDescriptorHardLimit: 20000 }), 0, { listenerSockets: 20000 }),
     (error: unknown) => isL3lbError(error, 'L3LB_START_FAILED') && error.message.includes('hard limit 20000'))
@@ -91,9 +94,18 @@ test('a configured max_connections lowers the limit and never raises it', () => 
   const lowered = computeLimits(facts(), 5000)
   assert.equal(lowered.maxConnections, 5000)
   assert.equal(lowered.memoryMaxConnections, 40265)
-  assert.equal(lowered.ulimitN, 2 * 5000 + 400)
+  assert.equal(lowered.maxPipes, 1250)
+  assert.equal(lowered.ulimitN, 2 * 5000 + 450 + 2 * (1250 - 25))
   assert.equal(computeLimits(facts(), 100_000).maxConnections, 40265)
-  assert.equal(computeLimits(facts({ fileDescriptorHardLimit: 20000 }), 100_000).maxConnections, 9800)
+  assert.equal(computeLimits(facts({ fileDescriptorHardLimit: 20000 }), 100_000).maxConnections, 9775)
+})
+
+test('pipes take only the descriptors the sessions leave', () => {
+  // 9,000 sessions under 20,000: 18,000 + 450 reserved leave 1,550 descriptors, 775 pipes more
+  const limits = computeLimits(facts({ fileDescriptorHardLimit: 20000 }), 9000)
+  assert.equal(limits.maxConnections, 9000)
+  assert.equal(limits.maxPipes, 25 + 775)
+  assert.equal(limits.ulimitN, 20000)
 })
 
 test('a max_connections that is not a whole number 0 or more is refused', () => {

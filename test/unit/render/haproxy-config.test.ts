@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { checkConfigFile, installConfigFile } from '../../../src/haproxy/config-file.js'
 import { renderHaproxyConfig } from '../../../src/render/haproxy-config.js'
-import { stateFrom } from '../../support/fixtures.js'
+import { stateFrom, TEST_LIMITS } from '../../support/fixtures.js'
 
 const THREE_OUTPUTS = 'out1=198.18.1.2\nout2=198.18.2.2\nout3=198.18.3.2\n'
 
@@ -125,11 +125,13 @@ test('HAProxy refusing a configuration is an L3LB_CONFIG_INVALID error that quot
   }
 })
 
-test('tuning: 16 kB buffers, responses spliced, pipes bounded to fit the descriptor reserve', () => {
+test('tuning: 16 kB buffers, responses spliced, the pipes the limits computed', () => {
   const text = renderHaproxyConfig(stateFrom(`mode=tcp_roundrobin\nports=80\n${THREE_OUTPUTS}`))
   assert.deepEqual(lines(section(text, 'global'), /^(tune\.|maxpipes)/), ['tune.bufsize 16384', 'maxpipes 25'])
   // splicing without maxpipes makes HAProxy take maxconn/4 pipes, 2 descriptors each: past ulimit-n
   assert.deepEqual(lines(section(text, 'defaults'), /^[^#]*splice/), ['option splice-response'])
+  const roomy = renderHaproxyConfig(stateFrom(`mode=tcp_roundrobin\nports=80\n${THREE_OUTPUTS}`, [], { ...TEST_LIMITS, maxPipes: 2450 }))
+  assert.deepEqual(lines(section(roomy, 'global'), /^maxpipes/), ['maxpipes 2450'])
 })
 
 test('tcp_splice=off: no splicing and no pipes, a config HAProxy accepts', async () => {
