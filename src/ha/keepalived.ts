@@ -12,14 +12,15 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { execa } from 'execa'
 import { L3lbError } from '../errors.js'
+import { findProgram } from '../process/find-program.js'
 import { SupervisedDaemon } from '../process/supervised-daemon.js'
 import { stopLeftovers } from '../process/leftover.js'
 import type { HaSettings, Mode } from '../properties/model.js'
 import { renderKeepalivedConfig, VRRP_INSTANCE } from './keepalived-config.js'
 import { ownLinkAddress, type InterfaceAddress } from './link-address.js'
 
-/** The program keepalived runs to check HAProxy (compiled next to this file). */
-export const HEALTH_CHECK_PROGRAM = fileURLToPath(new URL('./health-check.js', import.meta.url))
+/** The script keepalived runs, with /bin/sh, to check HAProxy: `health-check.sh SOCAT STATS_SOCKET`. */
+export const HEALTH_CHECK_SCRIPT = fileURLToPath(new URL('../../../appliance/health-check.sh', import.meta.url))
 
 export interface KeepalivedOptions {
   readonly runtimeDir: string
@@ -99,7 +100,7 @@ export class Keepalived {
       await this.stop()
       return 'stop'
     }
-    const check = mode === 'udp_roundrobin' ? null : [process.execPath, HEALTH_CHECK_PROGRAM, this.#options.statsSocket]
+    const check = mode === 'udp_roundrobin' ? null : ['/bin/sh', HEALTH_CHECK_SCRIPT, await this.#socat(), this.#options.statsSocket]
     const source = ownLinkAddress(ha, (networkInterfaces()[ha.interface] ?? []) as InterfaceAddress[])
     const text = renderKeepalivedConfig(ha, { check, notify: notifyCommand, source })
     if (this.running && text === this.#text) return 'none'
@@ -121,6 +122,13 @@ export class Keepalived {
   }
 
   // `keepalived -t` first, so a file it refuses never replaces the one in force
+  // checked at each apply: without socat the check fails every second and the node stays in FAULT
+  async #socat (): Promise<string> {
+    const path = await findProgram('socat')
+    if (path === null) throw new L3lbError('L3LB_PROGRAM_MISSING', SOCAT_MISSING)
+    return path
+  }
+
   async #install (text: string): Promise<void> {
     const candidate = `${this.configFile}.new`
     await writeFile(candidate, text, { mode: 0o600 })
@@ -133,6 +141,7 @@ export class Keepalived {
 }
 
 const MISSING = 'keepalived is not installed (ha_vip needs it): install Debian\'s keepalived package'
+const SOCAT_MISSING = 'socat is not installed (ha_vip in a TCP mode checks HAProxy with it every second): install Debian\'s socat package'
 
 function withoutDate (line: string): string {
   return line.replace(DATE_PREFIX, '').trim()

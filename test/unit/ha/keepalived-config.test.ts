@@ -6,12 +6,12 @@ import { join } from 'node:path'
 import { execa } from 'execa'
 import { renderKeepalivedConfig } from '../../../src/ha/keepalived-config.js'
 import { ownLinkAddress, type InterfaceAddress } from '../../../src/ha/link-address.js'
-import { HEALTH_CHECK_PROGRAM } from '../../../src/ha/keepalived.js'
+import { HEALTH_CHECK_SCRIPT } from '../../../src/ha/keepalived.js'
 import type { HaSettings } from '../../../src/properties/model.js'
 import { propertiesFrom } from '../../support/fixtures.js'
 import { namespaceName } from '../../support/run-id.js'
 
-const CHECK = [process.execPath, HEALTH_CHECK_PROGRAM, '/run/l3lb/haproxy.sock']
+const CHECK = ['/bin/sh', HEALTH_CHECK_SCRIPT, '/usr/bin/socat', '/run/l3lb/haproxy.sock']
 
 // `keepalived -t` wants an interface that exists and is not loopback: a dummy one in a
 // namespace of the test's own, so the host's interfaces play no part
