@@ -28,6 +28,8 @@ export interface KeepalivedOptions {
   readonly statsSocket: string
   /** The keepalived program; `keepalived` from PATH by default. */
   readonly binary?: string
+  /** The socat program the health check uses; found on the PATH by default. */
+  readonly socat?: string
   readonly log: { info (message: string): void, error (message: string): void }
   /** Called when keepalived reports a new VRRP state (the failover notices hang on this). */
   readonly onState?: (state: VrrpState, previous: VrrpState) => void
@@ -124,8 +126,8 @@ export class Keepalived {
   // `keepalived -t` first, so a file it refuses never replaces the one in force
   // checked at each apply: without socat the check fails every second and the node stays in FAULT
   async #socat (): Promise<string> {
-    const path = await findProgram('socat')
-    if (path === null) throw new L3lbError('L3LB_PROGRAM_MISSING', SOCAT_MISSING)
+    const path = await findProgram(this.#options.socat ?? 'socat')
+    if (path === null) throw new L3lbError('L3LB_PROGRAM_MISSING', `${SOCAT_MISSING} (looked for ${this.#options.socat ?? 'socat on the PATH'})`)
     return path
   }
 

@@ -25,3 +25,9 @@ test('null when no folder has it; empty and relative folders are skipped', async
   program('d', 'other', 0o755)
   assert.equal(await findProgram('tool', `::relative:${join(dir, 'd')}`), null)
 })
+
+test('a name with a slash is taken as it is', async () => {
+  program('e', 'tool', 0o755)
+  assert.equal(await findProgram(join(dir, 'e', 'tool'), ''), join(dir, 'e', 'tool'))
+  assert.equal(await findProgram(join(dir, 'e', 'absent'), join(dir, 'e')), null)
+})
