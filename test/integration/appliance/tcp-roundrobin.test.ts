@@ -104,7 +104,7 @@ test('backup outputs get traffic only once every primary is unavailable', async 
   assert.deepEqual(countBy(await greetings(9), backendOf), { be1: 3, be2: 3, be3: 3 })
 })
 
-test('tcp_splice: 512 kB come back intact through spliced responses, and after a SIGHUP to off through the buffers', async () => {
+test('tcp_splice: 512 kB come back intact through spliced responses, after a SIGHUP to off through the buffers, and with more pipes', async () => {
   // 512 kB, no newline inside: the back end echoes it as one line, far past one 16 kB buffer
   const payload = Array.from({ length: 512 * 1024 }, (_, i) => String.fromCharCode(33 + ((i * 7919) % 94))).join('')
   const roundTrip = async (): Promise<void> => {
@@ -126,4 +126,11 @@ test('tcp_splice: 512 kB come back intact through spliced responses, and after a
   agent.writeEnv(env)
   assert.match(await agent.reload(), /properties reloaded .*: reload$/)
   assert.match(config(), /^\s*option splice-response$/m)
+  assert.match(config(), /^\s*maxpipes 25$/m)
+
+  // with descriptors to spare, a pipe for every fourth session (docs/limits.md)
+  agent.writeEnv(env + 'max_connections=1000\n')
+  assert.match(await agent.reload(), /properties reloaded .*: reload$/)
+  assert.match(config(), /^\s*maxpipes 250$/m)
+  await roundTrip()
 })
