@@ -242,14 +242,24 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
     return action
   }
 
+  // (HA) Whether the pair's settings this node runs came after the last edit of its env file.
+  async function fileOlderThanPairSettings (): Promise<boolean> {
+    return await modifiedAtMs(paths.pairSettingsFile) > await modifiedAtMs(envFile)
+  }
+
   // SIGHUP: a standby keeps the pair's settings (the active node decides them) and takes its own.
+  // The active node takes its file's, unless the pair's are newer than the file, as at start:
+  // after a failover a file not edited since would undo what the pair agreed on.
   async function reloadEnvFile (): Promise<void> {
     const own = await readEnvEntries(envFile)
-    const follow = appliance.desired.properties.ha !== null && sync.role() === 'standby'
+    const inPair = appliance.desired.properties.ha !== null
+    const follow = inPair && sync.role() === 'standby'
+    const keepPair = follow || (inPair && await fileOlderThanPairSettings())
     const pair = pairSettingsOf(runningEntries)
-    const differences = follow ? settingsDifferences(own.entries, pair) : []
-    if (differences.length > 0) log.warn(`${envFile} differs from the pair's settings, which the active node decides; kept as the active node has them (change them there): ${describeDifferences(differences)}`)
-    const action = await applyEntries(effectiveEntries(own.entries, pair, follow), envFile, own.problems)
+    const differences = keepPair ? settingsDifferences(own.entries, pair) : []
+    if (differences.length > 0 && follow) log.warn(`${envFile} differs from the pair's settings, which the active node decides; kept as the active node has them (change them there): ${describeDifferences(differences)}`)
+    else if (differences.length > 0) log.warn(`${envFile} was not edited since this node ran the pair's settings, which stay (edit the file, or touch it, to change them): ${describeDifferences(differences)}`)
+    const action = await applyEntries(effectiveEntries(own.entries, pair, keepPair), envFile, own.problems)
     log.info(`properties reloaded from ${envFile}: ${action === 'none' ? 'nothing changed' : action}`)
     if (appliance.desired.properties.ha === null || follow) return
     await savePairSettings(paths.pairSettingsFile, pairSettingsOf(runningEntries))
@@ -258,12 +268,15 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
   }
 
   // (HA) A node that takes over decides the pair's settings from now on, from its own file at
-  // the next SIGHUP: say so when that file would undo what the pair runs.
+  // the next SIGHUP: say what that SIGHUP would do when the file differs from what the pair runs.
   async function warnOfStaleFile (): Promise<void> {
     const own = await readEnvEntries(envFile)
     const differences = settingsDifferences(own.entries, pairSettingsOf(runningEntries))
     if (differences.length === 0) return
-    log.warn(`now the active node, which decides the pair's settings: ${envFile} differs from the settings the pair runs, and a SIGHUP here would apply the file as it is; bring it up to date first (the settings in force: /api/admin): ${describeDifferences(differences)}`)
+    const sighup = await fileOlderThanPairSettings()
+      ? 'a SIGHUP here keeps the settings in force until the file is edited'
+      : 'it was edited after them, and a SIGHUP here would apply the file as it is'
+    log.warn(`now the active node, which decides the pair's settings: ${envFile} differs from the settings the pair runs, and ${sighup}; bring it up to date (the settings in force: /api/admin): ${describeDifferences(differences)}`)
   }
 
   // (HA, standby) the active node's settings, with this node's own properties.

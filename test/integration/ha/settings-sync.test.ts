@@ -5,11 +5,12 @@
  * a restart of its agent, and catches up with a change made while it was down. A new env
  * file reloaded on the active node runs on the standby within 1 s, survives the standby's
  * restart, and the standby's own file cannot change what the pair shares. A standby that
- * takes over warns when its own file would undo the pair's settings at its next SIGHUP.
+ * takes over warns when its own file differs from the pair's settings; a SIGHUP there keeps
+ * them while the file is older than they are, and applies the file once it is edited.
  */
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { CLI_PROGRAM } from '../../support/agent-driver.js'
@@ -164,7 +165,16 @@ test('a change made while the standby was down reaches it when it comes back', a
 async function reload (name: NodeName): Promise<string> {
   const child = agents.get(name)
   if (child === undefined) throw new Error(`${name} is not running`)
-  const outcome = child.waitForLine(/properties reloaded|reload refused/, 20_000)
+  // the outcome of this SIGHUP, not of an earlier one
+  const outcome = new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => { unsubscribe(); reject(new Error(`${name} logged no reload outcome within 20 s`)) }, 20_000)
+    const unsubscribe = child.onLine((line) => {
+      if (!/properties reloaded|reload refused/.test(line)) return
+      clearTimeout(timer)
+      unsubscribe()
+      resolve(line)
+    })
+  })
   process.kill(child.pid, 'SIGHUP')
   return await outcome
 }
@@ -213,8 +223,28 @@ test('a standby that takes over says when its own file would undo the pair\'s se
   const lb2 = agents.get('lb2')!
   await stopNode('lb1')
   await lb2.waitForLine(/keepalived: \(l3lb\) Entering MASTER STATE/, 15_000)
-  await lb2.waitForLine(/now the active node, which decides the pair's settings: .* a SIGHUP here would apply the file as it is; bring it up to date first \(the settings in force: \/api\/admin\): healthcheck_interval "9" -> "5", out4 "" -> /, 5000)
+  await lb2.waitForLine(/now the active node, which decides the pair's settings: .* differs from the settings the pair runs, and it was edited after them, and a SIGHUP here would apply the file as it is; bring it up to date \(the settings in force: \/api\/admin\): healthcheck_interval "9" -> "5", out4 "" -> /, 5000)
   assert.equal((await ctl('lb2', '/api/status')).status.out4, 'up')
+})
+
+test('after a failover a SIGHUP keeps the pair\'s settings while the file is older than them; the file edited wins', async () => {
+  const lb2 = agents.get('lb2')!
+  const lb2Config = async (): Promise<string> => (await topology.exec(topology.names.lb2, 'cat', [join(dirs.get('lb2') ?? '', 'run', 'haproxy.cfg')])).stdout
+  // the file as it was before the pair's settings came: no out4, checks every 20 s (the default)
+  writeFileSync(envFile('lb2'), envFor('lb2'))
+  const anHourAgo = new Date(Date.now() - 3_600_000)
+  utimesSync(envFile('lb2'), anHourAgo, anHourAgo)
+  assert.match(await reload('lb2'), /properties reloaded .*: nothing changed$/)
+  assert.match(lb2.output(), /was not edited since this node ran the pair's settings, which stay \(edit the file, or touch it, to change them\): healthcheck_interval "20" -> "5", out4 "" -> /)
+  assert.equal((await ctl('lb2', '/api/status')).status.out4, 'up')
+  assert.match(await lb2Config(), /server out4 /)
+
+  // touched, as an edit would: now the file is the newer, and it runs
+  const now = new Date()
+  utimesSync(envFile('lb2'), now, now)
+  assert.match(await reload('lb2'), /properties reloaded .*: reload$/)
+  assert.equal((await ctl('lb2', '/api/status')).status.out4, undefined)
+  assert.doesNotMatch(await lb2Config(), /server out4 /)
 })
 
 function sleep (ms: number): Promise<void> {
