@@ -87,18 +87,7 @@ export async function startAgent (topology: Topology, client: ClientDriver, opti
       writeFileSync(envFile, text)
     },
     async reload () {
-      const done = new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(() => { stop(); reject(new Error(`no reload outcome within 20 s; output:\n${child.output()}`)) }, 20_000)
-        const stop = child.onLine((line) => {
-          if (/properties reloaded|reload refused/.test(line)) {
-            clearTimeout(timer)
-            stop()
-            resolve(line)
-          }
-        })
-      })
-      process.kill(child.pid, 'SIGHUP')
-      return await done
+      return await reloadAgent(child)
     },
     async stop () {
       return await child.stop(15_000)
@@ -111,4 +100,20 @@ export async function startAgent (topology: Topology, client: ClientDriver, opti
     }
   }
   return handle
+}
+
+/** Sends the agent `child` a SIGHUP; resolves with the line that says how this reload went (not an earlier one's). */
+export async function reloadAgent (child: SpawnedProcess): Promise<string> {
+  const done = new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => { stop(); reject(new Error(`no reload outcome within 20 s; output:\n${child.output()}`)) }, 20_000)
+    const stop = child.onLine((line) => {
+      if (/properties reloaded|reload refused/.test(line)) {
+        clearTimeout(timer)
+        stop()
+        resolve(line)
+      }
+    })
+  })
+  process.kill(child.pid, 'SIGHUP')
+  return await done
 }

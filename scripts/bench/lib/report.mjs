@@ -173,7 +173,9 @@ function markdown (r) {
       lines.push(`- **Back end killed** (SIGKILL to out2's nginx): ${r.kill.requests.toLocaleString('en')} connections, **${r.kill.failedNew} new ones failed** after`,
         `  nginx's processes were gone (${r.kill.dyingMs ?? '?'} ms after SIGKILL), ${r.kill.failedInFlight} in flight on out2 were lost (${r.kill.failedWhileDying ?? 0} of them begun`,
         '  while it was dying: its kernel still completed their handshakes, so they were in flight to it; no proxy can save those); out2 reported `down`',
-        `  by \`/api/status\` ${fixed(r.kill.downAfterMs / 1000, 1)} s after (checks every ${r.kill.healthcheckInterval} s, fall ${r.kill.fall}).`)
+        `  by \`/api/status\` ${downAfter(r.kill.downAfterMs)} after${r.kill.downAfterMs < r.kill.healthcheckInterval * 1000
+          ? `: ${r.kill.fall} of the clients' connections refused in a row took it down (\`observe layer4\`), before its checks (every ${r.kill.healthcheckInterval} s, fall ${r.kill.fall}) could.`
+          : ` (checks every ${r.kill.healthcheckInterval} s, fall ${r.kill.fall}).`}`)
       aims.push(`| 0 failed new connections when a back end dies | ${r.kill.failedNew} | ${yes(r.kill.failedNew === 0)} |`)
     }
     lines.push('')
@@ -221,10 +223,29 @@ function markdown (r) {
 }
 
 /** The line that says a section's figures come from a later `--only` run, as a list of lines. */
-function partialRunNote (r, groups) {
-  const group = groups.find((g) => r.partialRuns?.[g] !== undefined)
-  const run = r.partialRuns?.[group]
-  return run ? [`These figures come from a \`--only ${group}\` run at ${run.date} (${run.runs} repetitions of ${run.seconds} s, ${run.elapsedSeconds} s in all), on the same shared machine.`, ''] : []
+// below a second in ms: a down taken by the clients' connections comes within milliseconds
+function downAfter (ms) {
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${fixed(ms / 1000, 1)} s`
+}
+
+/**
+ * Where a section's figures come from when some of its groups were redone by an `--only` run:
+ * each such group with its run, and the others of the section from the full run.
+ */
+export function partialRunNote (r, groups) {
+  const present = groups.filter((g) => r[g] !== undefined)
+  const partial = present.filter((g) => r.partialRuns?.[g] !== undefined)
+  if (partial.length === 0) return []
+  const runOf = (only, run) => `a \`--only ${only}\` run at ${run.date} (${run.runs} repetitions of ${run.seconds} s, ${run.elapsedSeconds} s in all)`
+  if (partial.length === present.length && new Set(partial.map((g) => r.partialRuns[g].date)).size === 1) {
+    return [`These figures come from ${runOf(partial.join(','), r.partialRuns[partial[0]])}, on the same shared machine.`, '']
+  }
+  const full = present.filter((g) => !partial.includes(g))
+  const parts = [
+    ...partial.map((g) => `the \`${g}\` figures from ${runOf(g, r.partialRuns[g])}`),
+    ...(full.length > 0 ? [`the \`${full.join('`, `')}\` figures from the full run at ${r.host.date}`] : [])
+  ]
+  return [`In this section ${parts.join('; ').replace(' figures from ', ' figures come from ')}, on the same shared machine.`, '']
 }
 
 /** The UDP tables: each path at its maximum, then at one fixed rate; adds the UDP aims to `aims`. */

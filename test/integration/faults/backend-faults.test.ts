@@ -15,15 +15,17 @@ const SERVER_TIMEOUT_S = 2
 const INTERVAL_S = 1
 const FALL = 2
 
+function envWith (interval: number): string {
+  const outputs = topology.addresses.backends.map((address, i) => `out${i + 1}=${address}`).join('\n')
+  return `ports=80\n${outputs}\nhealthcheck_interval=${interval}\nhealthcheck_fall=${FALL}\nhealthcheck_rise=1\n` +
+    `conn_timeout=${CONN_TIMEOUT_S}\nserver_timeout=${SERVER_TIMEOUT_S}\nclient_timeout=30\n` + ctlEnv(topology)
+}
+
 before(async () => {
   topology = await createTopology({ backends: 3 })
   backends = await startBackends(topology, { ports: '80' })
   client = await startClient(topology)
-  const outputs = topology.addresses.backends.map((address, i) => `out${i + 1}=${address}`).join('\n')
-  agent = await startAgent(topology, client, {
-    env: `ports=80\n${outputs}\nhealthcheck_interval=${INTERVAL_S}\nhealthcheck_fall=${FALL}\nhealthcheck_rise=1\n` +
-      `conn_timeout=${CONN_TIMEOUT_S}\nserver_timeout=${SERVER_TIMEOUT_S}\nclient_timeout=30\n` + ctlEnv(topology)
-  })
+  agent = await startAgent(topology, client, { env: envWith(INTERVAL_S) })
 })
 
 after(async () => {
@@ -90,6 +92,34 @@ test('a back end slow to accept (SYNs unanswered): conn_timeout applies, the cli
     assert.ok(Date.now() - quick < 3000, 'once down, out2 no longer delays anyone')
   } finally {
     await inBackend(2, ['-D', ...rule])
+  }
+  await waitFor('out2', 'up', 5000)
+})
+
+test('a back end whose host went silent is taken down by the clients\' failed connections, long before its checks', async (t) => {
+  // checks every 10 s: alone they need 2 failed checks, 14 s at the least (a 2 s connect timeout, 10 s apart)
+  const slowChecks = 10
+  agent.writeEnv(envWith(slowChecks))
+  assert.match(await agent.reload(), /properties reloaded .*: reload$/)
+  await waitFor('out2', 'up', 5000)
+  const rule = ['INPUT', '-p', 'tcp', '--dport', '80', '-j', 'DROP']
+  await inBackend(2, ['-A', ...rule])
+  const dropped = Date.now()
+  try {
+    // one at a time, round robin: every third is given out2, waits conn_timeout, and is served elsewhere
+    const seen = await allServed(6, CONN_TIMEOUT_S * 1000 + 2000)
+    assert.ok(!seen.includes('be2'))
+    await waitFor('out2', 'down', 5000)
+    const took = Date.now() - dropped
+    t.diagnostic(`out2 down ${took} ms after its SYNs were dropped (checks alone: ${(CONN_TIMEOUT_S + slowChecks + CONN_TIMEOUT_S) * 1000} ms at the least)`)
+    assert.ok(took < (CONN_TIMEOUT_S + slowChecks) * 1000, `out2 went down after ${took} ms: the checks, not the clients' connections`)
+    const quick = Date.now()
+    await allServed(6, 1000)
+    assert.ok(Date.now() - quick < 3000, 'once down, out2 no longer delays anyone')
+  } finally {
+    await inBackend(2, ['-D', ...rule])
+    agent.writeEnv(envWith(INTERVAL_S))
+    await agent.reload()
   }
   await waitFor('out2', 'up', 5000)
 })

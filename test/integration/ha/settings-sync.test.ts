@@ -13,7 +13,7 @@ import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { CLI_PROGRAM } from '../../support/agent-driver.js'
+import { CLI_PROGRAM, reloadAgent } from '../../support/agent-driver.js'
 import { startBackends } from '../../support/backend-driver.js'
 import { startClient, type ClientDriver } from '../../support/client-driver.js'
 import { createHaTopology, type HaTopology } from '../../support/ha-topology.js'
@@ -165,18 +165,7 @@ test('a change made while the standby was down reaches it when it comes back', a
 async function reload (name: NodeName): Promise<string> {
   const child = agents.get(name)
   if (child === undefined) throw new Error(`${name} is not running`)
-  // the outcome of this SIGHUP, not of an earlier one
-  const outcome = new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => { unsubscribe(); reject(new Error(`${name} logged no reload outcome within 20 s`)) }, 20_000)
-    const unsubscribe = child.onLine((line) => {
-      if (!/properties reloaded|reload refused/.test(line)) return
-      clearTimeout(timer)
-      unsubscribe()
-      resolve(line)
-    })
-  })
-  process.kill(child.pid, 'SIGHUP')
-  return await outcome
+  return await reloadAgent(child)
 }
 
 async function digestOn (name: NodeName): Promise<unknown> {

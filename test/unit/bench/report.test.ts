@@ -6,7 +6,7 @@ import assert from 'node:assert/strict'
 const lib = (file: string): string => new URL(`../../../../scripts/bench/lib/${file}`, import.meta.url).href
 const { barChartSvg, tickStep } = await import(lib('chart.mjs'))
 const { pairedRatio, summarise } = await import(lib('measure.mjs'))
-const { charts } = await import(lib('report.mjs'))
+const { charts, partialRunNote } = await import(lib('report.mjs'))
 
 const runs = (...values: number[]): Array<{ value: number, errors: number }> => values.map((value) => ({ value, errors: 0 }))
 
@@ -76,4 +76,17 @@ test('charts: one per section the results have, from the paired ratios and the m
   assert.match(made.tcp, />0\.97</)
   assert.match(made.sessions, />10\.9 kB</)
   assert.match(made.sessions, />budget</)
+})
+
+test('partial-run note: one line per section, naming each group redone and where the others come from', () => {
+  const run = (date: string): unknown => ({ date, runs: 3, seconds: 5, elapsedSeconds: 17 })
+  const base = { host: { date: 'FULL' }, reload: {}, kill: {} }
+  assert.deepEqual(partialRunNote(base, ['reload', 'kill']), [])
+  assert.deepEqual(partialRunNote({ ...base, partialRuns: { kill: run('K') } }, ['reload', 'kill']), [
+    'In this section the `kill` figures come from a `--only kill` run at K (3 repetitions of 5 s, 17 s in all); the `reload` figures from the full run at FULL, on the same shared machine.', ''])
+  assert.deepEqual(partialRunNote({ ...base, partialRuns: { kill: run('K'), reload: run('K') } }, ['reload', 'kill']), [
+    'These figures come from a `--only reload,kill` run at K (3 repetitions of 5 s, 17 s in all), on the same shared machine.', ''])
+  // a group the results do not have is not named
+  assert.deepEqual(partialRunNote({ host: { date: 'FULL' }, kill: {}, partialRuns: { kill: run('K') } }, ['reload', 'kill']), [
+    'These figures come from a `--only kill` run at K (3 repetitions of 5 s, 17 s in all), on the same shared machine.', ''])
 })

@@ -64,7 +64,7 @@ test('backups, disabled outputs, IPv6 and host-name outputs are written as HAPro
 
 test('health checks: a TCP connect to the first port as written, interval, rise and fall; 0 turns them off', async () => {
   const checked = renderHaproxyConfig(stateFrom(`ports=443,80\nhealthcheck_interval=5\nhealthcheck_rise=4\nhealthcheck_fall=6\nconn_timeout=30\n${THREE_OUTPUTS}`))
-  assert.deepEqual(lines(checked, /^default-server /), ['default-server init-addr last,libc,none check port 443 inter 5s rise 4 fall 6'])
+  assert.deepEqual(lines(checked, /^default-server /), ['default-server init-addr last,libc,none check port 443 inter 5s rise 4 fall 6 observe layer4 error-limit 6 on-error mark-down'])
   assert.deepEqual(lines(checked, /^timeout (connect|check)/), ['timeout connect 30s', 'timeout check 30s'])
   const unchecked = renderHaproxyConfig(stateFrom(`healthcheck_interval=0\n${THREE_OUTPUTS}`))
   assert.deepEqual(lines(unchecked, /^default-server /), ['default-server init-addr last,libc,none'])
