@@ -164,11 +164,11 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
   const ctl = new CtlListener(controller, sync)
   // outputs going down or up, in every mode, as /api/status reports them
   const watch = new OutputWatch({
-    read: () => appliance.status(),
+    read: () => appliance.reports(),
     intervalMs: WATCH_INTERVAL_MS,
-    onChange: (output, state) => {
+    onChange: (output, { health, reason }) => {
       const address = appliance.desired.properties.outputs.find((candidate) => candidate.name === output)?.address ?? ''
-      notifier.notify({ kind: 'output', output, address, state, at: new Date() })
+      notifier.notify({ kind: 'output', output, address, state: health, reason, at: new Date() })
     }
   })
   try {

@@ -3,7 +3,7 @@
  * Invariant: changes to the desired state happen one at a time, and the desired state
  * only moves forward once the system and the saved state both hold it.
  */
-import type { AdminChangeResult, OutputHealth, OutputSelector } from '../ctl/controller.js'
+import type { AdminChangeResult, OutputHealth, OutputReport, OutputSelector } from '../ctl/controller.js'
 import { L3lbError } from '../errors.js'
 import type { RuntimeApi } from '../haproxy/runtime-api.js'
 import type { Limits } from '../limits/model.js'
@@ -12,7 +12,7 @@ import { OUTPUTS_BACKEND, type ReconcileAction, type Reconciler } from '../recon
 import { saveDisabledOutputs } from '../state/admin-store.js'
 import { desiredState, withDisabled, withEnabled, withHealth, type DesiredState } from '../state/desired.js'
 import { selectOutputs } from '../state/select-outputs.js'
-import { outputHealth } from '../haproxy/server-status.js'
+import { downReason, outputHealth } from '../haproxy/server-status.js'
 
 export class Appliance {
   #desired: DesiredState
@@ -98,20 +98,28 @@ export class Appliance {
   }
 
   async status (): Promise<ReadonlyMap<OutputName, OutputHealth>> {
+    return new Map([...await this.reports()].map(([output, report]) => [output, report.health]))
+  }
+
+  /** Every connected, enabled output's health, and why when it is down: what the notices say. */
+  async reports (): Promise<ReadonlyMap<OutputName, OutputReport>> {
     const state = this.#desired
     if (state.properties.mode === 'udp_roundrobin') {
       const enabled = state.properties.outputs.filter((output) => !state.disabled.has(output.name))
-      return new Map(enabled.map((output) => [output.name, state.down.has(output.name) ? 'down' : 'up']))
+      const fall = state.properties.healthcheckFall
+      const unanswered = fall === 1 ? 'a ping went unanswered' : `${fall} pings in a row went unanswered`
+      return new Map(enabled.map((output) => [output.name, state.down.has(output.name) ? { health: 'down', reason: unanswered } : { health: 'up', reason: '' }]))
     }
     const rows = await this.#runtime.showStat()
-    const health = new Map<OutputName, OutputHealth>()
-    for (const output of this.#desired.properties.outputs) {
-      if (this.#desired.disabled.has(output.name)) continue
+    const reports = new Map<OutputName, OutputReport>()
+    for (const output of state.properties.outputs) {
+      if (state.disabled.has(output.name)) continue
       const row = rows.find((candidate) => candidate.pxname === OUTPUTS_BACKEND && candidate.svname === output.name)
       if (row === undefined) throw new L3lbError('L3LB_HAPROXY_SOCKET', `HAProxy does not report output ${output.name}`)
-      health.set(output.name, outputHealth(row.status ?? ''))
+      const health = outputHealth(row.status ?? '')
+      reports.set(output.name, { health, reason: health === 'down' ? downReason(row) : '' })
     }
-    return health
+    return reports
   }
 
   // after a reload, an output found down stays down while its address is the same

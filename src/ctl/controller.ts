@@ -20,6 +20,12 @@ export interface AdminChangeResult {
 
 export type OutputHealth = 'up' | 'down'
 
+/** An output's health and, when it is down, why (its last check, in the checker's words); '' when up or not known. */
+export interface OutputReport {
+  readonly health: OutputHealth
+  readonly reason: string
+}
+
 /**
  * What the ctl service asks of the agent: the seam between HTTP and the system.
  * Errors thrown are L3lbError and become code 100 answers.

@@ -1,5 +1,6 @@
-/** Pure: HAProxy's server `status` column to the seed's up/down. */
+/** Pure: HAProxy's server `status` column to the seed's up/down, and why a server is down. */
 import type { OutputHealth } from '../ctl/controller.js'
+import type { Row } from './parse.js'
 
 /**
  * `UP`, `UP 1/3` (still up, failing), `no check`, `DRAIN` and `NOLB` carry traffic: up.
@@ -7,4 +8,20 @@ import type { OutputHealth } from '../ctl/controller.js'
  */
 export function outputHealth (status: string): OutputHealth {
   return /^(UP|no check|DRAIN|NOLB)/.test(status) ? 'up' : 'down'
+}
+
+/**
+ * Why a server is down, from a `show stat` row's last check: `Layer4 timeout`, `Layer4
+ * connection problem: Connection refused`; for a down taken by the clients' connections
+ * (`observe layer4`, check status HANA), how many failed in a row. '' when it says nothing.
+ */
+export function downReason (row: Row): string {
+  const lastCheck = (row.last_chk ?? '').trim()
+  const observed = /^Detected (\d+) consecutive errors, last one was: (.+)$/.exec(lastCheck)
+  if (row.check_status === 'HANA' && observed !== null) {
+    const count = observed[1] ?? ''
+    return `${count === '1' ? 'a client\'s connection' : `${count} clients' connections in a row`} failed (${observed[2] ?? ''})`
+  }
+  const description = (row.check_desc ?? '').trim()
+  return [description, lastCheck].filter((part) => part !== '').join(': ')
 }

@@ -10,6 +10,8 @@ export interface OutputNotice {
   readonly output: OutputName
   readonly address: string
   readonly state: 'up' | 'down'
+  /** Why it is down, in the checker's words (`Layer4 timeout`); '' when up or not known. */
+  readonly reason: string
   readonly at: Date
 }
 
@@ -44,7 +46,7 @@ export function noticeKey (notice: Notice): string {
 
 /** One line: the log's, and the e-mail's subject when it carries one notice. */
 export function noticeLine (notice: Notice): string {
-  if (notice.kind === 'output') return `output ${notice.output} (${notice.address}) is ${notice.state.toUpperCase()}`
+  if (notice.kind === 'output') return `output ${notice.output} (${notice.address}) is ${notice.state.toUpperCase()}${notice.reason === '' ? '' : `: ${notice.reason}`}`
   switch (notice.vrrp) {
     case 'MASTER': return `this node is now ACTIVE: it holds the virtual address(es) ${notice.virtualAddresses.join(', ')} (was ${notice.previous})`
     case 'FAULT': return `this node is in FAULT: its HAProxy failed the VRRP check, so it cannot hold the virtual address(es) ${notice.virtualAddresses.join(', ')} (was ${notice.previous})`
@@ -61,7 +63,7 @@ export function isMailed (notice: Notice): boolean {
 export function noticeDocument (notice: Notice, node: NodeIdentity): Record<string, unknown> {
   const common = { group: 'L3LB', node: { host: node.host, address: node.address }, at: notice.at.toISOString(), message: noticeLine(notice) }
   if (notice.kind === 'output') {
-    return { ...common, notice: 'output', output: notice.output, address: notice.address, state: notice.state }
+    return { ...common, notice: 'output', output: notice.output, address: notice.address, state: notice.state, reason: notice.reason }
   }
   return { ...common, notice: 'role', vrrp: notice.vrrp, previous: notice.previous, virtual: notice.virtualAddresses }
 }

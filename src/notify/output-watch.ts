@@ -5,18 +5,19 @@
  * an output that is disabled, removed or newly connected changes nothing (ctl and reloads are
  * the operator's own doing); a read that fails (HAProxy reloading) is skipped, not guessed.
  */
-import type { OutputHealth } from '../ctl/controller.js'
+import type { OutputReport } from '../ctl/controller.js'
 import type { OutputName } from '../properties/model.js'
 
 export interface OutputWatchOptions {
-  readonly read: () => Promise<ReadonlyMap<OutputName, OutputHealth>>
-  readonly onChange: (output: OutputName, health: OutputHealth) => void
+  readonly read: () => Promise<ReadonlyMap<OutputName, OutputReport>>
+  /** A change of health, with the report that found it (its reason says why an output is down). */
+  readonly onChange: (output: OutputName, report: OutputReport) => void
   readonly intervalMs: number
 }
 
 export class OutputWatch {
   readonly #options: OutputWatchOptions
-  #known: ReadonlyMap<OutputName, OutputHealth> | null = null
+  #known: ReadonlyMap<OutputName, OutputReport> | null = null
   #timer: NodeJS.Timeout | null = null
   #reading: Promise<void> | null = null
 
@@ -38,18 +39,18 @@ export class OutputWatch {
 
   /** One read now (tests and the first tick); resolves when its changes are reported. */
   async check (): Promise<void> {
-    let health: ReadonlyMap<OutputName, OutputHealth>
+    let reports: ReadonlyMap<OutputName, OutputReport>
     try {
-      health = await this.#options.read()
+      reports = await this.#options.read()
     } catch {
       return
     }
     const known = this.#known
-    this.#known = health
+    this.#known = reports
     if (known === null) return
-    for (const [output, now] of health) {
+    for (const [output, now] of reports) {
       const before = known.get(output)
-      if (before !== undefined && before !== now) this.#options.onChange(output, now)
+      if (before !== undefined && before.health !== now.health) this.#options.onChange(output, now)
     }
   }
 

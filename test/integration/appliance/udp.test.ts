@@ -116,6 +116,7 @@ test('an output that stops answering pings leaves within interval × fall + 1 s,
   try {
     const took = await waitForStatus({ out2: 'down' }, (INTERVAL_S * FALL + 1) * 1000 + 2000)
     assert.ok(took <= (INTERVAL_S * FALL + 1) * 1000 + 1000, `out2 left after ${took} ms`)
+    await agent.process.waitForLine(new RegExp(`notice: output out2 \\(.*\\) is DOWN: ${FALL} pings in a row went unanswered$`), 5000)
     // the same flow (same source port) now goes elsewhere: its conntrack entry was removed
     assert.notEqual(await newFlow(5060, undefined, port), 'be2')
     const counts = await flowsByBackend(30)

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { parseServersState, parseShowProc, parseShowStat, peersLocallySynced } from '../../../src/haproxy/parse.js'
 import { serversStateFor } from '../../../src/haproxy/runtime-api.js'
 import { processStateOf } from '../../../src/haproxy/process-state.js'
-import { outputHealth } from '../../../src/haproxy/server-status.js'
+import { downReason, outputHealth } from '../../../src/haproxy/server-status.js'
 
 // As HAProxy 2.6.12 prints them (trimmed to the columns that matter plus a few).
 const SHOW_STAT = `# pxname,svname,qcur,qmax,scur,smax,slim,stot,status,chkfail,addr,
@@ -72,4 +72,15 @@ test('server status: up while it carries traffic, down otherwise', () => {
 test('the process state letter of /proc/PID/stat, whatever the command name holds', () => {
   assert.equal(processStateOf('4505 (haproxy) S 1 4505 4505 0 -1 4194560'), 'S')
   assert.equal(processStateOf('4505 (a) b) Z 1 4505'), 'Z')
+})
+
+test('why a server is down: its last check in HAProxy\'s words; clients\' failed connections counted', () => {
+  assert.equal(downReason({ check_status: 'L4CON', check_desc: 'Layer4 connection problem', last_chk: 'Connection refused' }), 'Layer4 connection problem: Connection refused')
+  assert.equal(downReason({ check_status: 'L4TOUT', check_desc: 'Layer4 timeout', last_chk: '' }), 'Layer4 timeout')
+  assert.equal(downReason({ check_status: 'HANA', check_desc: 'Health analyze', last_chk: 'Detected 3 consecutive errors, last one was: L4 unsuccessful connection' }),
+    '3 clients\' connections in a row failed (L4 unsuccessful connection)')
+  assert.equal(downReason({ check_status: 'HANA', check_desc: 'Health analyze', last_chk: 'Detected 1 consecutive errors, last one was: L4 timeout error' }),
+    'a client\'s connection failed (L4 timeout error)')
+  assert.equal(downReason({ check_status: 'HANA', check_desc: 'Health analyze', last_chk: 'something else' }), 'Health analyze: something else')
+  assert.equal(downReason({}), '')
 })

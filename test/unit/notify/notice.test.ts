@@ -3,13 +3,15 @@ import assert from 'node:assert/strict'
 import { isMailed, noticeDocument, noticeKey, noticeLine, noticeMail, type Notice } from '../../../src/notify/notice.js'
 
 const at = new Date('2026-11-22T03:00:00Z')
-const down: Notice = { kind: 'output', output: 'out1', address: '198.18.1.2', state: 'down', at }
+const down: Notice = { kind: 'output', output: 'out1', address: '198.18.1.2', state: 'down', reason: '', at }
 const up: Notice = { ...down, state: 'up', at: new Date('2026-11-22T03:00:05Z') }
+const refused: Notice = { ...down, reason: 'Layer4 connection problem: Connection refused' }
 const active: Notice = { kind: 'role', vrrp: 'MASTER', previous: 'BACKUP', virtualAddresses: ['198.18.0.100'], at }
 const node = { host: 'lb-a', address: '198.18.0.11', mode: 'tcp_source' }
 
 test('one line says what happened to what', () => {
   assert.equal(noticeLine(down), 'output out1 (198.18.1.2) is DOWN')
+  assert.equal(noticeLine(refused), 'output out1 (198.18.1.2) is DOWN: Layer4 connection problem: Connection refused')
   assert.match(noticeLine(active), /^this node is now ACTIVE: it holds the virtual address\(es\) 198\.18\.0\.100 \(was BACKUP\)$/)
   assert.match(noticeLine({ ...active, vrrp: 'FAULT' }), /FAULT: its HAProxy failed the VRRP check/)
   assert.equal(noticeKey(down), 'out1')
@@ -39,8 +41,8 @@ test('a subject never carries a line break, whatever the host name holds', () =>
 })
 
 test('the mon document is the notice, typed, with the node that saw it', () => {
-  assert.deepEqual(noticeDocument(down, node), {
-    group: 'L3LB', node: { host: 'lb-a', address: '198.18.0.11' }, at: '2026-11-22T03:00:00.000Z', message: 'output out1 (198.18.1.2) is DOWN', notice: 'output', output: 'out1', address: '198.18.1.2', state: 'down'
+  assert.deepEqual(noticeDocument(refused, node), {
+    group: 'L3LB', node: { host: 'lb-a', address: '198.18.0.11' }, at: '2026-11-22T03:00:00.000Z', message: 'output out1 (198.18.1.2) is DOWN: Layer4 connection problem: Connection refused', notice: 'output', output: 'out1', address: '198.18.1.2', state: 'down', reason: 'Layer4 connection problem: Connection refused'
   })
   assert.deepEqual(noticeDocument(active, node), {
     group: 'L3LB', node: { host: 'lb-a', address: '198.18.0.11' }, at: '2026-11-22T03:00:00.000Z', message: noticeLine(active), notice: 'role', vrrp: 'MASTER', previous: 'BACKUP', virtual: ['198.18.0.100']

@@ -9,7 +9,7 @@ const mail: MailSettings = { to: ['ops@example.com'], from: '', server: { host: 
 const settings = { mail, monUrl: 'http://198.18.0.2:9000/n', mode: 'tcp_roundrobin' as const, ha: null, ctlAddr: '127.0.0.1' }
 
 function output (name: 'out1' | 'out2', state: 'up' | 'down'): Notice {
-  return { kind: 'output', output: name, address: '198.18.1.2', state, at: new Date(0) }
+  return { kind: 'output', output: name, address: '198.18.1.2', state, reason: '', at: new Date(0) }
 }
 
 function harness (options: { failMail?: boolean, failMon?: boolean } = {}) {

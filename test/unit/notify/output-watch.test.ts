@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import type { OutputHealth } from '../../../src/ctl/controller.js'
+import type { OutputHealth, OutputReport } from '../../../src/ctl/controller.js'
 import { OutputWatch } from '../../../src/notify/output-watch.js'
 import type { OutputName } from '../../../src/properties/model.js'
 
@@ -10,9 +10,10 @@ function watchOver (reads: Array<Array<[OutputName, OutputHealth]> | Error>): { 
     read: async () => {
       const next = reads.shift()
       if (next === undefined || next instanceof Error) throw next ?? new Error('no more reads')
-      return new Map(next)
+      // a down output says why, and the reason may change while it stays down: not a change
+      return new Map(next.map(([output, health]): [OutputName, OutputReport] => [output, { health, reason: health === 'down' ? `reason ${reads.length}` : '' }]))
     },
-    onChange: (output, health) => changes.push(`${output} ${health}`),
+    onChange: (output, { health, reason }) => changes.push(`${output} ${health}${reason === '' ? '' : ` (${reason})`}`),
     intervalMs: 60_000
   })
   return { watch, changes }
@@ -26,7 +27,7 @@ test('the first read only learns; later reads report each change once', async ()
     [['out1', 'up'], ['out2', 'down']]
   ])
   for (let i = 0; i < 4; i++) await watch.check()
-  assert.deepEqual(changes, ['out1 up', 'out2 down'])
+  assert.deepEqual(changes, ['out1 up', 'out2 down (reason 1)'])
 })
 
 test('outputs disabled, removed or newly connected are not changes; a failed read is skipped', async () => {
@@ -38,7 +39,7 @@ test('outputs disabled, removed or newly connected are not changes; a failed rea
     [['out1', 'down'], ['out2', 'down'], ['out3', 'down']]
   ])
   for (let i = 0; i < 4; i++) await watch.check()
-  assert.deepEqual(changes, ['out1 down'])
+  assert.deepEqual(changes, ['out1 down (reason 0)'])
 })
 
 test('start reads at once and on its interval; stop waits for a read in flight', async () => {
