@@ -14,16 +14,18 @@ const CONN_TIMEOUT_S = 2
 const SERVER_TIMEOUT_S = 2
 const INTERVAL_S = 1
 const FALL = 2
+// the checks test the first port only
+const PORTS = '80,81'
 
 function envWith (interval: number): string {
   const outputs = topology.addresses.backends.map((address, i) => `out${i + 1}=${address}`).join('\n')
-  return `ports=80\n${outputs}\nhealthcheck_interval=${interval}\nhealthcheck_fall=${FALL}\nhealthcheck_rise=1\n` +
+  return `ports=${PORTS}\n${outputs}\nhealthcheck_interval=${interval}\nhealthcheck_fall=${FALL}\nhealthcheck_rise=1\n` +
     `conn_timeout=${CONN_TIMEOUT_S}\nserver_timeout=${SERVER_TIMEOUT_S}\nclient_timeout=30\n` + ctlEnv(topology)
 }
 
 before(async () => {
   topology = await createTopology({ backends: 3 })
-  backends = await startBackends(topology, { ports: '80' })
+  backends = await startBackends(topology, { ports: PORTS })
   client = await startClient(topology)
   agent = await startAgent(topology, client, { env: envWith(INTERVAL_S) })
 })
@@ -48,11 +50,11 @@ async function waitFor (output: string, state: string, timeoutMs: number): Promi
 }
 
 /** Every one of `count` new connections is served (by some output), each within `limitMs`. */
-async function allServed (count: number, limitMs: number): Promise<string[]> {
+async function allServed (count: number, limitMs: number, port = 80): Promise<string[]> {
   const seen: string[] = []
   for (let i = 0; i < count; i++) {
     const started = Date.now()
-    const connection = await client.connect({ host: topology.addresses.lbClientSide, port: 80, timeoutMs: limitMs })
+    const connection = await client.connect({ host: topology.addresses.lbClientSide, port, timeoutMs: limitMs })
     assert.equal(connection.pending, false, `connection ${i} was not served within ${limitMs} ms`)
     assert.ok(Date.now() - started <= limitMs)
     seen.push(String(connection.greeting).split(' ')[0] ?? '')
@@ -124,6 +126,25 @@ test('a back end whose host went silent is taken down by the clients\' failed co
   await waitFor('out2', 'up', 5000)
 })
 
+test('a service dead on a port the checks do not test: its clients\' refused connections take the output down', async () => {
+  await waitFor('out2', 'up', 5000)
+  const rule = ['INPUT', '-p', 'tcp', '--dport', '81', '-j', 'REJECT', '--reject-with', 'tcp-reset']
+  await inBackend(2, ['-A', ...rule])
+  const logBefore = agent.process.output().length
+  try {
+    // port 81 refused on be2, while its checks on port 80 pass: every client is served elsewhere
+    assert.ok(!(await allServed(6, 1000, 81)).includes('be2'))
+    // down for a moment only, as its checks bring it back: HAProxy's own line (a new one) says it went down and why
+    const wentDown = /Server outputs\/out2 is DOWN, reason: Health analyze, info: "Detected 2 consecutive errors, last one was: L4 unsuccessful connection"/
+    const deadline = Date.now() + 2000
+    while (!wentDown.test(agent.process.output().slice(logBefore)) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
+    assert.match(agent.process.output().slice(logBefore), wentDown)
+  } finally {
+    await inBackend(2, ['-D', ...rule])
+  }
+  await waitFor('out2', 'up', 5000)
+})
+
 test('a back end that accepts and then hangs: server_timeout closes the session', async () => {
   await backends[1]!.stop()
   const hung = topology.spawn(topology.names.backends[1]!, process.execPath, ['-e',
@@ -143,6 +164,6 @@ test('a back end that accepts and then hangs: server_timeout closes the session'
   } finally {
     for (const output of ['out1', 'out3']) await agent.ctl(`/api/enable?channel=${output}`)
     await hung.stop()
-    backends[1] = await startBackend(topology, 2, { ports: '80' })
+    backends[1] = await startBackend(topology, 2, { ports: PORTS })
   }
 })
