@@ -77,8 +77,11 @@ async function runAgent (envFile: string): Promise<number> {
     })
   })
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGTERM', resolve)
-    process.once('SIGINT', resolve)
+    // on, not once: execa's child cleanup (signal-exit) re-raises a signal it finds no other
+    // listener for, and a once-listener is gone by then, so a SIGTERM that came while a ping or
+    // an iptables-restore ran killed the agent before it removed its rules. A second one does nothing.
+    process.on('SIGTERM', resolve)
+    process.on('SIGINT', resolve)
   })
   log.info(`${signal}: stopping`)
   await agent.stop()
