@@ -5,6 +5,7 @@ import { startBackends } from '../../support/backend-driver.js'
 import { startClient, type ClientDriver } from '../../support/client-driver.js'
 import { programsInNamespace } from '../../support/namespace-processes.js'
 import { createTopology, type Topology } from '../../support/topology.js'
+import { l3lbRules } from '../../support/l3lb-rules.js'
 
 let topology: Topology
 let client: ClientDriver
@@ -50,15 +51,6 @@ async function flowsByBackend (count: number, port = 5060, host?: string): Promi
     counts[backend] = (counts[backend] ?? 0) + 1
   }
   return counts
-}
-
-async function l3lbRules (): Promise<string[]> {
-  const lines: string[] = []
-  for (const program of ['iptables-save', 'ip6tables-save']) {
-    const { stdout } = await topology.exec(topology.names.lb, program, [])
-    lines.push(...stdout.split('\n').filter((line) => line.includes('L3LB')))
-  }
-  return lines
 }
 
 async function waitForStatus (expected: Record<string, unknown>, timeoutMs: number): Promise<number> {
@@ -157,22 +149,22 @@ test('disable and enable through ctl; backups only when every primary is unavail
 })
 
 test('restart leaves one copy of the rules; stop leaves nothing of l3lb', async () => {
-  const rules = await l3lbRules()
+  const rules = await l3lbRules(topology)
   assert.ok(rules.length > 0)
   await agent.stop()
-  assert.deepEqual(await l3lbRules(), [])
+  assert.deepEqual(await l3lbRules(topology), [])
   agent = await agent.restart()
-  assert.deepEqual((await l3lbRules()).sort(), [...rules].sort())
+  assert.deepEqual((await l3lbRules(topology)).sort(), [...rules].sort())
   assert.match(await newFlow(), /^be[123]$/)
 })
 
 test('the agent killed with SIGKILL: the rules keep forwarding; a new agent takes them over, one copy', async () => {
-  const rules = await l3lbRules()
+  const rules = await l3lbRules(topology)
   process.kill(agent.process.pid, 'SIGKILL')
   await agent.process.exited
   assert.deepEqual(Object.keys(await flowsByBackend(9)).sort(), ['be1', 'be2', 'be3'])
   agent = await agent.restart()
-  assert.deepEqual((await l3lbRules()).sort(), [...rules].sort())
+  assert.deepEqual((await l3lbRules(topology)).sort(), [...rules].sort())
   assert.deepEqual(Object.keys(await flowsByBackend(9)).sort(), ['be1', 'be2', 'be3'])
 })
 
@@ -188,7 +180,7 @@ test('switching to tcp_roundrobin and back leaves nothing of the other mode behi
   const tcpEnv = `ports=5060\n${topology.addresses.backends.map((address, i) => `out${i + 1}=${address}`).join('\n')}\n` + ctlEnv(topology)
   agent.writeEnv(tcpEnv)
   assert.match(await agent.reload(), /properties reloaded/)
-  assert.deepEqual(await l3lbRules(), [])
+  assert.deepEqual(await l3lbRules(topology), [])
   const tcp = await client.connect({ host: topology.addresses.lbClientSide, port: 5060, timeoutMs: 5000 })
   assert.match(String(tcp.greeting), /^be[1234] 5060$/)
   await client.close(tcp.conn)

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict'
 import { ctlEnv, startAgent, type AgentHandle } from '../../support/agent-driver.js'
 import { startClient, type ClientDriver } from '../../support/client-driver.js'
 import { createTopology, type Topology } from '../../support/topology.js'
+import { l3lbRules } from '../../support/l3lb-rules.js'
 
 const STOPS = 3
 
@@ -26,15 +27,6 @@ after(async () => {
   await topology?.destroy()
 })
 
-async function l3lbRules (): Promise<string[]> {
-  const lines: string[] = []
-  for (const program of ['iptables-save', 'ip6tables-save']) {
-    const { stdout } = await topology.exec(topology.names.lb, program, [])
-    lines.push(...stdout.split('\n').filter((line) => line.includes('L3LB')))
-  }
-  return lines
-}
-
 test(`stopped ${STOPS} times while pings are in flight: each time a clean stop, and no rule of l3lb left`, async () => {
   // eight outputs nobody holds on back end 1's link: each ping waits its 0.5 s timeout, one a second each,
   // so a ping is nearly always running when the SIGTERM comes
@@ -43,7 +35,7 @@ test(`stopped ${STOPS} times while pings are in flight: each time a clean stop, 
   for (let stop = 1; stop <= STOPS; stop++) {
     agent = stop === 1 ? await startAgent(topology, client, { env }) : await agent!.restart()
     await agent.process.waitForLine(/ICMP health checks of 8 output\(s\) every 1 s/, 10_000)
-    assert.ok((await l3lbRules()).length > 0, 'the rules were not applied')
+    assert.ok((await l3lbRules(topology)).length > 0, 'the rules were not applied')
     await new Promise((resolve) => setTimeout(resolve, 1500))
     const exit = await agent.stop()
     const output = agent.process.output()
@@ -51,6 +43,6 @@ test(`stopped ${STOPS} times while pings are in flight: each time a clean stop, 
     assert.equal(exit.signal ?? null, null, ended)
     assert.equal(exit.exitCode, 0, ended)
     assert.match(output, /SIGTERM: stopping\n(.*\n)*.*stopped$/m)
-    assert.deepEqual(await l3lbRules(), [], `stop ${stop} left rules`)
+    assert.deepEqual(await l3lbRules(topology), [], `stop ${stop} left rules`)
   }
 })
