@@ -67,7 +67,7 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
   const file = await readEnvEntries(envFile)
   // (HA) the pair's settings this node ran last, when newer than its own file
   const saved = await loadPairSettings(paths.pairSettingsFile, (message) => log.warn(message))
-  const followSaved = saved !== null && saved.savedAtMs > await modifiedAtMs(envFile)
+  const followSaved = saved !== null && await fileOlderThanPairSettings()
   let runningEntries = effectiveEntries(file.entries, saved?.settings ?? null, followSaved)
   const { properties, warnings } = propertiesFrom(runningEntries, file.problems, envFile)
   for (const warning of warnings) log.warn(warning)
@@ -242,7 +242,8 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
     return action
   }
 
-  // (HA) Whether the pair's settings this node runs came after the last edit of its env file.
+  // (HA) Whether the pair's settings this node saved last came after the last edit of its env
+  // file: then they run, at start and on the active node's SIGHUP.
   async function fileOlderThanPairSettings (): Promise<boolean> {
     return await modifiedAtMs(paths.pairSettingsFile) > await modifiedAtMs(envFile)
   }
