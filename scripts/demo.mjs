@@ -13,6 +13,19 @@ const servers = backends.map((address, i) => createServer((request, response) =>
   response.end(`hello from back end ${i + 1} (${address})\n`)
 }).listen(8000, address))
 
+// SIGUSR2 kills out2's back end, or brings it back: watch l3lb take it down and up again
+process.on('SIGUSR2', () => {
+  const server = servers[1]
+  if (server.listening) {
+    server.close()
+    server.closeAllConnections()
+    console.log(`back end 2 (${backends[1]}) stopped; send SIGUSR2 again to bring it back`)
+  } else {
+    server.listen(8000, backends[1])
+    console.log(`back end 2 (${backends[1]}) serving again`)
+  }
+})
+
 const envFile = join(dir, 'l3lb.env')
 writeFileSync(envFile, [
   'mode=tcp_roundrobin',
@@ -42,7 +55,8 @@ l3lb is running (files in ${dir}).
              curl 'http://127.0.0.1:8080/api/disable?channel=out1'
              curl 'http://127.0.0.1:8080/api/enable?127.0.0.11'
   stats UI:  http://127.0.0.1:8404/
-  the CLI:   RUNTIME_DIRECTORY=${join(dir, 'run')} node dist/src/cli/main.js status --env ${envFile}
+  the CLI:   node dist/src/cli/main.js status --env ${envFile}
+  a failure: kill -USR2 ${process.pid}     (stops out2's back end; again to bring it back)
 Ctrl-C stops the demo.`)
   }
 })

@@ -156,6 +156,7 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
       ? appliance.setEnabled(selector, enabled)
       : sync.setEnabled(selector, enabled, origin ?? 'client'),
     status: () => appliance.status(),
+    outputs: () => appliance.outputs(),
     counters: () => counters.read()
   }
   // maxima of what HAProxy does not track itself (listen backlog, UDP flows) between reads

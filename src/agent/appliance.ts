@@ -3,22 +3,25 @@
  * Invariant: changes to the desired state happen one at a time, and the desired state
  * only moves forward once the system and the saved state both hold it.
  */
-import type { AdminChangeResult, OutputHealth, OutputReport, OutputSelector } from '../ctl/controller.js'
+import type { AdminChangeResult, OutputHealth, OutputReport, OutputSelector, OutputState, OutputView } from '../ctl/controller.js'
 import { L3lbError } from '../errors.js'
 import type { RuntimeApi } from '../haproxy/runtime-api.js'
 import type { Limits } from '../limits/model.js'
-import { OUTPUT_NAMES, type OutputName, type Properties } from '../properties/model.js'
+import { OUTPUT_NAMES, type Output, type OutputName, type Properties } from '../properties/model.js'
 import { OUTPUTS_BACKEND, type ReconcileAction, type Reconciler } from '../reconcile/reconciler.js'
 import { saveDisabledOutputs } from '../state/admin-store.js'
 import { desiredState, withDisabled, withEnabled, withHealth, type DesiredState } from '../state/desired.js'
 import { selectOutputs } from '../state/select-outputs.js'
-import { downReason, outputHealth } from '../haproxy/server-status.js'
+import { changedOutputs, outputStateIn } from '../state/output-changes.js'
+import { downReason, outputHealth, secondsSinceChange } from '../haproxy/server-status.js'
 
 export class Appliance {
   #desired: DesiredState
   readonly #reconciler: Reconciler
   readonly #runtime: RuntimeApi
   #turn: Promise<unknown> = Promise.resolve()
+  // (udp_roundrobin) when each output last changed state, as this agent saw it; HAProxy keeps its own
+  readonly #changedAt = new Map<OutputName, number>()
 
   constructor (desired: DesiredState, reconciler: Reconciler, runtime: RuntimeApi) {
     this.#desired = desired
@@ -40,7 +43,7 @@ export class Appliance {
     return await this.#oneAtATime(async () => {
       const next = desiredState(properties, limits, this.#desired.disabled, this.#desired.paths, this.#keptDown(properties))
       const action = await this.#reconciler.apply(next)
-      this.#desired = next
+      this.#become(next)
       return action
     })
   }
@@ -85,7 +88,7 @@ export class Appliance {
       await saveDisabledOutputs(state.paths.adminStateFile, state.disabled).catch(() => undefined)
       throw error
     }
-    this.#desired = next
+    this.#become(next)
   }
 
   /** An output's health as the agent's own checks found it (udp_roundrobin); applied at once. */
@@ -93,7 +96,7 @@ export class Appliance {
     await this.#oneAtATime(async () => {
       const next = withHealth(this.#desired, output, health)
       await this.#reconciler.apply(next)
-      this.#desired = next
+      this.#become(next)
     })
   }
 
@@ -103,23 +106,41 @@ export class Appliance {
 
   /** Every connected, enabled output's health, and why when it is down: what the notices say. */
   async reports (): Promise<ReadonlyMap<OutputName, OutputReport>> {
-    const state = this.#desired
-    if (state.properties.mode === 'udp_roundrobin') {
-      const enabled = state.properties.outputs.filter((output) => !state.disabled.has(output.name))
-      const fall = state.properties.healthcheckFall
-      const unanswered = fall === 1 ? 'a ping went unanswered' : `${fall} pings in a row went unanswered`
-      return new Map(enabled.map((output) => [output.name, state.down.has(output.name) ? { health: 'down', reason: unanswered } : { health: 'up', reason: '' }]))
-    }
-    const rows = await this.#runtime.showStat()
     const reports = new Map<OutputName, OutputReport>()
-    for (const output of state.properties.outputs) {
-      if (state.disabled.has(output.name)) continue
-      const row = rows.find((candidate) => candidate.pxname === OUTPUTS_BACKEND && candidate.svname === output.name)
-      if (row === undefined) throw new L3lbError('L3LB_HAPROXY_SOCKET', `HAProxy does not report output ${output.name}`)
-      const health = outputHealth(row.status ?? '')
-      reports.set(output.name, { health, reason: health === 'down' ? downReason(row) : '' })
+    for (const view of await this.outputs()) {
+      if (view.state !== 'disabled') reports.set(view.name, { health: view.state, reason: view.reason })
     }
     return reports
+  }
+
+  /** Every connected output, enabled or not: its state, why it is down, and for how long. */
+  async outputs (): Promise<OutputView[]> {
+    const state = this.#desired
+    if (state.properties.mode === 'udp_roundrobin') {
+      const fall = state.properties.healthcheckFall
+      const unanswered = fall === 1 ? 'a ping went unanswered' : `${fall} pings in a row went unanswered`
+      const now = Date.now()
+      return state.properties.outputs.map((output) => {
+        const current = outputStateIn(state, output.name) ?? 'up'
+        const changedAt = this.#changedAt.get(output.name)
+        const forSeconds = changedAt === undefined ? null : Math.floor((now - changedAt) / 1000)
+        return outputView(output, current, unanswered, forSeconds)
+      })
+    }
+    const rows = await this.#runtime.showStat()
+    return state.properties.outputs.map((output) => {
+      const row = rows.find((candidate) => candidate.pxname === OUTPUTS_BACKEND && candidate.svname === output.name)
+      if (row === undefined) throw new L3lbError('L3LB_HAPROXY_SOCKET', `HAProxy does not report output ${output.name}`)
+      const current = state.disabled.has(output.name) ? 'disabled' : outputHealth(row.status ?? '')
+      return outputView(output, current, downReason(row), secondsSinceChange(row))
+    })
+  }
+
+  // the one place the desired state moves forward: notes which outputs changed state, and when
+  #become (next: DesiredState): void {
+    const at = Date.now()
+    for (const name of changedOutputs(this.#desired, next)) this.#changedAt.set(name, at)
+    this.#desired = next
   }
 
   // after a reload, an output found down stays down while its address is the same
@@ -136,4 +157,9 @@ export class Appliance {
     this.#turn = run.catch(() => undefined)
     return run
   }
+}
+
+// an output as /api/outputs shows it: the reason only while it is down
+function outputView (output: Output, state: OutputState, whyDown: string, forSeconds: number | null): OutputView {
+  return { name: output.name, address: output.address, backup: output.backup, state, reason: state === 'down' ? whyDown : '', forSeconds }
 }

@@ -4,14 +4,14 @@ import { parseArgs } from 'node:util'
 import { startAgent, type RunningAgent } from '../agent/agent.js'
 import { DEFAULT_ENV_FILE, limitsFor, readProperties } from '../agent/boot.js'
 import { streamLog } from '../agent/log.js'
-import { isL3lbError } from '../errors.js'
+import { isL3lbError, L3lbError } from '../errors.js'
 import { renderHaproxyConfig } from '../render/haproxy-config.js'
 import { renderIptablesRules } from '../render/iptables-rules.js'
 import { loadDisabledOutputs } from '../state/admin-store.js'
 import { desiredState } from '../state/desired.js'
 import { appliancePaths } from '../state/paths.js'
 import { callCtl, callCtlDocument, ctlBaseUrl } from './ctl-client.js'
-import { formatStatus, type CountersAnswer } from './status-table.js'
+import { formatStatus, type CountersAnswer, type OutputsAnswer } from './status-table.js'
 
 const USAGE = `usage:
   l3lb start   [--env FILE]            run the agent in the foreground
@@ -114,9 +114,13 @@ async function check (envFile: string): Promise<number> {
 async function status (envFile: string, json: boolean): Promise<number> {
   const { properties } = await readProperties(envFile)
   const base = ctlBaseUrl(properties)
-  const answer = await callCtl(base, '/api/status', properties.ctlToken)
+  // the outputs as the agent runs them, not as the file now says: it may have been edited since
+  const answer = await callCtl(base, '/api/outputs', properties.ctlToken) as OutputsAnswer
+  if (answer.status.code === 0 && !Array.isArray(answer.outputs)) {
+    throw new L3lbError('L3LB_CTL_UNREACHABLE', `${base}/api/outputs did not answer with a list of outputs; is the agent at ${base} l3lb's?`)
+  }
   const counters = await callCtlDocument<CountersAnswer>(base, '/api/counters', properties.ctlToken)
-  process.stdout.write(json ? `${JSON.stringify({ status: answer.status, counters: counters.counters })}\n` : formatStatus(answer, counters, properties))
+  process.stdout.write(json ? `${JSON.stringify({ status: answer.status, outputs: answer.outputs, counters: counters.counters })}\n` : formatStatus(answer, counters))
   return answer.status.code === 0 ? 0 : 1
 }
 

@@ -26,6 +26,21 @@ export interface OutputReport {
   readonly reason: string
 }
 
+/** An output's state as `/api/outputs` and `l3lb status` show it: its health, or disabled through ctl. */
+export type OutputState = OutputHealth | 'disabled'
+
+/** One connected output as the agent runs it: what an operator asks first when one fails. */
+export interface OutputView {
+  readonly name: OutputName
+  readonly address: string
+  readonly backup: boolean
+  readonly state: OutputState
+  /** Why it is down, in the checker's words; '' otherwise. */
+  readonly reason: string
+  /** Seconds since the state last changed; null when the agent has not seen it change. */
+  readonly forSeconds: number | null
+}
+
 /**
  * What the ctl service asks of the agent: the seam between HTTP and the system.
  * Errors thrown are L3lbError and become code 100 answers.
@@ -38,6 +53,8 @@ export interface CtlController {
   setEnabled (selector: OutputSelector, enabled: boolean, origin?: ChangeOrigin): Promise<AdminChangeResult>
   /** Health of every connected, enabled output, in outN order. */
   status (): Promise<ReadonlyMap<OutputName, OutputHealth>>
+  /** Every connected output, enabled or not, in outN order (`/api/outputs`). */
+  outputs (): Promise<readonly OutputView[]>
   /** The seed's counters now (SPEC §6); one stats-socket round trip in the TCP modes. */
   counters (): Promise<CountersSnapshot>
 }

@@ -2,12 +2,12 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { countersDocument } from '../counters/model.js'
 import { METRICS_CONTENT_TYPE, metricsText } from '../counters/prometheus.js'
 import { FORWARDED_HEADER, type CtlController, type HaController } from './controller.js'
-import { adminAnswer, changeAnswer, statusAnswer } from './answer.js'
+import { adminAnswer, changeAnswer, outputsAnswer, statusAnswer } from './answer.js'
 import { parseSelector, parseSyncQuery } from './query.js'
 import { CtlRequestError } from './request-error.js'
 
 /** The paths the ctl service answers (SPEC §5, and the counters), GET only. */
-export const CTL_PATHS = ['/api/enable', '/api/disable', '/api/status', '/api/counters', '/metrics'] as const
+export const CTL_PATHS = ['/api/enable', '/api/disable', '/api/status', '/api/outputs', '/api/counters', '/metrics'] as const
 
 /** (HA) The paths added when ha_vip is set: the admin state read and replaced between the two nodes. */
 export const HA_CTL_PATHS = ['/api/admin', '/api/sync'] as const
@@ -20,6 +20,7 @@ export function ctlPaths (ha: boolean): readonly string[] {
 /** Registers the GET routes; errors they throw go to the app's one error handler. */
 export function registerCtlRoutes (app: FastifyInstance, controller: CtlController, ha?: HaController): void {
   app.get('/api/status', async () => statusAnswer(await controller.status(), ha?.role()))
+  app.get('/api/outputs', async () => outputsAnswer(await controller.outputs(), ha?.role()))
   app.get('/api/enable', async (request) => changeAnswer(await controller.setEnabled(selectorOf(request), true, ...originOf(request, ha))))
   app.get('/api/disable', async (request) => changeAnswer(await controller.setEnabled(selectorOf(request), false, ...originOf(request, ha))))
   if (ha !== undefined) {

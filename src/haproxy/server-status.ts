@@ -25,3 +25,9 @@ export function downReason (row: Row): string {
   const description = (row.check_desc ?? '').trim()
   return [description, lastCheck].filter((part) => part !== '').join(': ')
 }
+
+/** Seconds since the server last changed state (`lastchg`; carried across reloads by the state file); null when absent. */
+export function secondsSinceChange (row: Row): number | null {
+  const text = (row.lastchg ?? '').trim()
+  return /^\d+$/.test(text) ? Number(text) : null
+}

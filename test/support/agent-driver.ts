@@ -27,6 +27,8 @@ export interface AgentHandle {
   readonly process: SpawnedProcess
   /** GET on the ctl service from the client namespace; the answer's `status`. */
   ctl (pathAndQuery: string, headers?: Record<string, string>): Promise<{ httpStatus: number, status: CtlStatus }>
+  /** `l3lb status --env <its env file>` run in the lb namespace: the table, and what `--json` prints. */
+  cliStatus (): Promise<{ table: string, json: CliStatusJson }>
   /** Rewrites the env file (the next reload or start reads it). */
   writeEnv (text: string): void
   /** SIGHUP; resolves with the log line that says how the reload ended. */
@@ -37,6 +39,13 @@ export interface AgentHandle {
   restart (): Promise<AgentHandle>
   /** Removes the temporary folder. */
   removeFiles (): void
+}
+
+/** What `l3lb status --json` prints. */
+export interface CliStatusJson {
+  readonly status: CtlStatus
+  readonly outputs: ReadonlyArray<{ readonly name: string, readonly address: string, readonly role: string, readonly state: string, readonly reason: string, readonly for_seconds: number | null }>
+  readonly counters: Readonly<Record<string, number>>
 }
 
 export interface AgentOptions {
@@ -82,6 +91,10 @@ export async function startAgent (topology: Topology, client: ClientDriver, opti
       const answer = await client.http(`${ctlBase}${pathAndQuery}`, { headers, timeoutMs: 10_000 })
       const body = JSON.parse(answer.body) as { status: CtlStatus }
       return { httpStatus: answer.status, status: body.status }
+    },
+    async cliStatus () {
+      const run = async (...args: string[]): Promise<string> => (await topology.exec(topology.names.lb, process.execPath, [CLI_PROGRAM, 'status', ...args, '--env', envFile])).stdout
+      return { table: await run(), json: JSON.parse(await run('--json')) as CliStatusJson }
     },
     writeEnv (text) {
       writeFileSync(envFile, text)

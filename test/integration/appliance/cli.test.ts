@@ -16,13 +16,18 @@ let dir: string
 let envFile: string
 let files: Record<string, string>
 
+// out2 is a backup; checks every second; ctl behind a token
+function cliEnv (out1: string, out2: string, extra = ''): string {
+  return `ports=80\nout1=${out1}\nout2=${out2}\nbackup_outputs=out2\nhealthcheck_interval=1\nctl_token=cli-token\n${extra}` + ctlEnv(topology)
+}
+
 before(async () => {
   topology = await createTopology({ backends: 2 })
   await startBackends(topology, { ports: '80' })
   dir = mkdtempSync(join(tmpdir(), 'l3lb-cli-'))
   envFile = join(dir, 'l3lb.env')
   const [be1, be2] = topology.addresses.backends
-  writeFileSync(envFile, `ports=80\nout1=${be1}\nout2=${be2}\nbackup_outputs=out2\nhealthcheck_interval=1\nctl_token=cli-token\n` + ctlEnv(topology))
+  writeFileSync(envFile, cliEnv(be1!, be2!))
   files = { RUNTIME_DIRECTORY: join(dir, 'run'), STATE_DIRECTORY: join(dir, 'state'), L3LB_ENV: envFile, L3LB_LOG: join(dir, 'l3lb.log') }
 })
 
@@ -47,7 +52,7 @@ test('appliance.sh start runs the agent in the background and waits until ctl an
   assert.match((await applianceSh('start')).stdout, /already running/)
 })
 
-test('l3lb status prints a table of the outputs; --json prints the ctl answer', async () => {
+test('l3lb status prints a table of the outputs; --json prints the ctl answers', async () => {
   const deadline = Date.now() + 10_000
   let table = ''
   while (Date.now() < deadline) {
@@ -55,13 +60,25 @@ test('l3lb status prints a table of the outputs; --json prints the ctl answer', 
     if (/out2 .*backup\s+up\s/.test(table)) break
     await new Promise((resolve) => setTimeout(resolve, 200))
   }
-  assert.match(table, /^OUTPUT\s+ADDRESS\s+ROLE\s+STATE\s+SESSIONS\s+MAX\s+TOTAL\s+QUEUE\s+ERRORS$/m)
-  assert.match(table, new RegExp(`^out1\\s+${topology.addresses.backends[0]!.replaceAll('.', '\\.')}\\s+primary\\s+up\\s+0\\s+0\\s+0\\s+0\\s+0$`, 'm'))
-  assert.match(table, /^out2\s+\S+\s+backup\s+up\s+0\s+0\s+0\s+0\s+0$/m)
+  assert.match(table, /^OUTPUT\s+ADDRESS\s+ROLE\s+STATE\s+FOR\s+SESSIONS\s+MAX\s+TOTAL\s+QUEUE\s+ERRORS$/m)
+  assert.match(table, new RegExp(`^out1\\s+${topology.addresses.backends[0]!.replaceAll('.', '\\.')}\\s+primary\\s+up\\s+\\d+s\\s+0\\s+0\\s+0\\s+0\\s+0$`, 'm'))
+  assert.match(table, /^out2\s+\S+\s+backup\s+up\s+\d+s\s+0\s+0\s+0\s+0\s+0$/m)
   assert.match(table, /^total\s+0\s+0\s+0\s+0\s+0$/m)
   const json = JSON.parse((await l3lb('status', '--json')).stdout)
-  assert.deepEqual(json.status, { code: 0, message: '', out1: 'up', out2: 'up' })
+  assert.deepEqual(json.status, { code: 0, message: '' })
+  assert.deepEqual(json.outputs.map((output: { name: string, role: string, state: string }) => [output.name, output.role, output.state]), [['out1', 'primary', 'up'], ['out2', 'backup', 'up']])
   assert.equal(json.counters.out3_status, 100)
+})
+
+test('l3lb status shows the outputs the agent runs, not an env file edited since', async () => {
+  const [be1, be2] = topology.addresses.backends
+  writeFileSync(envFile, cliEnv(be2!, be1!, 'out5=198.18.9.9\n'))
+  try {
+    const json = JSON.parse((await l3lb('status', '--json')).stdout)
+    assert.deepEqual(json.outputs.map((output: { name: string, address: string }) => [output.name, output.address]), [['out1', be1], ['out2', be2]])
+  } finally {
+    writeFileSync(envFile, cliEnv(be1!, be2!))
+  }
 })
 
 test('l3lb disable and enable take a channel or an address, with the seed codes', async () => {

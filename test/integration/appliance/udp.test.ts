@@ -109,6 +109,12 @@ test('an output that stops answering pings leaves within interval × fall + 1 s,
     const took = await waitForStatus({ out2: 'down' }, (INTERVAL_S * FALL + 1) * 1000 + 2000)
     assert.ok(took <= (INTERVAL_S * FALL + 1) * 1000 + 1000, `out2 left after ${took} ms`)
     await agent.process.waitForLine(new RegExp(`notice: output out2 \\(.*\\) is DOWN: ${FALL} pings in a row went unanswered$`), 5000)
+    // l3lb status: down since the agent saw it go; out1 has not changed since the agent started
+    const { table, json } = await agent.cliStatus()
+    assert.deepEqual(json.outputs.slice(0, 2).map((output) => [output.state, output.reason]), [['up', ''], ['down', `${FALL} pings in a row went unanswered`]])
+    assert.equal(json.outputs[0]?.for_seconds, null)
+    assert.ok((json.outputs[1]?.for_seconds ?? 99) <= 5)
+    assert.match(table, new RegExp(`^out2 is down: ${FALL} pings in a row went unanswered$`, 'm'))
     // the same flow (same source port) now goes elsewhere: its conntrack entry was removed
     assert.notEqual(await newFlow(5060, undefined, port), 'be2')
     const counts = await flowsByBackend(30)

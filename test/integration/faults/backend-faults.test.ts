@@ -75,6 +75,15 @@ test('a back end that resets every connection: clients never see it, its checks 
     assert.ok(!(await allServed(9, 1000)).includes('be2'))
     const took = await waitFor('out2', 'down', (INTERVAL_S * FALL + CONN_TIMEOUT_S) * 1000 + 3000)
     assert.ok(took <= (INTERVAL_S * FALL) * 1000 + 2000, `out2 went down after ${took} ms`)
+    // what the operator sees: the state, for how long, and why, from HAProxy's checks or the clients'
+    const { table, json } = await agent.cliStatus()
+    const out2 = json.outputs.find((output) => output.name === 'out2')
+    assert.equal(out2?.state, 'down')
+    assert.ok(out2.for_seconds !== null && out2.for_seconds <= 5, `out2 down for ${String(out2.for_seconds)} s`)
+    const refused = /Layer4 connection problem: Connection refused|\d clients' connections in a row failed \(L4 unsuccessful connection\)/
+    assert.match(out2.reason, refused)
+    assert.match(table, /^out2 +\S+ +primary +down +\ds +/m)
+    assert.match(table, new RegExp(`^out2 is down: ${refused.source}$`, 'm'))
   } finally {
     await inBackend(2, ['-D', ...rule])
   }

@@ -1,15 +1,51 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { formatStatus } from '../../../src/cli/status-table.js'
+import { formatDuration, formatStatus, type OutputsAnswer } from '../../../src/cli/status-table.js'
 
-const OUTPUTS = { outputs: [{ name: 'out1' as const, index: 1, address: '198.18.1.101', backup: false }] }
-const COUNTERS = { group: 'L3LB', counters: { out1_status: 0, out1_sessions: 2 } }
+const UP = { name: 'out1' as const, address: '198.18.1.101', role: 'primary' as const, state: 'up' as const, reason: '', for_seconds: 7_500 }
+const COUNTERS = { group: 'L3LB', counters: { out1_status: 0, out1_sessions: 2, out2_status: 1, sessions_active: 2 } }
+
+function answer (outputs: OutputsAnswer['outputs'], role?: string): OutputsAnswer {
+  return { status: { code: 0, message: '', ...(role === undefined ? {} : { role }) }, outputs }
+}
 
 test('with HA the table starts with the node\'s role; without, it starts with the header row', () => {
-  const plain = formatStatus({ status: { code: 0, message: '', out1: 'up' } }, COUNTERS, OUTPUTS)
-  assert.match(plain, /^OUTPUT +ADDRESS +ROLE +STATE/)
+  const plain = formatStatus(answer([UP]), COUNTERS)
+  assert.match(plain, /^OUTPUT +ADDRESS +ROLE +STATE +FOR +SESSIONS +MAX +TOTAL +QUEUE +ERRORS\n/)
   for (const role of ['active', 'standby']) {
-    const text = formatStatus({ status: { code: 0, message: '', role, out1: 'up' } }, COUNTERS, OUTPUTS)
-    assert.equal(text, `node: ${role}\n${plain}`)
+    assert.equal(formatStatus(answer([UP], role), COUNTERS), `node: ${role}\n${plain}`)
   }
+})
+
+test('a row per output with its state, for how long, and its counters; `-` for what is not known', () => {
+  const text = formatStatus(answer([UP, { name: 'out2', address: 'fd00:1b::2', role: 'backup', state: 'disabled', reason: '', for_seconds: null }]), COUNTERS)
+  assert.match(text, /^out1 +198\.18\.1\.101 +primary +up +2h05m +2 +- +- +- +-$/m)
+  assert.match(text, /^out2 +fd00:1b::2 +backup +disabled +- +- +- +- +- +-$/m)
+  assert.match(text, /^total +2 +- +- +- +-$/m)
+  assert.doesNotMatch(text, /is down/)
+})
+
+test('under the table, why each down output is down', () => {
+  const down = { name: 'out2' as const, address: '198.18.1.102', role: 'primary' as const, state: 'down' as const, reason: 'Layer4 connection problem: Connection refused', for_seconds: 192 }
+  const silent = { name: 'out3' as const, address: '198.18.1.103', role: 'primary' as const, state: 'down' as const, reason: '', for_seconds: 5 }
+  const text = formatStatus(answer([UP, down, silent]), COUNTERS)
+  assert.match(text, /^out2 +198\.18\.1\.102 +primary +down +3m12s /m)
+  assert.ok(text.endsWith('\n\nout2 is down: Layer4 connection problem: Connection refused\n'), text)
+})
+
+test('an error answer is printed as its code and message', () => {
+  assert.equal(formatStatus({ status: { code: 100, message: 'the HAProxy socket did not answer' }, outputs: [] }, COUNTERS), 'error 100: the HAProxy socket did not answer\n')
+})
+
+test('durations show their two largest units', () => {
+  assert.equal(formatDuration(null), '-')
+  assert.equal(formatDuration(0), '0s')
+  assert.equal(formatDuration(59), '59s')
+  assert.equal(formatDuration(60), '1m00s')
+  assert.equal(formatDuration(192), '3m12s')
+  assert.equal(formatDuration(3_599), '59m59s')
+  assert.equal(formatDuration(3_600), '1h00m')
+  assert.equal(formatDuration(7_500), '2h05m')
+  assert.equal(formatDuration(86_399), '23h59m')
+  assert.equal(formatDuration(4 * 86_400 + 3 * 3_600 + 59), '4d03h')
 })

@@ -7,7 +7,7 @@ import { countersDocument, notConnectedCounters, type CountersSnapshot, type Out
 import { buildCtlApp } from '../../../src/ctl/app.js'
 import { canonicalAddress } from '../../../src/properties/canonical-address.js'
 import { METRICS_CONTENT_TYPE, metricsText } from '../../../src/counters/prometheus.js'
-import type { AdminChangeResult, CtlController, OutputHealth, OutputSelector } from '../../../src/ctl/controller.js'
+import type { AdminChangeResult, CtlController, OutputHealth, OutputSelector, OutputView } from '../../../src/ctl/controller.js'
 
 /** An appliance in memory: connected outputs, which are enabled, which are healthy. */
 class MemoryController implements CtlController {
@@ -41,6 +41,17 @@ class MemoryController implements CtlController {
     // Deliberately not in outN order: the answer must order the members itself.
     const names = [...this.addresses.keys()].filter((name) => !this.disabled.has(name)).reverse()
     return new Map(names.map((name) => [name, this.down.has(name) ? 'down' : 'up']))
+  }
+
+  async outputs (): Promise<readonly OutputView[]> {
+    if (this.failure !== undefined) throw this.failure
+    return OUTPUT_NAMES.flatMap((name, at) => {
+      const address = this.addresses.get(name)
+      if (address === undefined) return []
+      const state = this.disabled.has(name) ? 'disabled' : this.down.has(name) ? 'down' : 'up'
+      const reason = state === 'down' ? 'Layer4 connection problem: Connection refused' : ''
+      return [{ name, address, backup: at >= 6, state, reason, forSeconds: at === 0 ? null : 60 * at }]
+    })
   }
 
   // outN's figures are N, 10N, 100N, ... so a figure under the wrong name shows.
@@ -103,6 +114,23 @@ test('GET /api/status lists connected, enabled outputs in outN order', async () 
   assert.equal(answer.httpStatus, 200)
   assert.deepEqual(answer.body, { status: { code: 0, message: '', out1: 'up', out2: 'up', out3: 'down', out4: 'up', out6: 'up' } })
   assert.deepEqual(Object.keys(answer.body.status), ['code', 'message', 'out1', 'out2', 'out3', 'out4', 'out6'])
+})
+
+test('GET /api/outputs lists every connected output, disabled ones too, with why and for how long', async () => {
+  const controller = appliance()
+  const app = buildCtlApp({ controller, token: '' })
+  await app.inject({ method: 'GET', url: '/api/disable?channel=out4' })
+  const reply = await app.inject({ method: 'GET', url: '/api/outputs' })
+  assert.equal(reply.statusCode, 200)
+  const body = reply.json()
+  assert.deepEqual(body.status, { code: 0, message: '' })
+  assert.deepEqual(body.outputs, [
+    { name: 'out1', address: '198.18.0.11', role: 'primary', state: 'up', reason: '', for_seconds: null },
+    { name: 'out2', address: 'fd00:1b:0::5', role: 'primary', state: 'up', reason: '', for_seconds: 60 },
+    { name: 'out3', address: '198.18.0.13', role: 'primary', state: 'down', reason: 'Layer4 connection problem: Connection refused', for_seconds: 120 },
+    { name: 'out4', address: 'Backend.Example', role: 'primary', state: 'disabled', reason: '', for_seconds: 180 },
+    { name: 'out6', address: '198.18.0.11', role: 'primary', state: 'up', reason: '', for_seconds: 300 }
+  ])
 })
 
 test('disable and enable by channel answer the controller\'s code 0, then 10 when nothing changes', async () => {
@@ -171,7 +199,7 @@ test('a malformed %-sequence in the path is code 100, HTTP 400', async () => {
 
 test('an unknown path is code 100, HTTP 404', async () => {
   const app = buildCtlApp({ controller: appliance(), token: '' })
-  await refused(app, '/', 404, /^unknown path "\/": expected \/api\/enable, \/api\/disable, \/api\/status, \/api\/counters, \/metrics$/)
+  await refused(app, '/', 404, /^unknown path "\/": expected \/api\/enable, \/api\/disable, \/api\/status, \/api\/outputs, \/api\/counters, \/metrics$/)
   await refused(app, '/api/stat', 404, /^unknown path "\/api\/stat"/)
   await refused(app, '/api/status/', 404, /unknown path/)
   await refused(app, '/api/disable/out3', 404, /unknown path/)
@@ -244,6 +272,7 @@ test('a controller\'s L3lbError is code 100, HTTP 500, with its message', async 
   const app = buildCtlApp({ controller, token: '' })
   await refused(app, '/api/disable?channel=out1', 500, /^the HAProxy socket \/run\/l3lb\/haproxy\.sock did not answer$/)
   await refused(app, '/api/status', 500, /^the HAProxy socket/)
+  await refused(app, '/api/outputs', 500, /^the HAProxy socket/)
 })
 
 test('any other error is code 100, HTTP 500, with a generic message, and logged', async () => {

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net'
 import { OUTPUT_NAMES, type OutputName } from '../../../src/properties/model.js'
 import { countersDocument, notConnectedCounters, type CountersSnapshot, type OutputCounters } from '../../../src/counters/model.js'
 import { buildCtlApp } from '../../../src/ctl/app.js'
-import type { AdminChangeResult, CtlController, OutputHealth, OutputSelector } from '../../../src/ctl/controller.js'
+import type { AdminChangeResult, CtlController, OutputHealth, OutputSelector, OutputView } from '../../../src/ctl/controller.js'
 
 /** One output, out1, that can be disabled and enabled. */
 class OneOutputController implements CtlController {
@@ -20,6 +20,10 @@ class OneOutputController implements CtlController {
 
   async status (): Promise<ReadonlyMap<OutputName, OutputHealth>> {
     return new Map<OutputName, OutputHealth>(this.enabled ? [['out1', 'up']] : [])
+  }
+
+  async outputs (): Promise<readonly OutputView[]> {
+    return [{ name: 'out1', address: '198.18.1.101', backup: false, state: this.enabled ? 'up' : 'disabled', reason: '', forSeconds: 5 }]
   }
 
   async counters (): Promise<CountersSnapshot> {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { parseServersState, parseShowProc, parseShowStat, peersLocallySynced } from '../../../src/haproxy/parse.js'
 import { serversStateFor } from '../../../src/haproxy/runtime-api.js'
 import { processStateOf } from '../../../src/haproxy/process-state.js'
-import { downReason, outputHealth } from '../../../src/haproxy/server-status.js'
+import { downReason, outputHealth, secondsSinceChange } from '../../../src/haproxy/server-status.js'
 
 // As HAProxy 2.6.12 prints them (trimmed to the columns that matter plus a few).
 const SHOW_STAT = `# pxname,svname,qcur,qmax,scur,smax,slim,stot,status,chkfail,addr,
@@ -83,4 +83,12 @@ test('why a server is down: its last check in HAProxy\'s words; clients\' failed
     'a client\'s connection failed (L4 timeout error)')
   assert.equal(downReason({ check_status: 'HANA', check_desc: 'Health analyze', last_chk: 'something else' }), 'Health analyze: something else')
   assert.equal(downReason({}), '')
+})
+
+test('seconds since a server changed state, from lastchg; null when HAProxy gives none', () => {
+  assert.equal(secondsSinceChange({ lastchg: '192' }), 192)
+  assert.equal(secondsSinceChange({ lastchg: '0' }), 0)
+  assert.equal(secondsSinceChange({ lastchg: '' }), null)
+  assert.equal(secondsSinceChange({}), null)
+  assert.equal(secondsSinceChange({ lastchg: '-1' }), null)
 })

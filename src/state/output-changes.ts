@@ -1,0 +1,21 @@
+/** Pure: which outputs a change of the desired state moved from one state to another. */
+import type { OutputState } from '../ctl/controller.js'
+import type { OutputName } from '../properties/model.js'
+import type { DesiredState } from './desired.js'
+
+/** A connected output's state as the desired state holds it: disabled, down (udp_roundrobin's own checks) or up. */
+export function outputStateIn (state: DesiredState, output: OutputName): OutputState | undefined {
+  if (!state.properties.outputs.some((candidate) => candidate.name === output)) return undefined
+  if (state.disabled.has(output)) return 'disabled'
+  return state.down.has(output) ? 'down' : 'up'
+}
+
+/** The outputs of `after` whose state, or address, differs from `before`'s: a new output counts as changed. */
+export function changedOutputs (before: DesiredState, after: DesiredState): OutputName[] {
+  return after.properties.outputs
+    .filter((output) => {
+      const old = before.properties.outputs.find((candidate) => candidate.name === output.name)
+      return old?.address !== output.address || outputStateIn(before, output.name) !== outputStateIn(after, output.name)
+    })
+    .map((output) => output.name)
+}
