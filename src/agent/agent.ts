@@ -6,6 +6,7 @@ import { mkdir } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { L3lbError } from '../errors.js'
 import { RuntimeApi } from '../haproxy/runtime-api.js'
+import { HaproxyLogLines } from '../haproxy/log-lines.js'
 import { HaproxySupervisor } from '../haproxy/supervisor.js'
 import { Keepalived, type VrrpState } from '../ha/keepalived.js'
 import { Conntrackd } from '../ha/conntrackd.js'
@@ -81,6 +82,7 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
   const kept = await loadKeptCounters(paths.keptCountersFile)
   if (disabled.size > 0) log.info(`outputs disabled through ctl before: ${[...disabled].join(', ')}`)
 
+  const haproxyLines = new HaproxyLogLines()
   const supervisor = new HaproxySupervisor({
     configFile: paths.configFile,
     masterSocket: paths.masterSocket,
@@ -88,7 +90,10 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
     binary: options.haproxyBinary,
     // the master keeps this name for its life: an HA pair names each node after its peers address
     localPeerName: localPeerName(properties),
-    onLine: (line) => log.info(`haproxy: ${line}`)
+    onLine: (line) => {
+      const taken = haproxyLines.take(line)
+      if (taken !== null) log[taken.level](`haproxy: ${taken.line}`)
+    }
   }, log)
   const notifier = new Notifier({ log, sendMail, postJson, host: hostname() })
   const keepalived = new Keepalived({

@@ -1,0 +1,43 @@
+/**
+ * Pure: HAProxy's stderr lines as the agent logs them. After start-up HAProxy both prints
+ * a runtime event (`[WARNING]  (pid) : Server outputs/out2 is DOWN, ...`) and sends it to
+ * its log target (`<1>Server outputs/out2 is DOWN, ...`, `log stderr`), which is the same
+ * stderr: each such event is logged once, at the level HAProxy gave it.
+ */
+
+export type LogLevel = 'error' | 'warn' | 'info'
+
+export interface HaproxyLogLine {
+  readonly level: LogLevel
+  readonly line: string
+}
+
+// HAProxy's own prints (ha_alert, ha_warning, ha_notice) and `log ... format short` lines
+const PRINTED = /^\[(ALERT|WARNING|NOTICE)\] +\(\d+\) : (.*)$/
+const LOGGED = /^<([0-7])>(.*)$/
+// threads may print two events before either is logged: remember a few
+const REMEMBERED = 8
+
+export class HaproxyLogLines {
+  readonly #printed: string[] = []
+
+  /** How to log `line`; null when it repeats an event just printed. */
+  take (line: string): HaproxyLogLine | null {
+    const printed = PRINTED.exec(line)
+    if (printed !== null) {
+      this.#printed.push(printed[2] ?? '')
+      if (this.#printed.length > REMEMBERED) this.#printed.shift()
+      return { level: printed[1] === 'ALERT' ? 'error' : printed[1] === 'WARNING' ? 'warn' : 'info', line }
+    }
+    const logged = LOGGED.exec(line)
+    if (logged === null) return { level: 'info', line }
+    const at = this.#printed.indexOf(logged[2] ?? '')
+    if (at !== -1) {
+      this.#printed.splice(at, 1)
+      return null
+    }
+    // syslog severities: emerg, alert, crit, err; warning; notice and below
+    const severity = Number(logged[1])
+    return { level: severity <= 3 ? 'error' : severity === 4 ? 'warn' : 'info', line }
+  }
+}

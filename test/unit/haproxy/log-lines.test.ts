@@ -1,0 +1,38 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { HaproxyLogLines } from '../../../src/haproxy/log-lines.js'
+
+// As HAProxy 2.6.12 writes them to the agent's pipe when out2's back end dies.
+const DOWN = 'Server outputs/out2 is DOWN, reason: Layer4 connection problem, info: "Connection refused", check duration: 0ms. 1 active and 1 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.'
+const UP = 'Server outputs/out2 is UP, reason: Layer4 check passed, check duration: 0ms. 2 active and 1 backup servers online. 0 sessions requeued, 0 total in queue.'
+
+test('an event HAProxy both prints and logs is logged once, at the level of its print', () => {
+  const lines = new HaproxyLogLines()
+  assert.deepEqual(lines.take(`[WARNING]  (6477) : ${DOWN}`), { level: 'warn', line: `[WARNING]  (6477) : ${DOWN}` })
+  assert.equal(lines.take(`<1>${DOWN}`), null)
+  assert.deepEqual(lines.take(`[WARNING]  (6477) : ${UP}`)?.level, 'warn')
+  assert.equal(lines.take(`<5>${UP}`), null)
+  // the same event again later is a new event
+  assert.deepEqual(lines.take(`[ALERT]    (6477) : ${DOWN}`)?.level, 'error')
+  assert.equal(lines.take(`<1>${DOWN}`), null)
+  assert.deepEqual(lines.take(`<1>${DOWN}`), { level: 'error', line: `<1>${DOWN}` })
+})
+
+test('two threads\' events printed before either is logged are each dropped once', () => {
+  const lines = new HaproxyLogLines()
+  assert.notEqual(lines.take(`[WARNING]  (7) : ${DOWN}`), null)
+  assert.notEqual(lines.take(`[WARNING]  (7) : ${UP}`), null)
+  assert.equal(lines.take(`<5>${UP}`), null)
+  assert.equal(lines.take(`<1>${DOWN}`), null)
+})
+
+test('a line only logged keeps its syslog severity; any other line is info', () => {
+  const lines = new HaproxyLogLines()
+  assert.deepEqual(lines.take('<0>Proxy in reached system FD limit (maxsock=20144). Please check system tunables.'),
+    { level: 'error', line: '<0>Proxy in reached system FD limit (maxsock=20144). Please check system tunables.' })
+  assert.equal(lines.take('<3>anything')?.level, 'error')
+  assert.equal(lines.take('<4>Proxy in stopped (cumulated conns: FE: 3, BE: 0).')?.level, 'warn')
+  assert.equal(lines.take('<5>Grace period expired, proceeding with soft-stop now.')?.level, 'info')
+  assert.equal(lines.take('[NOTICE]   (6228) : New worker (6230) forked')?.level, 'info')
+  assert.equal(lines.take('Configuration file is valid')?.level, 'info')
+})
