@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util'
 import { startAgent, type RunningAgent } from '../agent/agent.js'
 import { DEFAULT_ENV_FILE, limitsFor, readProperties } from '../agent/boot.js'
-import { streamLog } from '../agent/log.js'
+import { stderrIsJournal, streamLog } from '../agent/log.js'
 import { isL3lbError, L3lbError } from '../errors.js'
 import { renderHaproxyConfig } from '../render/haproxy-config.js'
 import { renderIptablesRules } from '../render/iptables-rules.js'
@@ -25,7 +25,8 @@ const USAGE = `usage:
   l3lb disable OUTPUT [--env FILE]
 FILE defaults to ${DEFAULT_ENV_FILE}.`
 
-const log = streamLog()
+// under systemd each line carries its priority, so journalctl -p warning shows what matters
+const log = streamLog(process.stderr, { priorities: stderrIsJournal() })
 
 async function main (argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
