@@ -175,7 +175,8 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
     onChange: (output, { health, reason }) => {
       const address = appliance.desired.properties.outputs.find((candidate) => candidate.name === output)?.address ?? ''
       notifier.notify({ kind: 'output', output, address, state: health, reason, at: new Date() })
-    }
+    },
+    onService: (state, outputs) => { notifier.notify({ kind: 'service', state, outputs, at: new Date() }) }
   })
   try {
     // the standby binds the virtual addresses before they are local

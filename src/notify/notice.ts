@@ -25,7 +25,19 @@ export interface RoleNotice {
   readonly at: Date
 }
 
-export type Notice = OutputNotice | RoleNotice
+/**
+ * No output can serve any more (every connected, enabled output is down), or one can again:
+ * the outage itself, which each output's own notice does not say.
+ */
+export interface ServiceNotice {
+  readonly kind: 'service'
+  readonly state: 'up' | 'down'
+  /** down: the outputs that are down; up: the ones up again. */
+  readonly outputs: readonly OutputName[]
+  readonly at: Date
+}
+
+export type Notice = OutputNotice | RoleNotice | ServiceNotice
 
 /** Who sends: the host's name, the node's own address in a pair (two nodes may share a name), the mode. */
 export interface NodeIdentity {
@@ -39,14 +51,19 @@ function nodeName (node: NodeIdentity): string {
   return node.address === '' ? node.host : `${node.host} (${node.address})`
 }
 
-/** What a rate limit keeps apart: one output's notices, or the node's role changes. */
+/** What a rate limit keeps apart: one output's notices, the service's, or the node's role changes. */
 export function noticeKey (notice: Notice): string {
-  return notice.kind === 'output' ? notice.output : 'role'
+  return notice.kind === 'output' ? notice.output : notice.kind
 }
 
 /** One line: the log's, and the e-mail's subject when it carries one notice. */
 export function noticeLine (notice: Notice): string {
   if (notice.kind === 'output') return `output ${notice.output} (${notice.address}) is ${notice.state.toUpperCase()}${notice.reason === '' ? '' : `: ${notice.reason}`}`
+  if (notice.kind === 'service') {
+    return notice.state === 'down'
+      ? `NO OUTPUT IS UP: ${notice.outputs.join(', ')} ${notice.outputs.length === 1 ? 'is' : 'are all'} down, clients are not served`
+      : `serving again: ${notice.outputs.join(', ')} up`
+  }
   switch (notice.vrrp) {
     case 'MASTER': return `this node is now ACTIVE: it holds the virtual address(es) ${notice.virtualAddresses.join(', ')} (was ${notice.previous})`
     case 'FAULT': return `this node is in FAULT: its HAProxy failed the VRRP check, so it cannot hold the virtual address(es) ${notice.virtualAddresses.join(', ')} (was ${notice.previous})`
@@ -56,7 +73,7 @@ export function noticeLine (notice: Notice): string {
 
 /** Whether a notice is worth an e-mail: outputs always; of role changes, taking over and failing (leaving for the peer is the peer's news). */
 export function isMailed (notice: Notice): boolean {
-  return notice.kind === 'output' || notice.vrrp !== 'BACKUP'
+  return notice.kind !== 'role' || notice.vrrp !== 'BACKUP'
 }
 
 /** The document POSTed to mon_url for one notice. */
@@ -65,6 +82,7 @@ export function noticeDocument (notice: Notice, node: NodeIdentity): Record<stri
   if (notice.kind === 'output') {
     return { ...common, notice: 'output', output: notice.output, address: notice.address, state: notice.state, reason: notice.reason }
   }
+  if (notice.kind === 'service') return { ...common, notice: 'service', state: notice.state, outputs: notice.outputs }
   return { ...common, notice: 'role', vrrp: notice.vrrp, previous: notice.previous, virtual: notice.virtualAddresses }
 }
 

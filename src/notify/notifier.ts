@@ -65,7 +65,8 @@ export class Notifier {
 
   notify (notice: Notice): void {
     const line = noticeLine(notice)
-    if (notice.kind === 'output' && notice.state === 'up') this.#deps.log.info(`notice: ${line}`)
+    if (notice.kind !== 'role' && notice.state === 'up') this.#deps.log.info(`notice: ${line}`)
+    else if (notice.kind === 'service') this.#deps.log.error(`notice: ${line}`)
     else this.#deps.log.warn(`notice: ${line}`)
     if (this.#monUrl !== '') this.#postToMon(notice, this.#monUrl)
     const throttle = this.#throttle

@@ -1,6 +1,7 @@
 /**
  * Watches the outputs' health as /api/status reports it and calls back on each change,
  * in every mode: HAProxy's checks in the TCP modes, the agent's own in udp_roundrobin.
+ * When the last output up goes down, and when one comes back, it says so too: the outage.
  * Invariants: the first read only sets what is known (a restarted agent does not re-announce);
  * an output that is disabled, removed or newly connected changes nothing (ctl and reloads are
  * the operator's own doing); a read that fails (HAProxy reloading) is skipped, not guessed.
@@ -13,6 +14,12 @@ export interface OutputWatchOptions {
   /** A change of health, with the report that found it (its reason says why an output is down). */
   readonly onChange: (output: OutputName, report: OutputReport) => void
   readonly intervalMs: number
+  /**
+   * No output is up any more ('down', with the outputs down), or one is again ('up', with
+   * those up) after such a 'down'; after the outputs' own changes. Not when no output is
+   * enabled (ctl's doing), nor at the first read.
+   */
+  readonly onService?: (state: 'up' | 'down', outputs: OutputName[]) => void
 }
 
 export class OutputWatch {
@@ -20,6 +27,8 @@ export class OutputWatch {
   #known: ReadonlyMap<OutputName, OutputReport> | null = null
   #timer: NodeJS.Timeout | null = null
   #reading: Promise<void> | null = null
+  // an outage announced and not yet over: 'up' is said only after a 'down'
+  #outage = false
 
   constructor (options: OutputWatchOptions) {
     this.#options = options
@@ -51,6 +60,16 @@ export class OutputWatch {
     for (const [output, now] of reports) {
       const before = known.get(output)
       if (before !== undefined && before.health !== now.health) this.#options.onChange(output, now)
+    }
+    if (reports.size === 0) return
+    const up = [...reports].filter(([, report]) => report.health === 'up').map(([output]) => output)
+    const servedBefore = [...known.values()].some((report) => report.health === 'up')
+    if (servedBefore && up.length === 0) {
+      this.#outage = true
+      this.#options.onService?.('down', [...reports.keys()])
+    } else if (this.#outage && up.length > 0) {
+      this.#outage = false
+      this.#options.onService?.('up', up)
     }
   }
 

@@ -2,7 +2,8 @@
  * Notices of outputs going down and up, for real: HAProxy's checks find a back end dead, the
  * agent mails a test SMTP receiver (smtp-server in the client namespace), posts the notice to
  * mon and logs it; an output that flaps ten times costs a bounded number of mails and loses
- * no change; ctl's own disable/enable mails nothing; a dead relay is logged, nothing else.
+ * no change; ctl's own disable/enable mails nothing; every output down is the outage, said on
+ * its own; a dead relay is logged, nothing else.
  */
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -133,6 +134,27 @@ test('ctl disable and enable are the operator\'s own doing: no mail', async () =
   assert.equal((await agent.ctl('/api/enable?channel=out1')).status.code, 0)
   await new Promise((resolve) => setTimeout(resolve, 2500))
   assert.equal(smtp.mails.length, before, smtp.mails.slice(before).map((mail) => mail.subject).join('\n'))
+})
+
+test('every output down is the outage: an error in the log, a mail of its own at once, a notice to mon, and its end', async () => {
+  const before = smtp.mails.length
+  const monBefore = monBodies.length
+  await refuse(1, true)
+  await refuse(2, true)
+  try {
+    await until('the outage mailed', async () => smtp.mails.slice(before).some((mail) => /: NO OUTPUT IS UP: out1, out2 are all down, clients are not served$/.test(mail.subject)), 10_000)
+    assert.match(agent.process.output(), /error: notice: NO OUTPUT IS UP: out1, out2 are all down, clients are not served/)
+  } finally {
+    await refuse(1, false)
+    await refuse(2, false)
+  }
+  // the service's hold began with the outage's mail: its end comes when that hold ends
+  await until('its end mailed', async () => smtp.mails.slice(before).some((mail) => /serving again: out[12](, out2)? up$/.test(mail.subject)), (HOLD_S + 10) * 1000)
+  assert.match(agent.process.output(), /info: notice: serving again: out[12](, out2)? up/)
+  await until('both at mon', async () => monBodies.slice(monBefore).filter((body) => body.includes('"notice":"service"')).length >= 2, 5000)
+  const service = monBodies.slice(monBefore).map((body) => JSON.parse(body) as Record<string, unknown>).filter((body) => body.notice === 'service')
+  assert.deepEqual(service.map((notice) => notice.state), ['down', 'up'])
+  assert.deepEqual(service[0]?.outputs, ['out1', 'out2'])
 })
 
 test('a relay that refuses connections: the failure is logged with its reason, the notice still in the log', async () => {

@@ -8,6 +8,8 @@ const up: Notice = { ...down, state: 'up', at: new Date('2026-11-22T03:00:05Z') 
 const refused: Notice = { ...down, reason: 'Layer4 connection problem: Connection refused' }
 const active: Notice = { kind: 'role', vrrp: 'MASTER', previous: 'BACKUP', virtualAddresses: ['198.18.0.100'], at }
 const node = { host: 'lb-a', address: '198.18.0.11', mode: 'tcp_source' }
+const outage: Notice = { kind: 'service', state: 'down', outputs: ['out1', 'out2'], at }
+const served: Notice = { kind: 'service', state: 'up', outputs: ['out2'], at }
 
 test('one line says what happened to what', () => {
   assert.equal(noticeLine(down), 'output out1 (198.18.1.2) is DOWN')
@@ -16,6 +18,10 @@ test('one line says what happened to what', () => {
   assert.match(noticeLine({ ...active, vrrp: 'FAULT' }), /FAULT: its HAProxy failed the VRRP check/)
   assert.equal(noticeKey(down), 'out1')
   assert.equal(noticeKey(active), 'role')
+  assert.equal(noticeLine(outage), 'NO OUTPUT IS UP: out1, out2 are all down, clients are not served')
+  assert.equal(noticeLine({ ...outage, outputs: ['out1'] }), 'NO OUTPUT IS UP: out1 is down, clients are not served')
+  assert.equal(noticeLine(served), 'serving again: out2 up')
+  assert.equal(noticeKey(outage), 'service')
 })
 
 test('outputs, taking over and failing are mailed; becoming standby is the peer\'s news', () => {
@@ -23,6 +29,8 @@ test('outputs, taking over and failing are mailed; becoming standby is the peer\
   assert.ok(isMailed(active))
   assert.ok(isMailed({ ...active, vrrp: 'FAULT' }))
   assert.equal(isMailed({ ...active, vrrp: 'BACKUP' }), false)
+  assert.ok(isMailed(outage))
+  assert.ok(isMailed(served))
 })
 
 test('a mail of one notice names the node in its subject; of several, counts them and ends on the state now', () => {
@@ -46,5 +54,8 @@ test('the mon document is the notice, typed, with the node that saw it', () => {
   })
   assert.deepEqual(noticeDocument(active, node), {
     group: 'L3LB', node: { host: 'lb-a', address: '198.18.0.11' }, at: '2026-11-22T03:00:00.000Z', message: noticeLine(active), notice: 'role', vrrp: 'MASTER', previous: 'BACKUP', virtual: ['198.18.0.100']
+  })
+  assert.deepEqual(noticeDocument(outage, node), {
+    group: 'L3LB', node: { host: 'lb-a', address: '198.18.0.11' }, at: '2026-11-22T03:00:00.000Z', message: noticeLine(outage), notice: 'service', state: 'down', outputs: ['out1', 'out2']
   })
 })

@@ -51,6 +51,21 @@ test('a notice goes to the log, to mon and by mail; the sender defaults to l3lb@
   await notifier.stop()
 })
 
+test('the outage is logged as an error and mailed at once, apart from the outputs\' own notices', async () => {
+  const { notifier, lines, mails } = harness()
+  notifier.configure(settings)
+  notifier.notify(output('out1', 'down'))
+  notifier.notify({ kind: 'service', state: 'down', outputs: ['out1'], at: new Date() })
+  notifier.notify({ kind: 'service', state: 'up', outputs: ['out1'], at: new Date() })
+  await settle()
+  assert.ok(lines.includes('error notice: NO OUTPUT IS UP: out1 is down, clients are not served'), lines.join('\n'))
+  assert.ok(lines.includes('info notice: serving again: out1 up'), lines.join('\n'))
+  // out1's own mail and the outage's went at once; serving again waits for the service's hold
+  assert.deepEqual(mails.map((mail) => mail.subject.replace(/^l3lb lb-a: /, '')), ['output out1 (198.18.1.2) is DOWN', 'NO OUTPUT IS UP: out1 is down, clients are not served'])
+  await notifier.stop()
+  assert.equal(mails.at(-1)!.subject, 'l3lb lb-a: serving again: out1 up')
+})
+
 test('within the hold a second notice waits; stop sends what waits', async () => {
   const { notifier, mails } = harness()
   notifier.configure(settings)
