@@ -58,6 +58,15 @@ async function timeUntilServed (limitMs: number): Promise<number> {
   return Infinity
 }
 
+/** Runs a test's body; a failure carries the agent's last log lines, which say what it saw (a CI failure is read once). */
+async function withAgentLog (body: () => Promise<void>): Promise<void> {
+  try {
+    await body()
+  } catch (error) {
+    throw new Error(`${(error as Error).message}\n--- the agent's log, last lines ---\n${agent.process.output().slice(-4000)}`, { cause: error })
+  }
+}
+
 function haproxyPids (): Promise<number[]> {
   return programsInNamespace(topology.names.lb, 'haproxy')
 }
@@ -67,7 +76,7 @@ function masterPid (): number {
 }
 
 for (const victim of ['master', 'worker'] as const) {
-  test(`HAProxy's ${victim} killed with SIGKILL: back within 2 s, same disabled outputs, counters kept`, async () => {
+  test(`HAProxy's ${victim} killed with SIGKILL: back within 2 s, same disabled outputs, counters kept`, () => withAgentLog(async () => {
     await serve(6)
     // the agent samples every 2 s; let it see the figures before the crash
     await new Promise((resolve) => setTimeout(resolve, 2500))
@@ -84,10 +93,10 @@ for (const victim of ['master', 'worker'] as const) {
     for (const name of ['sessions_total', 'out1_sessions_total', 'sessions_max', 'out1_sessions_max']) {
       assert.ok((after[name] ?? 0) >= (before[name] ?? 0), `${name} went from ${before[name]} to ${after[name]}`)
     }
-  })
+  }))
 }
 
-test('the agent killed with SIGKILL: HAProxy keeps forwarding; a new agent adopts it without dropping a connection', async () => {
+test('the agent killed with SIGKILL: HAProxy keeps forwarding; a new agent adopts it without dropping a connection', () => withAgentLog(async () => {
   const held = await client.connect({ host: topology.addresses.lbClientSide, port: 80, timeoutMs: 2000 })
   const pidsBefore = await haproxyPids()
   process.kill(agent.process.pid, 'SIGKILL')
@@ -109,4 +118,4 @@ test('the agent killed with SIGKILL: HAProxy keeps forwarding; a new agent adopt
   process.kill(masterPid(), 'SIGKILL')
   const took = await timeUntilServed(5000)
   assert.ok(took <= 2000, `no connection served for ${took} ms after the adopted master was killed`)
-})
+}))
