@@ -65,7 +65,7 @@ interface FuzzCase {
   readonly halfClose?: boolean
 }
 
-const CTL_PATHS = ['/api/enable', '/api/disable', '/api/status', '/api/counters', '/metrics']
+const CTL_PATHS = ['/api/enable', '/api/disable', '/api/status', '/api/outputs', '/api/counters', '/metrics']
 const ODD_METHODS = ['PUT', 'DELETE', 'PATCH', 'OPTIONS', 'TRACE', 'POST', 'HEAD', 'PROPFIND', 'MKCOL', 'PURGE', 'LINK', 'SEARCH', 'QUERY']
 const GARBAGE_METHODS = ['get', 'GeT', 'G3T', 'FOO', 'XYZZY', 'GET\x00', 'GE T', '\x7f\x7f', 'ÄÖÜ', 'GETGETGETGETGETGETGETGET', '-', '*']
 
@@ -154,7 +154,7 @@ function fuzzCase (random: Random, topology: Topology): FuzzCase {
   const kind = pick(random, ['valid', 'query', 'encoding', 'path', 'huge-url', 'method', 'garbage-method', 'header-junk', 'truncated', 'pipelined', 'get-body', 'version', 'binary', 'line-endings'])
   switch (kind) {
     case 'valid': {
-      const target = pick(random, ['/api/status', '/api/counters', '/metrics', `/api/${pick(random, ['enable', 'disable'])}?channel=out${int(random, 1, 4)}`])
+      const target = pick(random, ['/api/status', '/api/outputs', '/api/counters', '/metrics', `/api/${pick(random, ['enable', 'disable'])}?channel=out${int(random, 1, 4)}`])
       // a client that half-closes after its request (nc -N) still gets its answer
       return { kind, bytes: latin1(request('GET', target)), methods: ['GET'], halfClose: random() < 0.3 }
     }
@@ -256,8 +256,16 @@ function answerProblem (answer: RawAnswer, method: string | undefined): string |
   } catch {
     return `HTTP ${answer.status} body is not JSON: ${JSON.stringify(answer.body.subarray(0, 200).toString('utf8'))}`
   }
-  if (answer.status === 200 && isCountersDocument(body)) return null
+  if (answer.status === 200 && (isCountersDocument(body) || isOutputsAnswer(body))) return null
   return seedShapeProblem(answer.status, body)
+}
+
+// /api/outputs: code 0 and a list of outputs, each with every member
+function isOutputsAnswer (body: unknown): boolean {
+  const answer = body as { status?: { code?: unknown, message?: unknown }, outputs?: unknown }
+  if (Object.keys(answer).join() !== 'status,outputs' || answer.status?.code !== 0 || answer.status.message !== '' || !Array.isArray(answer.outputs)) return false
+  return answer.outputs.every((output: Record<string, unknown>) =>
+    Object.keys(output).join() === 'name,address,role,state,reason,for_seconds' && ['up', 'down', 'disabled'].includes(String(output.state)))
 }
 
 function isCountersDocument (body: unknown): boolean {
@@ -423,7 +431,7 @@ test(`with ctl_token set, ${TOKEN_CASES} random requests without it change nothi
   const random = seededRandom(SEED ^ 0x27d4eb2f)
   // The valid requests matter most here: each would change something if it got through.
   const cases = Array.from({ length: TOKEN_CASES }, (_, i) => i % 2 === 0
-    ? { kind: 'valid', bytes: latin1(request('GET', pick(random, ['/api/enable?channel=out3', '/api/disable?channel=out1', '/api/status', '/api/counters', '/metrics', '/api/nothing']), ['Host: lb', pick(random, ['X-None: 1', 'Authorization: Bearer wrong', `Authorization: Bearer ${TOKEN}x`, `Authorization: Bearer ${TOKEN.slice(0, -1)}`, `Authorization: Basic ${TOKEN}`, `Authorization: ${TOKEN}`, 'Authorization: Bearer', `Authorization: Bearer  ${TOKEN.toUpperCase()}`])])), methods: ['GET'] }
+    ? { kind: 'valid', bytes: latin1(request('GET', pick(random, ['/api/enable?channel=out3', '/api/disable?channel=out1', '/api/status', '/api/outputs', '/api/counters', '/metrics', '/api/nothing']), ['Host: lb', pick(random, ['X-None: 1', 'Authorization: Bearer wrong', `Authorization: Bearer ${TOKEN}x`, `Authorization: Bearer ${TOKEN.slice(0, -1)}`, `Authorization: Basic ${TOKEN}`, `Authorization: ${TOKEN}`, 'Authorization: Bearer', `Authorization: Bearer  ${TOKEN.toUpperCase()}`])])), methods: ['GET'] }
     // without the token the statuses a pipeline would get otherwise are 401s
     : { ...fuzzCase(random, topology), expected: undefined })
   const reports = await runFuzzer(cases, 20, 15_000)

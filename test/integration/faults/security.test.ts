@@ -49,7 +49,7 @@ test('without the right token every request to every path is refused with 401 an
     { authorization: `Bearer ${TOKEN} ${TOKEN}` },
     { 'x-authorization': `Bearer ${TOKEN}` }
   ]
-  for (const path of ['/api/status', '/api/disable?channel=out1', '/api/enable?channel=out1', '/api/counters', '/metrics', '/api/nothing']) {
+  for (const path of ['/api/status', '/api/outputs', '/api/disable?channel=out1', '/api/enable?channel=out1', '/api/counters', '/metrics', '/api/nothing']) {
     for (const headers of wrong) {
       const { httpStatus, status } = await agent.ctl(path, headers)
       assert.equal(httpStatus, 401, `${path} ${JSON.stringify(headers).slice(0, 80)}`)

@@ -245,6 +245,7 @@ test('with ctl_token set, a missing or wrong token is code 100, HTTP 401, on eve
   const app = buildCtlApp({ controller, token: 's3cret-token' })
   const required = /^ctl_token required: send Authorization: Bearer <token>$/
   await refused(app, '/api/status', 401, required)
+  await refused(app, '/api/outputs', 401, required)
   await refused(app, '/api/disable?channel=out1', 401, required)
   await refused(app, { method: 'GET', url: '/api/disable?channel=out1', headers: { authorization: 'Bearer wrong' } }, 401, required)
   await refused(app, { method: 'GET', url: '/api/disable?channel=out1', headers: { authorization: 'Bearer s3cret-token-and-more' } }, 401, required)
