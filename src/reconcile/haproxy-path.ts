@@ -73,8 +73,9 @@ export class HaproxyPath {
   async #start (state: DesiredState, text: string): Promise<ReconcileAction> {
     const { paths } = state
     await installConfigFile(text, paths.configFile, this.#deps.binary)
-    // a fresh start carries no state of an earlier HAProxy: the config's admin state rules
-    await writeFile(paths.serverStateFile, '', { mode: 0o600 })
+    // a fresh start carries no state of an earlier HAProxy: the config's admin state rules.
+    // The format's version line and no server: an empty file makes HAProxy warn at every start
+    await writeFile(paths.serverStateFile, '1\n', { mode: 0o600 })
     await this.#deps.supervisor.start()
     await copyFile(paths.configFile, paths.lastGoodConfigFile)
     this.#inForce = { state, text }
