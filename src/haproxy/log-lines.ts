@@ -2,7 +2,13 @@
  * Pure: HAProxy's stderr lines as the agent logs them. After start-up HAProxy both prints
  * a runtime event (`[WARNING]  (pid) : Server outputs/out2 is DOWN, ...`) and sends it to
  * its log target (`<1>Server outputs/out2 is DOWN, ...`, `log stderr`), which is the same
- * stderr: each such event is logged once, at the level HAProxy gave it.
+ * stderr: each such event is logged once.
+ *
+ * Levels: `[ALERT]` (a worker crashed, no server left, a config refused) is an error.
+ * `[WARNING]` is info: HAProxy prints routine events that way (every reload's old worker
+ * leaving, each server going up or down), and the agent's own notices already say what
+ * matters of them at warning and error. A line HAProxy only logs keeps its syslog severity
+ * (`<0>... reached system FD limit` is an error).
  */
 
 export type LogLevel = 'error' | 'warn' | 'info'
@@ -27,7 +33,7 @@ export class HaproxyLogLines {
     if (printed !== null) {
       this.#printed.push(printed[2] ?? '')
       if (this.#printed.length > REMEMBERED) this.#printed.shift()
-      return { level: printed[1] === 'ALERT' ? 'error' : printed[1] === 'WARNING' ? 'warn' : 'info', line }
+      return { level: printed[1] === 'ALERT' ? 'error' : 'info', line }
     }
     const logged = LOGGED.exec(line)
     if (logged === null) return { level: 'info', line }

@@ -148,11 +148,11 @@ test('a service dead on a port the checks do not test: its clients\' refused con
     const deadline = Date.now() + 2000
     while (!wentDown.test(agent.process.output().slice(logBefore)) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
     assert.match(agent.process.output().slice(logBefore), wentDown)
-    // HAProxy prints the event and logs it to the same stderr: the agent's log has it once, as a warning
+    // HAProxy prints the event and logs it to the same stderr: the agent's log has it once
     await new Promise((resolve) => setTimeout(resolve, 200))
     const seen = agent.process.output().slice(logBefore).split('\n').filter((line) => wentDown.test(line))
     assert.equal(seen.length, 1, seen.join('\n'))
-    assert.match(seen[0]!, /warning: haproxy: \[WARNING\]/)
+    assert.match(seen[0]!, /info: haproxy: \[WARNING\]/)
   } finally {
     await inBackend(2, ['-D', ...rule])
   }

@@ -6,11 +6,11 @@ import { HaproxyLogLines } from '../../../src/haproxy/log-lines.js'
 const DOWN = 'Server outputs/out2 is DOWN, reason: Layer4 connection problem, info: "Connection refused", check duration: 0ms. 1 active and 1 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.'
 const UP = 'Server outputs/out2 is UP, reason: Layer4 check passed, check duration: 0ms. 2 active and 1 backup servers online. 0 sessions requeued, 0 total in queue.'
 
-test('an event HAProxy both prints and logs is logged once, at the level of its print', () => {
+test('an event HAProxy both prints and logs is logged once: alerts as errors, warnings as info', () => {
   const lines = new HaproxyLogLines()
-  assert.deepEqual(lines.take(`[WARNING]  (6477) : ${DOWN}`), { level: 'warn', line: `[WARNING]  (6477) : ${DOWN}` })
+  assert.deepEqual(lines.take(`[WARNING]  (6477) : ${DOWN}`), { level: 'info', line: `[WARNING]  (6477) : ${DOWN}` })
   assert.equal(lines.take(`<1>${DOWN}`), null)
-  assert.deepEqual(lines.take(`[WARNING]  (6477) : ${UP}`)?.level, 'warn')
+  assert.deepEqual(lines.take(`[WARNING]  (6477) : ${UP}`)?.level, 'info')
   assert.equal(lines.take(`<5>${UP}`), null)
   // the same event again later is a new event
   assert.deepEqual(lines.take(`[ALERT]    (6477) : ${DOWN}`)?.level, 'error')
@@ -34,5 +34,8 @@ test('a line only logged keeps its syslog severity; any other line is info', () 
   assert.equal(lines.take('<4>Proxy in stopped (cumulated conns: FE: 3, BE: 0).')?.level, 'warn')
   assert.equal(lines.take('<5>Grace period expired, proceeding with soft-stop now.')?.level, 'info')
   assert.equal(lines.take('[NOTICE]   (6228) : New worker (6230) forked')?.level, 'info')
+  // every reload's old worker leaves with a warning: routine
+  assert.equal(lines.take('[WARNING]  (6228) : Former worker (6230) exited with code 0 (Exit)')?.level, 'info')
+  assert.equal(lines.take('[ALERT]    (6228) : Current worker (6230) exited with code 137 (Killed)')?.level, 'error')
   assert.equal(lines.take('Configuration file is valid')?.level, 'info')
 })
