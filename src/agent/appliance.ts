@@ -13,7 +13,7 @@ import { saveDisabledOutputs } from '../state/admin-store.js'
 import { desiredState, withDisabled, withEnabled, withHealth, type DesiredState } from '../state/desired.js'
 import { selectOutputs } from '../state/select-outputs.js'
 import { changedOutputs, outputStateIn } from '../state/output-changes.js'
-import { downReason, outputHealth, secondsSinceChange } from '../haproxy/server-status.js'
+import { downReason, failingReason, outputHealth, secondsSinceChange } from '../haproxy/server-status.js'
 
 export class Appliance {
   #desired: DesiredState
@@ -108,12 +108,13 @@ export class Appliance {
   async reports (): Promise<ReadonlyMap<OutputName, OutputReport>> {
     const reports = new Map<OutputName, OutputReport>()
     for (const view of await this.outputs()) {
-      if (view.state !== 'disabled') reports.set(view.name, { health: view.state, reason: view.reason })
+      // an up output's failing checks are not a notice: it is up
+      if (view.state !== 'disabled') reports.set(view.name, { health: view.state, reason: view.state === 'down' ? view.reason : '' })
     }
     return reports
   }
 
-  /** Every connected output, enabled or not: its state, why it is down, and for how long. */
+  /** Every connected output, enabled or not: its state, why it is down (or failing), and for how long. */
   async outputs (): Promise<OutputView[]> {
     const state = this.#desired
     if (state.properties.mode === 'udp_roundrobin') {
@@ -124,7 +125,7 @@ export class Appliance {
         const current = outputStateIn(state, output.name) ?? 'up'
         const changedAt = this.#changedAt.get(output.name)
         const forSeconds = changedAt === undefined ? null : Math.floor((now - changedAt) / 1000)
-        return outputView(output, current, unanswered, forSeconds)
+        return outputView(output, current, current === 'down' ? unanswered : '', forSeconds)
       })
     }
     const rows = await this.#runtime.showStat()
@@ -132,7 +133,8 @@ export class Appliance {
       const row = rows.find((candidate) => candidate.pxname === OUTPUTS_BACKEND && candidate.svname === output.name)
       if (row === undefined) throw new L3lbError('L3LB_HAPROXY_SOCKET', `HAProxy does not report output ${output.name}`)
       const current = state.disabled.has(output.name) ? 'disabled' : outputHealth(row.status ?? '')
-      return outputView(output, current, downReason(row), secondsSinceChange(row))
+      const reason = current === 'down' ? downReason(row) : current === 'up' ? failingReason(row) : ''
+      return outputView(output, current, reason, secondsSinceChange(row))
     })
   }
 
@@ -159,7 +161,7 @@ export class Appliance {
   }
 }
 
-// an output as /api/outputs shows it: the reason only while it is down
-function outputView (output: Output, state: OutputState, whyDown: string, forSeconds: number | null): OutputView {
-  return { name: output.name, address: output.address, backup: output.backup, state, reason: state === 'down' ? whyDown : '', forSeconds }
+// an output as /api/outputs shows it
+function outputView (output: Output, state: OutputState, reason: string, forSeconds: number | null): OutputView {
+  return { name: output.name, address: output.address, backup: output.backup, state, reason, forSeconds }
 }

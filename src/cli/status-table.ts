@@ -17,7 +17,8 @@ export interface OutputsAnswer extends CtlAnswer {
  * One line per connected output: address, role, state and for how long, then its sessions
  * (now, most at once, completed), queue and failed checks; a line of totals; `-` where the
  * mode has no such counter (udp_roundrobin has no queue or totals). Under the table, why
- * each down output is down. With HA, a first line `node: active|standby`.
+ * each down output is down, and which up ones fail their checks. With HA, a first line
+ * `node: active|standby`.
  */
 export function formatStatus (answer: OutputsAnswer, counters: CountersAnswer): string {
   if (answer.status.code !== 0) return `error ${answer.status.code}: ${answer.status.message}\n`
@@ -34,8 +35,8 @@ export function formatStatus (answer: OutputsAnswer, counters: CountersAnswer): 
   // (HA) the node's part in the pair, above the table; absent without ha_vip
   const role = typeof answer.status.role === 'string' ? `node: ${answer.status.role}\n` : ''
   const lines = table.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd())
-  const reasons = answer.outputs.filter((output) => output.state === 'down' && output.reason !== '')
-    .map((output) => `${output.name} is down: ${output.reason}`)
+  const reasons = answer.outputs.filter((output) => output.reason !== '')
+    .map((output) => output.state === 'down' ? `${output.name} is down: ${output.reason}` : `${output.name} is ${output.state}, ${output.reason}`)
   return role + lines.join('\n') + '\n' + (reasons.length === 0 ? '' : `\n${reasons.join('\n')}\n`)
 }
 

@@ -35,7 +35,7 @@ export interface OutputView {
   readonly address: string
   readonly backup: boolean
   readonly state: OutputState
-  /** Why it is down, in the checker's words; '' otherwise. */
+  /** Why it is down, in the checker's words; while up (TCP modes), that its checks are failing; '' otherwise. */
   readonly reason: string
   /** Seconds since the state last changed; null when the agent has not seen it change. */
   readonly forSeconds: number | null

@@ -26,6 +26,18 @@ export function downReason (row: Row): string {
   return [description, lastCheck].filter((part) => part !== '').join(': ')
 }
 
+/**
+ * For a server still up whose checks fail (`UP 1/3`: one more failed check takes it down),
+ * what an operator should know before it goes: `checks failing: 1 more takes it down (Layer4
+ * timeout)`; '' for any other status.
+ */
+export function failingReason (row: Row): string {
+  const trend = /^UP (\d+)\/\d+$/.exec((row.status ?? '').trim())
+  if (trend === null) return ''
+  const why = downReason(row)
+  return `checks failing: ${trend[1] ?? ''} more ${trend[1] === '1' ? 'takes' : 'take'} it down${why === '' ? '' : ` (${why})`}`
+}
+
 /** Seconds since the server last changed state (`lastchg`; carried across reloads by the state file); null when absent. */
 export function secondsSinceChange (row: Row): number | null {
   const text = (row.lastchg ?? '').trim()

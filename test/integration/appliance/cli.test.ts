@@ -81,6 +81,29 @@ test('l3lb status shows the outputs the agent runs, not an env file edited since
   }
 })
 
+test('l3lb status shows an output failing its checks before it goes down, then why it is down', async () => {
+  const rule = ['INPUT', '-p', 'tcp', '--dport', '80', '-j', 'REJECT', '--reject-with', 'tcp-reset']
+  await topology.exec(topology.names.backends[0]!, 'iptables', ['-A', ...rule])
+  const seen: string[] = []
+  try {
+    // checks every second, down after 3 failed (the default fall): two rounds of "failing" first
+    const deadline = Date.now() + 10_000
+    while (Date.now() < deadline && !seen.some((line) => line.startsWith('out1 is down'))) {
+      seen.push(...(await l3lb('status')).stdout.split('\n').filter((line) => line.startsWith('out1 is')))
+    }
+  } finally {
+    await topology.exec(topology.names.backends[0]!, 'iptables', ['-D', ...rule])
+  }
+  assert.ok(seen.some((line) => /^out1 is up, checks failing: [12] more takes? it down \(Layer4 connection problem: Connection refused\)$/.test(line)), seen.join('\n'))
+  assert.ok(seen.includes('out1 is down: Layer4 connection problem: Connection refused'), seen.join('\n'))
+  // back up once its checks pass again (rise 2), with nothing said under the table
+  const deadline = Date.now() + 10_000
+  let table = ''
+  while (Date.now() < deadline && !/^out1\s+\S+\s+primary\s+up\s/m.test(table = (await l3lb('status')).stdout)) await new Promise((resolve) => setTimeout(resolve, 200))
+  assert.match(table, /^out1\s+\S+\s+primary\s+up\s/m)
+  assert.doesNotMatch(table, /^out1 is/m)
+})
+
 test('l3lb disable and enable take a channel or an address, with the seed codes', async () => {
   const disabled = await l3lb('disable', 'out1')
   assert.equal(disabled.exitCode, 0)

@@ -33,6 +33,11 @@ test('under the table, why each down output is down', () => {
   assert.ok(text.endsWith('\n\nout2 is down: Layer4 connection problem: Connection refused\n'), text)
 })
 
+test('under the table too, an up output whose checks are failing', () => {
+  const failing = { ...UP, reason: 'checks failing: 1 more takes it down (Layer4 timeout)' }
+  assert.ok(formatStatus(answer([failing]), COUNTERS).endsWith('\n\nout1 is up, checks failing: 1 more takes it down (Layer4 timeout)\n'))
+})
+
 test('an error answer is printed as its code and message', () => {
   assert.equal(formatStatus({ status: { code: 100, message: 'the HAProxy socket did not answer' }, outputs: [] }, COUNTERS), 'error 100: the HAProxy socket did not answer\n')
 })

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { parseServersState, parseShowProc, parseShowStat, peersLocallySynced } from '../../../src/haproxy/parse.js'
 import { serversStateFor } from '../../../src/haproxy/runtime-api.js'
 import { processStateOf } from '../../../src/haproxy/process-state.js'
-import { downReason, outputHealth, secondsSinceChange } from '../../../src/haproxy/server-status.js'
+import { downReason, failingReason, outputHealth, secondsSinceChange } from '../../../src/haproxy/server-status.js'
 
 // As HAProxy 2.6.12 prints them (trimmed to the columns that matter plus a few).
 const SHOW_STAT = `# pxname,svname,qcur,qmax,scur,smax,slim,stot,status,chkfail,addr,
@@ -91,4 +91,12 @@ test('seconds since a server changed state, from lastchg; null when HAProxy give
   assert.equal(secondsSinceChange({ lastchg: '' }), null)
   assert.equal(secondsSinceChange({}), null)
   assert.equal(secondsSinceChange({ lastchg: '-1' }), null)
+})
+
+test('an up server failing its checks says how many more take it down, and why', () => {
+  const refused = { check_status: 'L4CON', check_desc: 'Layer4 connection problem', last_chk: 'Connection refused' }
+  assert.equal(failingReason({ ...refused, status: 'UP 1/3' }), 'checks failing: 1 more takes it down (Layer4 connection problem: Connection refused)')
+  assert.equal(failingReason({ ...refused, status: 'UP 2/3' }), 'checks failing: 2 more take it down (Layer4 connection problem: Connection refused)')
+  assert.equal(failingReason({ status: 'UP 2/3' }), 'checks failing: 2 more take it down')
+  for (const status of ['UP', 'DOWN', 'DOWN 1/2', 'no check', 'MAINT', 'NOLB 1/3', '']) assert.equal(failingReason({ ...refused, status }), '', status)
 })
