@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { ClientDriver } from './client-driver.js'
 import type { ExitStatus, SpawnedProcess, Topology } from './topology.js'
+import type { OutputMember } from '../../src/ctl/answer.js'
 
 export const CLI_PROGRAM = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url))
 
@@ -44,7 +45,7 @@ export interface AgentHandle {
 /** What `l3lb status --json` prints. */
 export interface CliStatusJson {
   readonly status: CtlStatus
-  readonly outputs: ReadonlyArray<{ readonly name: string, readonly address: string, readonly role: string, readonly state: string, readonly reason: string, readonly for_seconds: number | null }>
+  readonly outputs: readonly OutputMember[]
   readonly counters: Readonly<Record<string, number>>
 }
 
