@@ -1,5 +1,6 @@
 /** The boot steps that read: properties from the env file, limits from the host. */
 import { readFile } from 'node:fs/promises'
+import { networkInterfaces } from 'node:os'
 import { L3lbError } from '../errors.js'
 import { computeLimits } from '../limits/compute.js'
 import { readHostFacts } from '../limits/host.js'
@@ -7,6 +8,8 @@ import type { Limits } from '../limits/model.js'
 import { parseEnvFile } from '../properties/envfile.js'
 import { entryValues, formatProblems, validateEntries } from '../properties/load.js'
 import type { Properties, PropertyProblem } from '../properties/model.js'
+import type { InterfaceAddress } from '../properties/link-address.js'
+import type { HostAddresses } from '../properties/validate.js'
 import { GLOBAL_MAXCONN_HEADROOM } from '../render/haproxy-config.js'
 
 export const DEFAULT_ENV_FILE = '/etc/l3lb/l3lb.env'
@@ -34,9 +37,14 @@ export async function readEnvEntries (file: string): Promise<EnvEntries> {
   return { entries: entryValues(parsed), problems: parsed.problems }
 }
 
+/** This host's interfaces as they are now: where an HA node's own address on ha_interface comes from. */
+export const hostAddresses: HostAddresses = {
+  interfaceAddresses: (name) => (networkInterfaces()[name] ?? []) as InterfaceAddress[]
+}
+
 /** Validates entries; every problem, the lines' and the values', is reported in one error naming `source`. */
 export function propertiesFrom (entries: ReadonlyMap<string, string>, lineProblems: readonly PropertyProblem[], source: string): LoadedProperties {
-  const result = validateEntries(entries, lineProblems)
+  const result = validateEntries(entries, lineProblems, hostAddresses)
   if (!result.ok) {
     const count = result.problems.length
     throw new L3lbError('L3LB_PROPERTIES_INVALID', `${source}: ${count} invalid ${count === 1 ? 'property' : 'properties'}:\n${formatProblems(result.problems)}`)

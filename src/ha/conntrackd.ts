@@ -16,7 +16,7 @@ import { SupervisedDaemon } from '../process/supervised-daemon.js'
 import { stopLeftovers } from '../process/leftover.js'
 import type { HaSettings, Properties } from '../properties/model.js'
 import { renderConntrackdConfig } from './conntrackd-config.js'
-import { ownLinkAddress, type InterfaceAddress } from './link-address.js'
+import { ownLinkAddress, type InterfaceAddress } from '../properties/link-address.js'
 
 /** The program keepalived runs on a state change (compiled next to this file). */
 export const CONNTRACKD_NOTIFY_PROGRAM = fileURLToPath(new URL('./conntrackd-notify.js', import.meta.url))

@@ -1,6 +1,6 @@
 import type { PropertiesResult, PropertyProblem } from './model.js'
 import { parseEnvFile, type EnvFile } from './envfile.js'
-import { validateProperties } from './validate.js'
+import { validateProperties, NO_HOST_ADDRESSES, type HostAddresses } from './validate.js'
 
 /**
  * Parses an env file's text and validates what it names; the problems of both steps come
@@ -17,8 +17,8 @@ export function entryValues (file: EnvFile): Map<string, string> {
 }
 
 /** Validates entries; the problems of the lines they came from are reported with the values' own. */
-export function validateEntries (entries: ReadonlyMap<string, string>, lineProblems: readonly PropertyProblem[]): PropertiesResult {
-  const result = validateProperties(entries)
+export function validateEntries (entries: ReadonlyMap<string, string>, lineProblems: readonly PropertyProblem[], host: HostAddresses = NO_HOST_ADDRESSES): PropertiesResult {
+  const result = validateProperties(entries, host)
   if (lineProblems.length === 0) return result
   return { ok: false, problems: [...lineProblems, ...(result.ok ? [] : result.problems)] }
 }

@@ -4,12 +4,22 @@ import { firstSharedPort } from './ports.js'
 import { isIP, isIPv4 } from 'node:net'
 import { listenAddressesOverlap } from './addresses.js'
 import { canonicalAddress } from './canonical-address.js'
+import { ownLinkAddress, type InterfaceAddress } from './link-address.js'
 
 const KNOWN_NAMES: ReadonlySet<string> = new Set(PROPERTY_NAMES)
 const SUGGESTION_DISTANCE = 2
 const ADVISED_CONN_TIMEOUT = 20
-const TCP_ONLY: readonly PropertyName[] = ['max_connections', 'client_timeout', 'server_timeout', 'conn_timeout']
+// conn_timeout is not here: in udp_roundrobin it bounds the ICMP check's wait (agent/output-checks.ts)
+const TCP_ONLY: readonly PropertyName[] = ['max_connections', 'client_timeout', 'server_timeout']
 const MAIL_ONLY: readonly PropertyName[] = ['mail_from', 'mail_server', 'mail_hold']
+
+/** What validation reads of the host: the addresses of an interface (ha_interface), as os.networkInterfaces() lists them. */
+export interface HostAddresses {
+  interfaceAddresses (name: string): readonly InterfaceAddress[]
+}
+
+/** A host with no interface: node addresses are never derived from it. */
+export const NO_HOST_ADDRESSES: HostAddresses = { interfaceAddresses: () => [] }
 
 /** A socket the appliance listens on, as the overlap check sees it. */
 interface Listener {
@@ -28,9 +38,10 @@ interface Listener {
  * are not accepted, and rules across properties (backup outputs, UI credentials,
  * listeners sharing a port). On success the properties are deeply frozen.
  */
-export function validateProperties (entries: ReadonlyMap<string, string>): PropertiesResult {
-  const given = (name: PropertyName): string => entries.get(name) ?? PROPERTY_DEFAULTS[name]
-  const problems: PropertyProblem[] = unknownNameProblems(entries)
+export function validateProperties (entries: ReadonlyMap<string, string>, host: HostAddresses = NO_HOST_ADDRESSES): PropertiesResult {
+  const derived = haNodeDefaults(entries, host)
+  const given = (name: PropertyName): string => entries.get(name) ?? derived.values.get(name) ?? PROPERTY_DEFAULTS[name]
+  const problems: PropertyProblem[] = [...unknownNameProblems(entries), ...derived.problems]
   const parsed: Partial<ParsedProperties> = {}
   for (const name of PROPERTY_NAMES) {
     const result = PROPERTY_SCHEMAS[name].safeParse(given(name))
@@ -40,7 +51,7 @@ export function validateProperties (entries: ReadonlyMap<string, string>): Prope
       for (const issue of result.error.issues) problems.push(problem(name, given(name), issue.message))
     }
   }
-  problems.push(...backupProblems(parsed, given('backup_outputs')), ...credentialPairProblems(parsed), ...listenerProblems(parsed, given), ...udpOutputProblems(parsed), ...haProblems(parsed, given))
+  problems.push(...backupProblems(parsed, given('backup_outputs')), ...credentialPairProblems(parsed), ...listenerProblems(parsed, given), ...udpOutputProblems(parsed), ...haProblems(parsed, given, (name) => entries.has(name) || derived.values.has(name)))
   if (problems.length > 0) return { ok: false, problems }
   const fields = parsed as ParsedProperties
   const properties = deepFreeze(toProperties(fields))
@@ -85,6 +96,34 @@ function editDistance (a: string, b: string): number {
     }
   }
   return at(a.length, b.length)
+}
+
+/**
+ * (HA) ctl_addr and peer_addr the env file leaves out: this node's own address on
+ * ha_interface, the one keepalived sends from and the peer names in its ha_peer, so a pair
+ * needs only ha_vip, ha_interface and ha_peer. A problem when one is needed and there is none.
+ */
+function haNodeDefaults (entries: ReadonlyMap<string, string>, host: HostAddresses): { values: ReadonlyMap<PropertyName, string>, problems: PropertyProblem[] } {
+  const none = { values: new Map<PropertyName, string>(), problems: [] }
+  const missing = (['ctl_addr', 'peer_addr'] as const).filter((name) => !entries.has(name))
+  if (missing.length === 0) return none
+  const text = (name: PropertyName): string => entries.get(name) ?? PROPERTY_DEFAULTS[name]
+  const vip = PROPERTY_SCHEMAS.ha_vip.safeParse(text('ha_vip')).data ?? []
+  const iface = PROPERTY_SCHEMAS.ha_interface.safeParse(text('ha_interface')).data ?? ''
+  const peer = PROPERTY_SCHEMAS.ha_peer.safeParse(text('ha_peer')).data ?? ''
+  const outVip = PROPERTY_SCHEMAS.ha_out_vip.safeParse(text('ha_out_vip')).data ?? []
+  const mode = PROPERTY_SCHEMAS.mode.safeParse(text('mode')).data
+  // an HA property that is itself wrong or missing has its own problem already
+  if (vip.length === 0 || iface === '' || peer === '') return none
+  const address = ownLinkAddress({ peer, virtualAddresses: vip, outputVirtualAddresses: outVip }, host.interfaceAddresses(iface))
+  if (address !== null) return { values: new Map(missing.map((name) => [name, address])), problems: [] }
+  // peer_addr only matters where HAProxy's peers listener exists: tcp_source
+  const needed = missing.filter((name) => name === 'ctl_addr' || mode === 'tcp_source')
+  const family = isIPv4(peer) ? 'IPv4' : 'IPv6'
+  return {
+    values: new Map(),
+    problems: needed.map((name) => problem(name, '', `"" is not accepted: ${name} is not given, so with ha_vip it is this node's own address on ha_interface ${JSON.stringify(iface)}, but that interface has no ${family} address (ha_peer's family) that is neither virtual nor link-local; give ${name} this node's address on the link, or put one on ${iface}`))
+  }
 }
 
 // A backup must be a connected output, else the operator believes in a fallback that is not there.
@@ -215,7 +254,7 @@ function inAddresses (inAddrs: readonly string[], virtual: readonly string[]): r
 
 // HA needs its three names together, VRRP a virtual address of the peer's family, and the
 // shared stick table a peers listener the other node can reach.
-function haProblems (parsed: Partial<ParsedProperties>, given: (name: PropertyName) => string): PropertyProblem[] {
+function haProblems (parsed: Partial<ParsedProperties>, given: (name: PropertyName) => string, chosen: (name: PropertyName) => boolean): PropertyProblem[] {
   const { ha_vip: vip, ha_interface: iface, ha_peer: peer } = parsed
   if (vip === undefined || iface === undefined || peer === undefined) return []
   if (vip.length === 0) {
@@ -223,8 +262,12 @@ function haProblems (parsed: Partial<ParsedProperties>, given: (name: PropertyNa
     return set.length === 0 ? [] : [problem('ha_vip', '', `"" is not accepted: ${set.join(' and ')} ${set.length === 1 ? 'is' : 'are'} set, so ha_vip must give the virtual address(es) of the in terminal (leave every ha_ property empty for no high availability)`)]
   }
   const problems: PropertyProblem[] = []
-  if (parsed.ctl_addr !== undefined && isLoopback(parsed.ctl_addr)) {
+  // a default that could not be derived has its own problem (haNodeDefaults)
+  if (parsed.ctl_addr !== undefined && isLoopback(parsed.ctl_addr) && chosen('ctl_addr')) {
     problems.push(problem('ctl_addr', given('ctl_addr'), `${JSON.stringify(given('ctl_addr'))} is not accepted: with ha_vip, the peer node sends its ctl admin state to this node's ctl service at ha_peer's address and the same ctl_port, so ctl_addr must be this node's own address on the link (the one the peer names in its ha_peer) or 0.0.0.0 / ::, not loopback`))
+  }
+  if (parsed.ctl_token === '') {
+    problems.push(problem('ctl_token', '', `"" is not accepted: with ha_vip the ctl service listens on the network (ctl_addr ${JSON.stringify(given('ctl_addr'))}, port ${given('ctl_port')}) and carries the pair's settings and admin state, so ctl_token must be set, the same on both nodes; make one with  od -An -tx1 -N24 /dev/urandom | tr -d ' \\n'  and put ctl_token=<it> in both env files`))
   }
   if (iface === '') problems.push(problem('ha_interface', '', '"" is not accepted: ha_vip is set, so ha_interface must name the interface VRRP runs on (the link to the peer and the clients)'))
   if (peer === '') problems.push(problem('ha_peer', '', '"" is not accepted: ha_vip is set, so ha_peer must give the other node\'s address on the VRRP link'))
@@ -237,7 +280,7 @@ function haProblems (parsed: Partial<ParsedProperties>, given: (name: PropertyNa
     problems.push(problem('ha_peer', given('ha_peer'), `${JSON.stringify(given('ha_peer'))} is not accepted: it is one of the virtual addresses (ha_vip); give the peer node's own address`))
   }
   problems.push(...outputSideProblems(parsed, given))
-  if (parsed.mode === 'tcp_source' && parsed.peer_addr !== undefined) {
+  if (parsed.mode === 'tcp_source' && parsed.peer_addr !== undefined && chosen('peer_addr')) {
     const local = parsed.peer_addr
     const reason = !isSpecificAddress(local)
       ? 'the peer node must reach this one\'s peers listener, so give this node\'s own address on the link (not unspecified or loopback)'
@@ -290,15 +333,13 @@ function warningsFor (properties: Properties, entries: ReadonlyMap<string, strin
   const warnings: string[] = []
   const { connTimeout, outputs, mode } = properties
   if (connTimeout < ADVISED_CONN_TIMEOUT) {
-    warnings.push(`conn_timeout: "${connTimeout}" is accepted, but below ${ADVISED_CONN_TIMEOUT} seconds health checks under load can mark healthy outputs down`)
+    const checks = mode === 'udp_roundrobin' ? 'an ICMP check waits at most that long for its answer, so under load it' : 'health checks under load'
+    warnings.push(`conn_timeout: "${connTimeout}" is accepted, but below ${ADVISED_CONN_TIMEOUT} seconds ${checks} can mark healthy outputs down`)
   }
   if (outputs.length === 0) {
     warnings.push('out1..out8: no output is connected, so no client connection can be served')
   } else if (outputs.every((output) => output.backup)) {
     warnings.push(`backup_outputs: every connected output (${outputs.map((output) => output.name).join(', ')}) is a backup, so the backups get all traffic`)
-  }
-  if (properties.ha !== null && properties.ctlToken === '') {
-    warnings.push('ctl_token: empty while ha_vip is set, so the peer node\'s admin state and settings sync (and /api/admin, which shows the shared settings) are not authenticated; set the same ctl_token on both nodes')
   }
   if (properties.mail === null) {
     for (const name of MAIL_ONLY.filter((known) => entries.has(known))) {

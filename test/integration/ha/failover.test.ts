@@ -45,7 +45,7 @@ function envFor (name: 'lb1' | 'lb2'): string {
     // in_addr limited to the node's own address: the virtual one joins it, bound non-locally on the standby
     `in_addr=${own}`, `peer_addr=${own}`,
     // with ha_vip, ctl_addr must be reachable by the peer (the admin state sync)
-    `ctl_addr=${own}`,
+    `ctl_addr=${own}`, 'ctl_token=failover-t0ken',
     `ha_vip=${topology.addresses.virtual}`, `ha_interface=${topology.lbInterface}`, `ha_peer=${peer}`,
     `ha_priority=${name === 'lb1' ? 150 : 100}`, 'ha_router_id=42',
     'mail_to=ops@example.test', `mail_server=${topology.addresses.client[0]}:${SMTP_PORT}`, ''

@@ -30,7 +30,7 @@ function envFor (name: NodeName): string {
   const own = topology.addresses[name]
   const [be1, be2] = topology.addresses.backends
   return [
-    'mode=tcp_roundrobin', 'ports=80', `out1=${be1}`, `out2=${be2}`, `in_addr=${own}`, `ctl_addr=${own}`,
+    'mode=tcp_roundrobin', 'ports=80', `out1=${be1}`, `out2=${be2}`, `in_addr=${own}`, `ctl_addr=${own}`, 'ctl_token=health-t0ken',
     `ha_vip=${topology.addresses.virtual}`, `ha_interface=${topology.lbInterface}`,
     `ha_peer=${topology.addresses[name === 'lb1' ? 'lb2' : 'lb1']}`, `ha_priority=${name === 'lb1' ? 150 : 100}`, 'ha_router_id=44', ''
   ].join('\n')
@@ -40,7 +40,7 @@ function envFor (name: NodeName): string {
 function timersOf (name: NodeName): { interval: number, timeout: number, fall: number, rise: number, advert: number, priority: number } {
   const text = readFileSync(join(pair.runtimeDir(name), 'keepalived.conf'), 'utf8')
   const value = (key: string): number => {
-    const found = new RegExp(`^\\s*${key} (\\d+)$`, 'm').exec(text)?.[1]
+    const found = new RegExp(`^\\s*${key} ([\\d.]+)$`, 'm').exec(text)?.[1]
     if (found === undefined) throw new Error(`no "${key} N" line in ${name}'s keepalived.conf:\n${text}`)
     return Number(found)
   }

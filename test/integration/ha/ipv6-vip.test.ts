@@ -29,7 +29,7 @@ function envFor (name: NodeName): string {
   const [be1, be2] = six.backends
   return [
     // the outputs by IPv6 too, so nothing on the path is IPv4
-    'mode=tcp_roundrobin', 'ports=80', `out1=[${be1}]`, `out2=[${be2}]`, `in_addr=${six[name]}`, `ctl_addr=${six[name]}`,
+    'mode=tcp_roundrobin', 'ports=80', `out1=[${be1}]`, `out2=[${be2}]`, `in_addr=${six[name]}`, 'ctl_token=ipv6-t0ken',
     `ha_vip=${six.virtual}`, `ha_interface=${topology.lbInterface}`,
     `ha_peer=${six[name === 'lb1' ? 'lb2' : 'lb1']}`, `ha_priority=${name === 'lb1' ? 150 : 100}`, 'ha_router_id=45', ''
   ].join('\n')

@@ -34,7 +34,7 @@ function envFor (name: 'lb1' | 'lb2'): string {
   const [be1, be2, be3] = topology.addresses.backends
   return [
     'mode=udp_roundrobin', `ports=${PORT}`, `out1=${be1}`, `out2=${be2}`, `out3=${be3}`,
-    `in_addr=${own}`, `ctl_addr=${own}`,
+    `in_addr=${own}`, `ctl_addr=${own}`, 'ctl_token=udp-t0ken',
     `ha_vip=${topology.addresses.virtual}`, `ha_interface=${topology.lbInterface}`, `ha_peer=${peer}`,
     `ha_priority=${name === 'lb1' ? 150 : 100}`, 'ha_router_id=44',
     // the flows' source on the back-end segment moves with the pair, so replies reach the new active node

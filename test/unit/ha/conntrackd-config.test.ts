@@ -2,7 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { NetworkInterfaceInfo } from 'node:os'
 import { CONNTRACKD_PORT, renderConntrackdConfig } from '../../../src/ha/conntrackd-config.js'
-import { ownLinkAddress, type InterfaceAddress } from '../../../src/ha/link-address.js'
+import { ownLinkAddress, type InterfaceAddress } from '../../../src/properties/link-address.js'
 import type { HaSettings } from '../../../src/properties/model.js'
 import { propertiesFrom } from '../../support/fixtures.js'
 
@@ -23,7 +23,7 @@ function info (address: string, extra: Partial<NetworkInterfaceInfo> = {}): Netw
   return { address, family: v4 ? 'IPv4' : 'IPv6', internal: false, netmask: v4 ? '255.255.255.0' : 'ffff:ffff:ffff:ffff::', mac: '02:00:00:00:00:01', cidr: null, ...(v4 ? {} : { scopeid: 0 }), ...extra } as NetworkInterfaceInfo
 }
 
-const PAIR = 'ha_vip=198.18.0.100\nha_interface=to-lan\nha_peer=198.18.0.12\n'
+const PAIR = 'ctl_token=t0ken\nha_vip=198.18.0.100\nha_interface=to-lan\nha_peer=198.18.0.12\n'
 
 test('FTFW over UDP unicast from this node to the peer on the VRRP link, every file where it is told', () => {
   const body = lines(renderConntrackdConfig(haOf(PAIR), '198.18.0.11', FILES))
@@ -48,7 +48,7 @@ test('only UDP flows, and neither the nodes\' own nor the virtual addresses\' ow
 })
 
 test('an IPv6 link: the IPv6 keys', () => {
-  const body = lines(renderConntrackdConfig(haOf('ha_vip=fd00:1b::100\nha_interface=to-lan\nha_peer=fd00:1b::12\n'), 'fd00:1b::11', FILES))
+  const body = lines(renderConntrackdConfig(haOf('ctl_token=t0ken\nha_vip=fd00:1b::100\nha_interface=to-lan\nha_peer=fd00:1b::12\n'), 'fd00:1b::11', FILES))
   assert.ok(body.includes('IPv6_address fd00:1b::11'))
   assert.ok(body.includes('IPv6_Destination_Address fd00:1b::12'))
 })
@@ -64,6 +64,6 @@ test('this node\'s own address on the link: the peer\'s family, not a virtual (e
   assert.equal(ownLinkAddress(ha, addresses), '198.18.0.11')
   assert.equal(ownLinkAddress(ha, [info('198.18.0.100')] as InterfaceAddress[]), null)
   assert.equal(ownLinkAddress(ha, []), null)
-  const v6 = haOf('ha_vip=fd00:1b::100\nha_interface=to-lan\nha_peer=fd00:1b::12\n')
+  const v6 = haOf('ctl_token=t0ken\nha_vip=fd00:1b::100\nha_interface=to-lan\nha_peer=fd00:1b::12\n')
   assert.equal(ownLinkAddress(v6, [info('198.18.0.11'), info('fe80::1'), info('fd00:1b::100'), info('fd00:1b::11')] as InterfaceAddress[]), 'fd00:1b::11')
 })

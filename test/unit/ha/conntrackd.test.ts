@@ -13,7 +13,7 @@ import { propertiesFrom } from '../../support/fixtures.js'
 const dir = mkdtempSync(join(tmpdir(), 'l3lb-conntrackd-'))
 after(() => rmSync(dir, { recursive: true, force: true }))
 
-const PAIR = 'ctl_addr=0.0.0.0\nha_vip=198.18.0.100\nha_interface=to-lan\nha_peer=198.18.0.12\n'
+const PAIR = 'ctl_addr=0.0.0.0\nctl_token=t0ken\nha_vip=198.18.0.100\nha_interface=to-lan\nha_peer=198.18.0.12\n'
 const silent = { info: () => undefined, error: () => undefined }
 const toLan = (): NodeJS.Dict<NetworkInterfaceInfo[]> => ({
   'to-lan': [{ address: '198.18.0.11', family: 'IPv4', internal: false, netmask: '255.255.255.0', mac: '02:00:00:00:00:01', cidr: '198.18.0.11/24' }]

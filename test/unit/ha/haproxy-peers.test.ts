@@ -8,7 +8,7 @@ import { haPeerName, localPeerName, renderHaproxyConfig } from '../../../src/ren
 import { propertiesFrom, stateFrom } from '../../support/fixtures.js'
 
 const OUTPUTS = 'out1=198.18.1.101\nout3=198.18.1.103\n'
-const PAIR = 'ctl_addr=0.0.0.0\nha_vip=198.18.0.100\nha_interface=to-lan\nha_peer=198.18.0.12\npeer_addr=198.18.0.11\n'
+const PAIR = 'ctl_addr=0.0.0.0\nctl_token=t0ken\nha_vip=198.18.0.100\nha_interface=to-lan\nha_peer=198.18.0.12\npeer_addr=198.18.0.11\n'
 
 function lines (text: string, pattern: RegExp): string[] {
   return text.split('\n').map((line) => line.trim()).filter((line) => pattern.test(line))
@@ -18,7 +18,7 @@ test('tcp_source in a pair: the peers section names this node and the other one,
   const text = renderHaproxyConfig(stateFrom(`mode=tcp_source\nin_addr=198.18.0.11\n${OUTPUTS}${PAIR}`))
   assert.deepEqual(lines(text, /^peer /), ['peer l3lb_198_18_0_11 198.18.0.11:8405', 'peer l3lb_198_18_0_12 198.18.0.12:8405'])
   // the other node's file, with the addresses swapped, names the same two peers
-  const other = renderHaproxyConfig(stateFrom(`mode=tcp_source\nin_addr=198.18.0.12\n${OUTPUTS}ctl_addr=0.0.0.0\nha_vip=198.18.0.100\nha_interface=to-lan\nha_peer=198.18.0.11\npeer_addr=198.18.0.12\n`))
+  const other = renderHaproxyConfig(stateFrom(`mode=tcp_source\nin_addr=198.18.0.12\n${OUTPUTS}ctl_addr=0.0.0.0\nctl_token=t0ken\nha_vip=198.18.0.100\nha_interface=to-lan\nha_peer=198.18.0.11\npeer_addr=198.18.0.12\n`))
   assert.deepEqual(lines(other, /^peer /).sort(), lines(text, /^peer /).sort())
   assert.deepEqual(lines(text, /^stick-table/), ['stick-table type ipv6 size 1m expire 30m peers l3lb_peers'])
   // the table stores server ids: both nodes give each output the id of its N

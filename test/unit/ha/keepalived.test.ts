@@ -11,7 +11,7 @@ import { propertiesFrom } from '../../support/fixtures.js'
 const dir = mkdtempSync(join(tmpdir(), 'l3lb-keepalived-'))
 after(() => rmSync(dir, { recursive: true, force: true }))
 
-const PAIR = 'ctl_addr=0.0.0.0\nha_vip=198.18.0.100\nha_interface=to-lan\nha_peer=198.18.0.12\n'
+const PAIR = 'ctl_addr=0.0.0.0\nctl_token=t0ken\nha_vip=198.18.0.100\nha_interface=to-lan\nha_peer=198.18.0.12\n'
 const silent = { info: () => undefined, error: () => undefined }
 
 function keepalived (name: string): Keepalived {

@@ -2,6 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { accept, validate } from '../../support/property-entries.js'
 import type { PropertyProblem } from '../../../src/properties/model.js'
+import { validateProperties, type HostAddresses } from '../../../src/properties/validate.js'
 
 function reject (entries: Record<string, string>): ReadonlyArray<Pick<PropertyProblem, 'property' | 'message'>> {
   const result = validate(entries)
@@ -9,8 +10,8 @@ function reject (entries: Record<string, string>): ReadonlyArray<Pick<PropertyPr
   return result.problems.map(({ property, message }) => ({ property, message }))
 }
 
-// ctl_addr: the peer reaches this node's ctl service for the admin state sync
-const PAIR = { ha_vip: '198.18.0.100', ha_interface: 'to-lan', ha_peer: '198.18.0.12', ctl_addr: '198.18.0.11' }
+// ctl_addr: the peer reaches this node's ctl service for the admin state sync, with the token
+const PAIR = { ha_vip: '198.18.0.100', ha_interface: 'to-lan', ha_peer: '198.18.0.12', ctl_addr: '198.18.0.11', ctl_token: 't0ken' }
 
 test('no ha_ property: no high availability, and in_addr is as given', () => {
   const properties = accept({ in_addr: '198.18.0.11' })
@@ -43,7 +44,7 @@ test('the virtual addresses join a non-empty in_addr once, and leave an empty on
 })
 
 test('ha_vip needs ha_interface and ha_peer, and they need it', () => {
-  assert.deepEqual(reject({ ha_vip: '198.18.0.100', ctl_addr: '0.0.0.0' }), [
+  assert.deepEqual(reject({ ha_vip: '198.18.0.100', ctl_addr: '0.0.0.0', ctl_token: 't0ken' }), [
     { property: 'ha_interface', message: '"" is not accepted: ha_vip is set, so ha_interface must name the interface VRRP runs on (the link to the peer and the clients)' },
     { property: 'ha_peer', message: '"" is not accepted: ha_vip is set, so ha_peer must give the other node\'s address on the VRRP link' }
   ])
@@ -116,7 +117,6 @@ test('with ha_vip, ctl_addr must be reachable by the peer: loopback is refused, 
       message: `"${loopback}" is not accepted: with ha_vip, the peer node sends its ctl admin state to this node's ctl service at ha_peer's address and the same ctl_port, so ctl_addr must be this node's own address on the link (the one the peer names in its ha_peer) or 0.0.0.0 / ::, not loopback`
     }])
   }
-  assert.match(reject({ ha_vip: '198.18.0.100', ha_interface: 'to-lan', ha_peer: '198.18.0.12' })[0]?.message ?? '', /^"127\.0\.0\.1" is not accepted: with ha_vip/, 'the default ctl_addr is loopback')
   for (const reachable of ['198.18.0.11', '0.0.0.0', '::']) assert.equal(accept({ ...PAIR, ctl_addr: reachable }).ctlAddr, reachable)
   // without HA the default stays as it was
   assert.equal(accept({}).ctlAddr, '127.0.0.1')
@@ -147,4 +147,56 @@ test('udp_roundrobin in a pair without ha_out_vip is accepted with a warning: re
   assert.ok(result.warnings.some((warning) => warning.startsWith('ha_out_vip: empty, so after a failover the replies of the UDP flows carried over go to the failed node (udp_snat=on masquerades')), result.warnings.join('\n'))
   const fine = validate({ ...PAIR, mode: 'udp_roundrobin', out1: '198.18.1.101', ha_out_vip: '198.18.1.100', ha_out_interface: 'to-be' })
   assert.ok(fine.ok && !fine.warnings.some((warning) => warning.startsWith('ha_out_vip')))
+})
+
+// this node's interfaces: its own address, the virtual one it may hold, a link-local one
+const HOST: HostAddresses = {
+  interfaceAddresses: (name) => name !== 'to-lan'
+    ? []
+    : [
+        { address: '198.18.0.100', family: 'IPv4', cidr: '198.18.0.100/32' },
+        { address: 'fe80::1', family: 'IPv6', cidr: 'fe80::1/64' },
+        { address: '198.18.0.11', family: 'IPv4', cidr: '198.18.0.11/24' }
+      ]
+}
+const THREE = { ha_vip: '198.18.0.100', ha_interface: 'to-lan', ha_peer: '198.18.0.12', ctl_token: 't0ken' }
+
+test('a pair from its three properties: ctl_addr and peer_addr default to this node\'s own address on ha_interface', () => {
+  const result = validateProperties(new Map(Object.entries({ ...THREE, mode: 'tcp_source' })), HOST)
+  assert.ok(result.ok, result.ok ? '' : JSON.stringify(result.problems))
+  assert.deepEqual([result.properties.ctlAddr, result.properties.peerAddr], ['198.18.0.11', '198.18.0.11'])
+  // an explicit value still wins, and is still checked
+  const own = validateProperties(new Map(Object.entries({ ...THREE, ctl_addr: '0.0.0.0' })), HOST)
+  assert.ok(own.ok && own.properties.ctlAddr === '0.0.0.0')
+  const loopback = validateProperties(new Map(Object.entries({ ...THREE, ctl_addr: '127.0.0.1' })), HOST)
+  assert.deepEqual(loopback.ok ? [] : loopback.problems.map((problem) => problem.property), ['ctl_addr'])
+  // without ha_vip nothing is derived
+  const alone = validateProperties(new Map(), HOST)
+  assert.ok(alone.ok && alone.properties.ctlAddr === '127.0.0.1' && alone.properties.peerAddr === '127.0.0.1')
+})
+
+test('no own address on ha_interface: the properties that needed one are refused, naming the interface and the family', () => {
+  const problems = (entries: Record<string, string>): PropertyProblem[] => {
+    const result = validateProperties(new Map(Object.entries(entries)), HOST)
+    assert.ok(!result.ok)
+    return [...result.problems]
+  }
+  const message = (name: string, iface: string, family: string): string => `"" is not accepted: ${name} is not given, so with ha_vip it is this node's own address on ha_interface "${iface}", but that interface has no ${family} address (ha_peer's family) that is neither virtual nor link-local; give ${name} this node's address on the link, or put one on ${iface}`
+  assert.deepEqual(problems({ ...THREE, ha_interface: 'eth9', mode: 'tcp_source' }).map(({ property, message }) => ({ property, message })), [
+    { property: 'ctl_addr', message: message('ctl_addr', 'eth9', 'IPv4') },
+    { property: 'peer_addr', message: message('peer_addr', 'eth9', 'IPv4') }
+  ])
+  // an IPv6 peer: the link-local address is not this node's own
+  assert.deepEqual(problems({ ...THREE, ha_vip: 'fd00:1b::100', ha_peer: 'fd00:1b::12' }).map(({ property, message }) => ({ property, message })), [
+    { property: 'ctl_addr', message: message('ctl_addr', 'to-lan', 'IPv6') }
+  ])
+})
+
+test('with ha_vip, ctl_token is required: the refusal says how to make one', () => {
+  const { ctl_token: _token, ...withoutToken } = PAIR
+  assert.deepEqual(reject(withoutToken), [{
+    property: 'ctl_token',
+    message: '"" is not accepted: with ha_vip the ctl service listens on the network (ctl_addr "198.18.0.11", port 8080) and carries the pair\'s settings and admin state, so ctl_token must be set, the same on both nodes; make one with  od -An -tx1 -N24 /dev/urandom | tr -d \' \\n\'  and put ctl_token=<it> in both env files'
+  }])
+  assert.ok(validate({}).ok, 'without ha_vip no token is needed')
 })

@@ -65,8 +65,7 @@ test('a systemd EnvironmentFile naming every property loads', () => {
   assert.deepEqual(result.warnings, [
     'max_connections: has no effect in udp_roundrobin; it applies to the TCP modes only',
     'client_timeout: has no effect in udp_roundrobin; it applies to the TCP modes only',
-    'server_timeout: has no effect in udp_roundrobin; it applies to the TCP modes only',
-    'conn_timeout: has no effect in udp_roundrobin; it applies to the TCP modes only'
+    'server_timeout: has no effect in udp_roundrobin; it applies to the TCP modes only'
   ])
 })
 

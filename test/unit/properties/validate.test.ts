@@ -295,6 +295,13 @@ test('TCP-only properties given in udp_roundrobin are warned about', () => {
   ])
 })
 
+test('conn_timeout in udp_roundrobin bounds the ICMP check\'s wait: no "no effect" warning, and the low-value warning says so', () => {
+  assert.deepEqual(warnings({ mode: 'udp_roundrobin', out1: '198.18.1.2', conn_timeout: '30' }), [])
+  assert.deepEqual(warnings({ mode: 'udp_roundrobin', out1: '198.18.1.2', conn_timeout: '2' }), [
+    'conn_timeout: "2" is accepted, but below 20 seconds an ICMP check waits at most that long for its answer, so under load it can mark healthy outputs down'
+  ])
+})
+
 test('udp_roundrobin takes IP addresses only, because DNAT rules take addresses', () => {
   const result = validate({ mode: 'udp_roundrobin', out1: '198.18.1.2', out2: 'sip.example', out3: 'fd00:1b::3' })
   assert.ok(!result.ok)

@@ -203,7 +203,7 @@ test('udp_snat=off: POSTROUTING stays empty, the forward accept stays', () => {
 })
 
 test('a pair with ha_out_vip: flows take the outputs\' side virtual address of their family as source, not MASQUERADE', () => {
-  const pair = 'ha_vip=198.18.0.100,fd00:1b::100\nha_interface=to-lan\nha_peer=198.18.0.12\nctl_addr=0.0.0.0\nha_out_vip=198.18.1.100 fd00:1b:1::100\nha_out_interface=to-be\n'
+  const pair = 'ctl_token=t0ken\nha_vip=198.18.0.100,fd00:1b::100\nha_interface=to-lan\nha_peer=198.18.0.12\nctl_addr=0.0.0.0\nha_out_vip=198.18.1.100 fd00:1b:1::100\nha_out_interface=to-be\n'
   const state = stateFrom(UDP + 'ports=5060\n' + pair + outputs(1) + 'out2=fd00:1b:2::2\n')
   assert.ok(renderIptablesRules(state, 4).includes('-A L3LB-POSTROUTING -p udp -m conntrack --ctstate DNAT --ctorigdstport 5060 -j SNAT --to-source 198.18.1.100\n'))
   assert.ok(renderIptablesRules(state, 6).includes('-A L3LB-POSTROUTING -p udp -m conntrack --ctstate DNAT --ctorigdstport 5060 -j SNAT --to-source fd00:1b:1::100\n'))

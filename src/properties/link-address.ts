@@ -1,6 +1,6 @@
 /** Pure: this node's own address on the VRRP link, which keepalived's adverts and conntrackd's sync are sent from. */
 import { BlockList, isIPv4 } from 'node:net'
-import type { HaSettings } from '../properties/model.js'
+import type { HaSettings } from './model.js'
 
 /** One address of an interface, as os.networkInterfaces() lists it. */
 export interface InterfaceAddress {
@@ -18,7 +18,7 @@ export interface InterfaceAddress {
  * address, and a unicast peer hears only adverts sent to the address it binds, so an
  * IPv6-only pair without this never heard each other (two MASTERs).
  */
-export function ownLinkAddress (ha: HaSettings, addresses: readonly InterfaceAddress[]): string | null {
+export function ownLinkAddress (ha: Pick<HaSettings, 'peer' | 'virtualAddresses' | 'outputVirtualAddresses'>, addresses: readonly InterfaceAddress[]): string | null {
   const family = isIPv4(ha.peer) ? 'IPv4' : 'IPv6'
   const kind = family === 'IPv4' ? 'ipv4' : 'ipv6'
   const moving = new BlockList()
