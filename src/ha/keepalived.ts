@@ -17,7 +17,7 @@ import { SupervisedDaemon } from '../process/supervised-daemon.js'
 import { stopLeftovers } from '../process/leftover.js'
 import type { HaSettings, Mode } from '../properties/model.js'
 import { renderKeepalivedConfig, VRRP_INSTANCE } from './keepalived-config.js'
-import { ownLinkAddress, type InterfaceAddress } from './link-address.js'
+import { ownLinkAddress, type InterfaceAddress } from '../properties/link-address.js'
 
 /** The script keepalived runs, with /bin/sh, to check HAProxy: `health-check.sh SOCAT STATS_SOCKET`. */
 export const HEALTH_CHECK_SCRIPT = fileURLToPath(new URL('../../../appliance/health-check.sh', import.meta.url))
@@ -60,8 +60,10 @@ export class Keepalived {
     const entered = new RegExp(`^\\(${VRRP_INSTANCE}\\) Entering (MASTER|BACKUP|FAULT) STATE`)
     this.#daemon = new SupervisedDaemon({
       name: 'keepalived',
-      binary: options.binary ?? 'keepalived',
-      args: ['-n', '-l', '-G', '-P', '-f', this.configFile, '-p', this.pidFile, '-r', this.vrrpPidFile],
+      // setpriv (util-linux) asks the kernel to SIGTERM keepalived when the agent dies: a node
+      // whose agent was killed (its HAProxy unsupervised, maybe dead) gives the addresses away at once
+      binary: 'setpriv',
+      args: ['--pdeathsig', 'TERM', '--', options.binary ?? 'keepalived', '-n', '-l', '-G', '-P', '-f', this.configFile, '-p', this.pidFile, '-r', this.vrrpPidFile],
       isReady: (line) => entered.test(withoutDate(line)),
       notReady: 'reported no VRRP state',
       onLine: (raw) => {
@@ -74,7 +76,7 @@ export class Keepalived {
         }
         if (line !== '' && !QUIET.test(line)) this.#options.log.info(`keepalived: ${line}`)
       },
-      missing: () => new L3lbError('L3LB_PROGRAM_MISSING', MISSING),
+      missing: () => new L3lbError('L3LB_PROGRAM_MISSING', 'setpriv is not installed (keepalived is started through it): install Debian\'s util-linux package'),
       // a keepalived whose agent was killed still holds the pid files (and maybe the addresses)
       beforeStart: () => stopLeftovers([this.pidFile, this.vrrpPidFile], 'keepalived', (message) => this.#options.log.info(message)),
       exited: () => { this.#state = 'unknown' },

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { execa } from 'execa'
 import { renderKeepalivedConfig } from '../../../src/ha/keepalived-config.js'
-import { ownLinkAddress, type InterfaceAddress } from '../../../src/ha/link-address.js'
+import { ownLinkAddress, type InterfaceAddress } from '../../../src/properties/link-address.js'
 import { HEALTH_CHECK_SCRIPT } from '../../../src/ha/keepalived.js'
 import type { HaSettings } from '../../../src/properties/model.js'
 import { propertiesFrom } from '../../support/fixtures.js'
@@ -44,10 +44,10 @@ async function assertKeepalivedAccepts (text: string): Promise<void> {
 }
 
 test('a pair: BACKUP, nopreempt, unicast to the peer, the virtual address tracked by the HAProxy check', async () => {
-  const text = renderKeepalivedConfig(haOf(`ctl_addr=0.0.0.0\nha_vip=198.18.0.100\nha_interface=${IFACE}\nha_peer=198.18.0.12\nha_priority=150\nha_router_id=42\n`), { check: CHECK })
+  const text = renderKeepalivedConfig(haOf(`ctl_addr=0.0.0.0\nctl_token=t0ken\nha_vip=198.18.0.100\nha_interface=${IFACE}\nha_peer=198.18.0.12\nha_priority=150\nha_router_id=42\n`), { check: CHECK })
   const body = lines(text)
   for (const expected of [
-    'state BACKUP', `interface ${IFACE}`, 'virtual_router_id 42', 'priority 150', 'advert_int 1', 'nopreempt',
+    'state BACKUP', `interface ${IFACE}`, 'virtual_router_id 42', 'priority 150', 'advert_int 0.1', 'vrrp_version 3', 'vrrp_rt_priority 50', 'nopreempt',
     '198.18.0.12', `198.18.0.100/32 dev ${IFACE}`, 'l3lb_haproxy', 'script_user root', 'enable_script_security',
     `script "${CHECK.join(' ')}"`, 'interval 1', 'timeout 2', 'fall 2', 'rise 2'
   ]) assert.ok(body.includes(expected), `no line '${expected}' in:\n${text}`)
@@ -56,13 +56,13 @@ test('a pair: BACKUP, nopreempt, unicast to the peer, the virtual address tracke
 })
 
 test('ha_preempt=on drops nopreempt', async () => {
-  const text = renderKeepalivedConfig(haOf(`ctl_addr=0.0.0.0\nha_vip=198.18.0.100\nha_interface=${IFACE}\nha_peer=198.18.0.12\nha_preempt=on\n`), { check: CHECK })
+  const text = renderKeepalivedConfig(haOf(`ctl_addr=0.0.0.0\nctl_token=t0ken\nha_vip=198.18.0.100\nha_interface=${IFACE}\nha_peer=198.18.0.12\nha_preempt=on\n`), { check: CHECK })
   assert.ok(!lines(text).includes('nopreempt'))
   await assertKeepalivedAccepts(text)
 })
 
 test('addresses of the other family than the peer go to virtual_ipaddress_excluded', async () => {
-  const text = renderKeepalivedConfig(haOf(`ctl_addr=0.0.0.0\nha_vip=fd00:1b::100 198.18.0.100\nha_interface=${IFACE}\nha_peer=198.18.0.12\n`), { check: CHECK })
+  const text = renderKeepalivedConfig(haOf(`ctl_addr=0.0.0.0\nctl_token=t0ken\nha_vip=fd00:1b::100 198.18.0.100\nha_interface=${IFACE}\nha_peer=198.18.0.12\n`), { check: CHECK })
   const body = lines(text)
   const excluded = body.indexOf('virtual_ipaddress_excluded {')
   assert.ok(excluded > 0, text)
@@ -72,11 +72,11 @@ test('addresses of the other family than the peer go to virtual_ipaddress_exclud
 })
 
 test('a check command keepalived could not read back is refused, not written', () => {
-  assert.throws(() => renderKeepalivedConfig(haOf(`ctl_addr=0.0.0.0\nha_vip=198.18.0.100\nha_interface=${IFACE}\nha_peer=198.18.0.12\n`), { check: ['/usr/bin/node', '/tmp/my dir/check.js'] }), /"\/tmp\/my dir\/check.js" holds a blank/)
+  assert.throws(() => renderKeepalivedConfig(haOf(`ctl_addr=0.0.0.0\nctl_token=t0ken\nha_vip=198.18.0.100\nha_interface=${IFACE}\nha_peer=198.18.0.12\n`), { check: ['/usr/bin/node', '/tmp/my dir/check.js'] }), /"\/tmp\/my dir\/check.js" holds a blank/)
 })
 
 test('ha_out_vip: the outputs\' side addresses move with the instance on their own interface, unannounced', async () => {
-  const text = renderKeepalivedConfig(haOf(`ctl_addr=0.0.0.0\nha_vip=198.18.0.100\nha_interface=${IFACE}\nha_peer=198.18.0.12\nha_out_vip=198.18.1.100\nha_out_interface=l3lb-vrrp0\n`), { check: CHECK })
+  const text = renderKeepalivedConfig(haOf(`ctl_addr=0.0.0.0\nctl_token=t0ken\nha_vip=198.18.0.100\nha_interface=${IFACE}\nha_peer=198.18.0.12\nha_out_vip=198.18.1.100\nha_out_interface=l3lb-vrrp0\n`), { check: CHECK })
   const body = lines(text)
   const excluded = body.indexOf('virtual_ipaddress_excluded {')
   assert.ok(excluded > 0, text)
@@ -85,7 +85,7 @@ test('ha_out_vip: the outputs\' side addresses move with the instance on their o
 })
 
 test('a state-change command: notify_master with primary, notify_backup with backup; none without one', async () => {
-  const ha = haOf(`ctl_addr=0.0.0.0\nha_vip=198.18.0.100\nha_interface=${IFACE}\nha_peer=198.18.0.12\n`)
+  const ha = haOf(`ctl_addr=0.0.0.0\nctl_token=t0ken\nha_vip=198.18.0.100\nha_interface=${IFACE}\nha_peer=198.18.0.12\n`)
   const notify = [process.execPath, '/opt/l3lb/dist/src/ha/conntrackd-notify.js', '/run/l3lb/conntrackd.conf']
   const body = lines(renderKeepalivedConfig(ha, { check: CHECK, notify }))
   assert.ok(body.includes(`notify_master "${notify.join(' ')} primary"`), body.join('\n'))
@@ -96,13 +96,13 @@ test('a state-change command: notify_master with primary, notify_backup with bac
 })
 
 test('no check command (udp_roundrobin, no HAProxy): no vrrp_script and nothing tracked', async () => {
-  const text = renderKeepalivedConfig(haOf(`ctl_addr=0.0.0.0\nha_vip=198.18.0.100\nha_interface=${IFACE}\nha_peer=198.18.0.12\n`), { check: null })
+  const text = renderKeepalivedConfig(haOf(`ctl_addr=0.0.0.0\nctl_token=t0ken\nha_vip=198.18.0.100\nha_interface=${IFACE}\nha_peer=198.18.0.12\n`), { check: null })
   assert.doesNotMatch(text, /vrrp_script|track_script|l3lb_haproxy/)
   await assertKeepalivedAccepts(text)
 })
 
 test('the adverts come from the address the peer knows: unicast_src_ip, IPv6 included', async () => {
-  const ha = haOf(`ctl_addr=::\nha_vip=fd00:1b::100\nha_interface=${IFACE}\nha_peer=fd00:1b::12\n`)
+  const ha = haOf(`ctl_addr=::\nctl_token=t0ken\nha_vip=fd00:1b::100\nha_interface=${IFACE}\nha_peer=fd00:1b::12\n`)
   const text = renderKeepalivedConfig(ha, { check: CHECK, source: 'fd00:1b::11' })
   const body = lines(text)
   assert.equal(body[body.indexOf('unicast_peer {') - 1], 'unicast_src_ip fd00:1b::11', text)
@@ -114,13 +114,13 @@ test('the adverts come from the address the peer knows: unicast_src_ip, IPv6 inc
 
 test('the source address is the node\'s own on the peer\'s subnet: not link-local, not virtual, of the peer\'s family', () => {
   const on = (address: string, prefix: number): InterfaceAddress => ({ address, family: address.includes(':') ? 'IPv6' : 'IPv4', cidr: `${address}/${prefix}` })
-  const six = haOf(`ctl_addr=::\nha_vip=fd00:1b::100 198.18.0.100\nha_interface=${IFACE}\nha_peer=fd00:1b::12\n`)
+  const six = haOf(`ctl_addr=::\nctl_token=t0ken\nha_vip=fd00:1b::100 198.18.0.100\nha_interface=${IFACE}\nha_peer=fd00:1b::12\n`)
   const addresses = [on('198.18.0.11', 24), on('fe80::1', 64), on('fd00:1b::100', 128), on('fd00:1b:0:9::11', 64), on('fd00:1b::11', 64)]
   assert.equal(ownLinkAddress(six, addresses), 'fd00:1b::11')
   // off the peer's subnet, the node's first own address of the family still beats the link-local one
   assert.equal(ownLinkAddress(six, addresses.filter((entry) => entry.address !== 'fd00:1b::11')), 'fd00:1b:0:9::11')
   assert.equal(ownLinkAddress(six, [on('fe80::1', 64), on('fd00:1b::100', 128), on('198.18.0.11', 24)]), null)
-  const four = haOf(`ctl_addr=0.0.0.0\nha_vip=198.18.0.100 fd00:1b::100\nha_interface=${IFACE}\nha_peer=198.18.0.12\n`)
+  const four = haOf(`ctl_addr=0.0.0.0\nctl_token=t0ken\nha_vip=198.18.0.100 fd00:1b::100\nha_interface=${IFACE}\nha_peer=198.18.0.12\n`)
   assert.equal(ownLinkAddress(four, [on('198.18.0.100', 32), ...addresses]), '198.18.0.11')
   assert.equal(ownLinkAddress(four, []), null)
 })
