@@ -25,5 +25,5 @@ export function validateEntries (entries: ReadonlyMap<string, string>, lineProbl
 
 /** One line per problem, `<property>: <message>`, for standard error and the system log. */
 export function formatProblems (problems: readonly PropertyProblem[]): string {
-  return problems.map((problem) => `${problem.property}: ${problem.message}`).join('\n')
+  return problems.map((problem) => `${problem.file === undefined ? '' : `${problem.file}: `}${problem.property}: ${problem.message}`).join('\n')
 }

@@ -102,8 +102,64 @@ export interface PropertyProblem {
   readonly property: string
   readonly value: string
   readonly message: string
+  /** (SPEC §11) The file it is in, when more than one file is checked together. */
+  readonly file?: string
 }
 
 export type PropertiesResult =
   | { readonly ok: true, readonly properties: Properties, readonly warnings: readonly string[] }
   | { readonly ok: false, readonly problems: readonly PropertyProblem[] }
+
+/** (SPEC §11) The modes a virtual service may have: the seed's, and least connections. */
+export const SERVICE_MODES = [...MODES, 'tcp_leastconn'] as const
+export type ServiceMode = typeof SERVICE_MODES[number]
+
+/** The name of the env file's own service, the seed's one. */
+export const DEFAULT_SERVICE = 'default'
+
+/** One real server of a virtual service: `outN`, or a `server_<name>` line of a service file. */
+export interface Server {
+  /** Its name everywhere: HAProxy, ctl, counters, notices (`out1`, `web1`). */
+  readonly name: string
+  /** IPv4, IPv6 (without brackets) or a host name, as given. */
+  readonly address: string
+  /** The port it receives on; null: the port the client used. */
+  readonly port: number | null
+  /** 0..256; 0 takes no new sessions. */
+  readonly weight: number
+  /** TCP modes: its most concurrent sessions, past which they queue; null: no limit of its own. */
+  readonly maxconn: number | null
+  /** Gets traffic only when every other server of the service is unavailable. */
+  readonly backup: boolean
+}
+
+/** One virtual service: `default` (the env file's service properties) or a `NAME.env` of services_dir. */
+export interface Service {
+  readonly name: string
+  /** The file it was read from, for messages. */
+  readonly file: string
+  readonly mode: ServiceMode
+  readonly ports: readonly PortRange[]
+  readonly healthcheckPort: number
+  readonly maxConnections: number
+  /** In the order of the file: outN first (by N), then server_ lines as written. */
+  readonly servers: readonly Server[]
+  readonly healthcheckInterval: number
+  readonly healthcheckRise: number
+  readonly healthcheckFall: number
+  readonly clientTimeout: number
+  readonly serverTimeout: number
+  readonly connTimeout: number
+  readonly tcpSplice: boolean
+  /** Addresses clients connect to (the pair's virtual ones added); empty = every address. */
+  readonly inAddrs: readonly string[]
+  readonly udpSnat: boolean
+}
+
+/** The whole validated configuration of a node: its properties (node and `default`) and every service. */
+export interface Configuration {
+  /** The env file's properties, as the seed's contract reads them. */
+  readonly properties: Properties
+  /** `default` first when it has a connected output, then the service files by name. */
+  readonly services: readonly Service[]
+}

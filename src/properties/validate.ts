@@ -358,8 +358,8 @@ function warningsFor (properties: Properties, entries: ReadonlyMap<string, strin
   return warnings
 }
 
-// Frozen all the way down, so no later step can change what was validated.
-function deepFreeze<T> (value: T): T {
+/** Frozen all the way down, so no later step can change what was validated. */
+export function deepFreeze<T> (value: T): T {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
     for (const inner of Object.values(value)) deepFreeze(inner)
     Object.freeze(value)

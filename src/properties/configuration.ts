@@ -1,0 +1,123 @@
+/**
+ * Pure: the env file and every service file, validated together into one frozen
+ * Configuration (SPEC §11). Every problem of every file comes back at once, each naming its
+ * file: the env file's own, each service file's, two services listening on the same address,
+ * port and protocol (naming both), and the node's limits of services and servers.
+ */
+import { firstSharedPort } from './ports.js'
+import { listenAddressesOverlap } from './addresses.js'
+import { DEFAULT_SERVICE, type Configuration, type Properties, type PropertiesResult, type PropertyProblem, type Service } from './model.js'
+import { isUdpMode, validateServiceFile, type ServiceFileEntries } from './service-file.js'
+import { validateEntries } from './load.js'
+import { deepFreeze, NO_HOST_ADDRESSES, type HostAddresses } from './validate.js'
+
+/** (SPEC §11, §13) What one node serves at the most. */
+export const MAX_SERVICES = 256
+export const MAX_SERVERS = 1000
+
+/** The env file as read, and its path for messages. */
+export interface EnvFileEntries {
+  readonly file: string
+  readonly entries: ReadonlyMap<string, string>
+  readonly lineProblems: readonly PropertyProblem[]
+}
+
+export type ConfigurationResult =
+  | { readonly ok: true, readonly configuration: Configuration, readonly warnings: readonly string[] }
+  | { readonly ok: false, readonly problems: readonly PropertyProblem[] }
+
+/** The env file's service as a Service: its outputs are its servers, named out1..out8. */
+export function defaultService (properties: Properties, file: string): Service {
+  return {
+    name: DEFAULT_SERVICE,
+    file,
+    mode: properties.mode,
+    ports: properties.ports,
+    healthcheckPort: properties.healthcheckPort,
+    maxConnections: properties.maxConnections,
+    servers: properties.outputs.map((output) => ({ name: output.name, address: output.address, port: null, weight: 1, maxconn: null, backup: output.backup })),
+    healthcheckInterval: properties.healthcheckInterval,
+    healthcheckRise: properties.healthcheckRise,
+    healthcheckFall: properties.healthcheckFall,
+    clientTimeout: properties.clientTimeout,
+    serverTimeout: properties.serverTimeout,
+    connTimeout: properties.connTimeout,
+    tcpSplice: properties.tcpSplice,
+    inAddrs: properties.inAddrs,
+    udpSnat: properties.udpSnat
+  }
+}
+
+/** Validates the env file and the service files (sorted by name) together. */
+export function validateConfiguration (env: EnvFileEntries, serviceFiles: readonly ServiceFileEntries[], host: HostAddresses = NO_HOST_ADDRESSES): ConfigurationResult {
+  const node: PropertiesResult = validateEntries(env.entries, env.lineProblems, host)
+  const problems: PropertyProblem[] = node.ok ? [] : node.problems.map((problem) => ({ ...problem, file: env.file }))
+  const warnings: string[] = node.ok ? [...node.warnings] : []
+  const inherited = { inAddr: env.entries.get('in_addr') ?? '', virtual: node.ok ? node.properties.ha?.virtualAddresses ?? [] : [] }
+  const services: Service[] = []
+  const files = [...serviceFiles].sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
+  for (const file of files) {
+    const result = validateServiceFile(file, inherited)
+    if (result.ok) {
+      services.push(result.service)
+      warnings.push(...result.warnings)
+    } else {
+      problems.push(...result.problems)
+    }
+  }
+  if (node.ok) {
+    // `default` counts when it has a connected output: with none it does not listen
+    if (node.properties.outputs.length > 0) services.unshift(defaultService(node.properties, env.file))
+    problems.push(...overlapProblems(services, node.properties), ...limitProblems(services, files.length))
+  }
+  if (problems.length > 0 || !node.ok) return { ok: false, problems }
+  return { ok: true, configuration: deepFreeze({ properties: node.properties, services }), warnings }
+}
+
+// Two services may not take the same address, port and protocol; one on every address overlaps any on its ports.
+function overlapProblems (services: readonly Service[], properties: Properties): PropertyProblem[] {
+  const problems: PropertyProblem[] = []
+  const protocol = (service: Service): string => isUdpMode(service.mode) ? 'UDP' : 'TCP'
+  const where = (service: Service): string => service.inAddrs.length === 0 ? 'every address' : service.inAddrs.join(', ')
+  services.forEach((later, index) => {
+    for (const earlier of services.slice(0, index)) {
+      if (protocol(earlier) !== protocol(later)) continue
+      const addresses = (service: Service): ReadonlyArray<string | null> => service.inAddrs.length === 0 ? [null] : service.inAddrs
+      if (!addresses(earlier).some((left) => addresses(later).some((right) => listenAddressesOverlap(left, right)))) continue
+      const port = firstSharedPort(earlier.ports, later.ports)
+      if (port === null) continue
+      problems.push({
+        property: 'ports',
+        value: '',
+        file: later.file,
+        message: `service ${later.name} (${where(later)}) and service ${earlier.name} (${earlier.file}: ${where(earlier)}) both listen on ${protocol(later)} port ${port} on overlapping addresses; give one of them other ports or an in_addr of its own`
+      })
+    }
+    // the node's own TCP listeners (ctl, ui, peer) against a TCP service
+    if (protocol(later) === 'UDP' || later.name === DEFAULT_SERVICE) return
+    const own: Array<{ name: string, address: string, port: number }> = [
+      { name: 'ctl', address: properties.ctlAddr, port: properties.ctlPort },
+      { name: 'ui', address: properties.uiAddr, port: properties.uiPort },
+      ...(properties.mode === 'tcp_source' ? [{ name: 'peer', address: properties.peerAddr, port: properties.peerPort }] : [])
+    ]
+    for (const listener of own) {
+      const hit = (later.inAddrs.length === 0 ? [null] : later.inAddrs).some((address) => listenAddressesOverlap(address, listener.address))
+      if (hit && firstSharedPort(later.ports, [{ low: listener.port, high: listener.port }]) !== null) {
+        problems.push({ property: 'ports', value: '', file: later.file, message: `service ${later.name} (${where(later)}) and the ${listener.name} listener (${listener.address}:${listener.port}) both listen on TCP port ${listener.port}; give the service other ports or an in_addr of its own` })
+      }
+    }
+  })
+  return problems
+}
+
+function limitProblems (services: readonly Service[], files: number): PropertyProblem[] {
+  const problems: PropertyProblem[] = []
+  if (services.length > MAX_SERVICES) {
+    problems.push({ property: 'services', value: String(services.length), message: `${services.length} services are not accepted: a node serves at most ${MAX_SERVICES} (the ${files} service files, and default when it has a connected output); remove some or move them to another node` })
+  }
+  const servers = services.reduce((sum, service) => sum + service.servers.length, 0)
+  if (servers > MAX_SERVERS) {
+    problems.push({ property: 'servers', value: String(servers), message: `${servers} servers are not accepted: a node serves at most ${MAX_SERVERS} in all its services; remove some or move services to another node` })
+  }
+  return problems
+}

@@ -1,0 +1,161 @@
+/**
+ * Pure: one service file of services_dir (SPEC §11) to a Service, or every problem in it.
+ * A service file takes the env file's line format and the service properties of §3 with
+ * their meanings, defaults and messages, plus `server_<name>` lines; out1..out8 are servers
+ * named so. in_addr defaults to the env file's.
+ */
+import { isIP, isIPv4 } from 'node:net'
+import { z } from 'zod'
+import { OUTPUT_NAMES, SERVICE_MODES, type PropertyProblem, type Server, type Service, type ServiceMode } from './model.js'
+import { PROPERTY_DEFAULTS, PROPERTY_NAMES, PROPERTY_SCHEMAS, type ParsedProperties, type PropertyName } from './schema.js'
+import { parseServerLine, SERVER_NAME, SERVER_PREFIX } from './server-line.js'
+
+/** A service's name: the file's name without `.env`. */
+export const SERVICE_NAME = /^[a-z0-9][a-z0-9-]{0,31}$/
+
+/** Names a service may not have: the seed's service, and HAProxy's sections of the seed's own. */
+export const RESERVED_SERVICE_NAMES: ReadonlySet<string> = new Set(['default', 'in', 'outputs', 'ui'])
+
+/** The properties that describe a service, in the env file (`default`) and in service files. */
+export const SERVICE_PROPERTIES = [
+  'mode', 'ports', 'max_connections', 'backup_outputs', 'healthcheck_interval', 'healthcheck_rise', 'healthcheck_fall',
+  'client_timeout', 'server_timeout', 'conn_timeout', 'tcp_splice', 'in_addr', 'udp_snat', ...OUTPUT_NAMES
+] as const satisfies readonly PropertyName[]
+
+type ServicePropertyName = typeof SERVICE_PROPERTIES[number]
+
+const SERVICE_NAMES: ReadonlySet<string> = new Set(SERVICE_PROPERTIES)
+const NODE_NAMES: ReadonlySet<string> = new Set(PROPERTY_NAMES.filter((name) => !SERVICE_NAMES.has(name)))
+const TCP_ONLY: readonly ServicePropertyName[] = ['max_connections', 'client_timeout', 'server_timeout']
+
+const serviceMode = z.enum(SERVICE_MODES, {
+  error: (issue) => `${JSON.stringify(String(issue.input))} is not accepted: invalid mode specified; the valid modes are ${SERVICE_MODES.join(', ')}`
+})
+
+/** One service file as read: its service name, path, entries and the problems of its lines. */
+export interface ServiceFileEntries {
+  readonly name: string
+  readonly file: string
+  readonly entries: ReadonlyMap<string, string>
+  readonly lineProblems: readonly PropertyProblem[]
+}
+
+export type ServiceResult =
+  | { readonly ok: true, readonly service: Service, readonly warnings: readonly string[] }
+  | { readonly ok: false, readonly problems: readonly PropertyProblem[] }
+
+/** Whether a mode is carried by the kernel's rules (UDP) rather than HAProxy. */
+export function isUdpMode (mode: ServiceMode): boolean {
+  return mode === 'udp_roundrobin'
+}
+
+/**
+ * Validates one service file. `inAddr` is the env file's in_addr as written (a service file
+ * that leaves it out takes it); `virtual` the pair's virtual addresses, added to a non-empty
+ * in_addr as for the env file. Every problem names the file.
+ */
+export function validateServiceFile (source: ServiceFileEntries, inherited: { readonly inAddr: string, readonly virtual: readonly string[] }): ServiceResult {
+  const { entries, file } = source
+  const problems: PropertyProblem[] = []
+  const add = (property: string, value: string, message: string): void => { problems.push({ property, value, message, file }) }
+  for (const problem of source.lineProblems) problems.push({ ...problem, file })
+  if (!SERVICE_NAME.test(source.name) || RESERVED_SERVICE_NAMES.has(source.name)) {
+    add('file name', source.name, `${JSON.stringify(source.name)} is not accepted as a service name: give NAME.env with NAME of 1 to 32 lower-case letters, digits and -, starting with a letter or digit, and not ${[...RESERVED_SERVICE_NAMES].join(', ')}`)
+  }
+  const given = (name: ServicePropertyName): string => entries.get(name) ?? (name === 'in_addr' ? inherited.inAddr : PROPERTY_DEFAULTS[name])
+  const parsed: Partial<Pick<ParsedProperties, ServicePropertyName>> = {}
+  let mode: ServiceMode | undefined
+  for (const name of SERVICE_PROPERTIES) {
+    const result = name === 'mode' ? serviceMode.safeParse(given(name)) : PROPERTY_SCHEMAS[name].safeParse(given(name))
+    if (!result.success) {
+      for (const issue of result.error.issues) add(name, given(name), issue.message)
+    } else if (name === 'mode') {
+      mode = result.data as ServiceMode
+    } else {
+      Object.assign(parsed, { [name]: result.data })
+    }
+  }
+  const servers: Server[] = []
+  for (const name of OUTPUT_NAMES) {
+    const address = parsed[name]
+    if (address !== undefined && address !== '') servers.push({ name, address, port: null, weight: 1, maxconn: null, backup: (parsed.backup_outputs ?? []).includes(name) })
+  }
+  for (const [property, value] of entries) {
+    if (SERVICE_NAMES.has(property)) continue
+    if (property.startsWith(SERVER_PREFIX)) {
+      const name = property.slice(SERVER_PREFIX.length)
+      if (!SERVER_NAME.test(name)) {
+        add(property, value, `${JSON.stringify(name)} is not accepted as a server name: 1 to 32 lower-case letters, digits and _ (server_<name>)`)
+        continue
+      }
+      if (servers.some((server) => server.name === name)) {
+        add(property, value, `server ${name} is given twice: as ${name} and as ${property}; give each server once`)
+        continue
+      }
+      const result = parseServerLine(name, value)
+      if (result.ok) servers.push(result.server)
+      else for (const reason of result.reasons) add(property, value, reason)
+    } else if (NODE_NAMES.has(property)) {
+      add(property, '(not shown)', `${JSON.stringify(property)} is a node property: it belongs in the env file, not in a service file`)
+    } else {
+      add(property, value, `${JSON.stringify(property)} is not a known service property: a service file takes ${SERVICE_PROPERTIES.filter((name) => !name.startsWith('out')).join(', ')}, out1..out8 and server_<name> lines`)
+    }
+  }
+  for (const name of parsed.backup_outputs ?? []) {
+    if (!servers.some((server) => server.name === name)) add('backup_outputs', given('backup_outputs'), `${JSON.stringify(name)} is not accepted: ${name} is not connected (empty or absent); name connected outputs only`)
+  }
+  const ranges = parsed.ports?.ranges ?? []
+  const singlePort = ranges.length === 1 && ranges[0]?.low === ranges[0]?.high
+  for (const server of servers.filter((candidate) => candidate.port !== null)) {
+    if (!singlePort && parsed.ports !== undefined) add(`${SERVER_PREFIX}${server.name}`, entries.get(`${SERVER_PREFIX}${server.name}`) ?? '', `a port after the address is accepted only where the service has a single port; ports is ${JSON.stringify(given('ports'))}, so ${server.name} receives on the port each client used: drop :${String(server.port)}`)
+  }
+  if (mode !== undefined && isUdpMode(mode)) problems.push(...udpServerProblems(servers, entries, file, mode))
+  if (problems.length > 0 || mode === undefined) return { ok: false, problems }
+  const fields = parsed as Pick<ParsedProperties, ServicePropertyName>
+  const service: Service = {
+    name: source.name,
+    file,
+    mode,
+    ports: fields.ports.ranges,
+    healthcheckPort: fields.ports.first,
+    maxConnections: fields.max_connections,
+    servers,
+    healthcheckInterval: fields.healthcheck_interval,
+    healthcheckRise: fields.healthcheck_rise,
+    healthcheckFall: fields.healthcheck_fall,
+    clientTimeout: fields.client_timeout,
+    serverTimeout: fields.server_timeout,
+    connTimeout: fields.conn_timeout,
+    tcpSplice: fields.tcp_splice,
+    inAddrs: fields.in_addr.length === 0 ? [] : [...fields.in_addr, ...inherited.virtual.filter((address) => !fields.in_addr.includes(address))],
+    udpSnat: fields.udp_snat
+  }
+  return { ok: true, service, warnings: serviceWarnings(service, entries) }
+}
+
+// The kernel's DNAT takes addresses, and one rule set is one family: a UDP service stays within it.
+function udpServerProblems (servers: readonly Server[], entries: ReadonlyMap<string, string>, file: string, mode: ServiceMode): PropertyProblem[] {
+  const problems: PropertyProblem[] = []
+  const property = (server: Server): string => entries.has(server.name) ? server.name : `${SERVER_PREFIX}${server.name}`
+  for (const server of servers) {
+    if (isIP(server.address) === 0) problems.push({ property: property(server), value: server.address, file, message: `${JSON.stringify(server.address)} is not accepted in ${mode}: give an IPv4 or IPv6 address (the kernel's DNAT rules take addresses, not host names)` })
+    if (server.maxconn !== null) problems.push({ property: property(server), value: entries.get(property(server)) ?? '', file, message: `maxconn=${server.maxconn} is not accepted in ${mode}: a UDP server has no session limit (the kernel forwards its flows); drop it` })
+  }
+  const families = new Set(servers.filter((server) => isIP(server.address) !== 0).map((server) => isIPv4(server.address) ? 'IPv4' : 'IPv6'))
+  if (families.size > 1) {
+    const listed = servers.map((server) => `${server.name} ${server.address}`).join(', ')
+    problems.push({ property: 'servers', value: listed, file, message: `${mode} services stay within one address family (clients and servers alike: the kernel translates a flow's addresses, not its family), and these mix IPv4 and IPv6: ${listed}; make one service per family` })
+  }
+  return problems
+}
+
+function serviceWarnings (service: Service, entries: ReadonlyMap<string, string>): string[] {
+  const warnings: string[] = []
+  const at = `${service.file}: `
+  if (service.servers.length === 0) warnings.push(`${at}no server is given (out1..out8 or server_<name>), so service ${service.name} cannot serve a client`)
+  else if (service.servers.every((server) => server.backup)) warnings.push(`${at}every server of service ${service.name} is a backup, so the backups get all traffic`)
+  if (isUdpMode(service.mode)) {
+    for (const name of TCP_ONLY.filter((known) => entries.has(known))) warnings.push(`${at}${name}: has no effect in ${service.mode}; it applies to the TCP modes only`)
+  }
+  return warnings
+}
