@@ -25,7 +25,9 @@ export const ERROR_CODES = {
   L3LB_RULES_APPLY: 'iptables failed while applying or removing the rules',
   L3LB_PROGRAM_MISSING: 'a program l3lb needs is not installed',
   L3LB_COMMAND_FAILED: 'a system program (iptables-save, sysctl, conntrack) failed',
-  L3LB_HA_SYNC: 'the HA peer did not take or give the ctl admin state'
+  L3LB_HA_SYNC: 'the HA peer did not take or give the ctl admin state',
+  L3LB_RELOAD_UNDONE: 'a reload failed part-way; what it had changed was put back',
+  L3LB_RELOAD_MIXED: 'a reload failed part-way and not every part could be put back'
 } as const
 
 export type ErrorCode = keyof typeof ERROR_CODES

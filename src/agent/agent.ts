@@ -38,6 +38,8 @@ import { MonPush } from './mon-push.js'
 import { OutputChecks } from './output-checks.js'
 import { CtlListener } from './ctl-listener.js'
 import { limitsFor, propertiesFrom, readEnvEntries } from './boot.js'
+import { applyAllOrNothing } from './all-or-nothing.js'
+import { reconfigureSteps } from './reconfigure-steps.js'
 import { describeDifferences, effectiveEntries, pairSettingsOf, settingsDifferences, type PairSettings } from '../ha/pair-settings.js'
 import { loadPairSettings, modifiedAtMs, savePairSettings } from '../state/pair-settings-store.js'
 import type { ReconcileAction } from '../reconcile/reconciler.js'
@@ -221,7 +223,8 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
     return run
   }
 
-  // Brings every part to `entries`; a bad set keeps what runs and throws why.
+  // Brings every part to `entries`, whole or not at all: a bad set keeps what runs, and a part
+  // that refuses it puts back the ones before it; either throws why, and says what runs.
   async function applyEntries (entries: ReadonlyMap<string, string>, source: string, lineProblems: Parameters<typeof propertiesFrom>[1] = []): Promise<ReconcileAction> {
     const next = propertiesFrom(entries, lineProblems, source)
     for (const warning of next.warnings) log.warn(warning)
@@ -230,23 +233,11 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
     }
     if (next.properties.ha !== null) await allowNonlocalBind()
     const limits = await limitsFor(next.properties)
-    const undoCtl = await ctl.change(next.properties)
-    let action
-    try {
-      action = await appliance.reconfigure(next.properties, limits)
-    } catch (error) {
-      await undoCtl()
-      throw error
-    }
+    const parts = { ctl, appliance, checks, push, notifier, conntrackd, keepalived, log }
+    const done = { action: 'none' as ReconcileAction }
+    await applyAllOrNothing(reconfigureSteps(parts, appliance.desired, { properties: next.properties, limits }, (action) => { done.action = action }))
     runningEntries = new Map(entries)
-    await checks.configure(next.properties)
-    await push.configure(next.properties)
-    notifier.configure(next.properties)
-    const flows = await conntrackd.apply(next.properties)
-    if (flows !== 'none') log.info(`conntrackd: ${flows}`)
-    const ha = await keepalived.apply(next.properties.ha, { mode: next.properties.mode, notifyCommand: conntrackd.notifyCommand(next.properties) })
-    if (ha !== 'none') log.info(`keepalived: ${ha}`)
-    return action
+    return done.action
   }
 
   // (HA) Whether the pair's settings this node saved last came after the last edit of its env

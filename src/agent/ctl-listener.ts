@@ -27,12 +27,12 @@ export class CtlListener {
 
   /**
    * Moves the service to new settings, keeping the old listener until the new one is up
-   * where both can coexist. Returns how to undo it; nothing when nothing changes.
+   * where both can coexist. Returns how to undo it; null when nothing changes.
    */
-  async change (settings: CtlSettings): Promise<() => Promise<void>> {
+  async change (settings: CtlSettings): Promise<(() => Promise<void>) | null> {
     const before = this.#settings
     const old = this.#app
-    if (before === null || old === null || sameSettings(before, settings)) return async () => {}
+    if (before === null || old === null || sameSettings(before, settings)) return null
     const sameSocket = before.ctlAddr === settings.ctlAddr && before.ctlPort === settings.ctlPort
     // one address and port cannot be bound twice: a token change briefly closes the port
     if (sameSocket) await old.close()

@@ -74,7 +74,7 @@ async function runAgent (envFile: string): Promise<number> {
   let reloading = Promise.resolve()
   process.on('SIGHUP', () => {
     reloading = reloading.then(() => agent.reload()).catch((error: unknown) => {
-      log.error(`reload refused, the running configuration stays: ${describe(error)}`)
+      log.error(`reload refused${partWay(error) ? '' : ', the running configuration stays'}: ${describe(error)}`)
     })
   })
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
@@ -131,6 +131,11 @@ async function setEnabled (envFile: string, verb: 'enable' | 'disable', target: 
   const answer = await callCtl(ctlBaseUrl(properties), `/api/${verb}?${query}`, properties.ctlToken)
   process.stdout.write(`${answer.status.code} ${answer.status.message}\n`)
   return answer.status.code === 100 ? 1 : 0
+}
+
+// a reload refused part-way says itself what was put back and what runs
+function partWay (error: unknown): boolean {
+  return isL3lbError(error, 'L3LB_RELOAD_UNDONE') || isL3lbError(error, 'L3LB_RELOAD_MIXED')
 }
 
 function describe (error: unknown): string {

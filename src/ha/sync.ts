@@ -11,7 +11,7 @@
  */
 import type { AdminChangeResult, ChangeOrigin, HaController, NodeRole, OutputSelector } from '../ctl/controller.js'
 import { FORWARDED_HEADER } from '../ctl/controller.js'
-import { L3lbError } from '../errors.js'
+import { isL3lbError, L3lbError } from '../errors.js'
 import { OUTPUT_NAMES, type OutputName } from '../properties/model.js'
 import { parsePairSettings, settingsDigest, type PairSettings } from './pair-settings.js'
 
@@ -198,7 +198,9 @@ export class PairSync implements HaController {
       this.#refusedDigest = ''
     } catch (error) {
       this.#refusedDigest = digest
-      this.#options.log.error(`HA sync: the active node's settings cannot run on this node, which keeps its own until they change: ${(error as Error).message}`)
+      // one refused part-way says itself what was put back and what runs
+      const keeps = isL3lbError(error, 'L3LB_RELOAD_MIXED') ? 'tried again when they change' : 'which keeps its own until they change'
+      this.#options.log.error(`HA sync: the active node's settings cannot run on this node, ${keeps}: ${(error as Error).message}`)
     }
   }
 

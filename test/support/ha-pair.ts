@@ -51,6 +51,11 @@ export class HaPair {
     return join(this.#dirs.get(name) ?? '', 'run')
   }
 
+  /** The node's env file, which a test may rewrite before a SIGHUP. */
+  envFile (name: NodeName): string {
+    return join(this.#dirs.get(name) ?? '', 'l3lb.env')
+  }
+
   /** The node's running agent; throws when it was not started. */
   agent (name: NodeName): SpawnedProcess {
     const agent = this.#agents.get(name)
@@ -58,11 +63,11 @@ export class HaPair {
     return agent
   }
 
-  /** Starts the agent of `name` and resolves once keepalived runs (the ctl service listens by then). */
-  async start (name: NodeName): Promise<SpawnedProcess> {
+  /** Starts the agent of `name`, with `env` added to its environment, and resolves once keepalived runs (the ctl service listens by then). */
+  async start (name: NodeName, env: Readonly<Record<string, string>> = {}): Promise<SpawnedProcess> {
     const dir = this.#dirs.get(name) ?? ''
-    const child = this.#topology.spawn(this.#topology.names[name], process.execPath, [CLI_PROGRAM, 'start', '--env', join(dir, 'l3lb.env')], {
-      env: { RUNTIME_DIRECTORY: join(dir, 'run'), STATE_DIRECTORY: join(dir, 'state') }
+    const child = this.#topology.spawn(this.#topology.names[name], process.execPath, [CLI_PROGRAM, 'start', '--env', this.envFile(name)], {
+      env: { ...env, RUNTIME_DIRECTORY: join(dir, 'run'), STATE_DIRECTORY: join(dir, 'state') }
     })
     this.#agents.set(name, child)
     await child.waitForLine(/keepalived running: /, START_TIMEOUT_MS)

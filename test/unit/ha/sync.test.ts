@@ -18,8 +18,8 @@ class Node {
   reachable = true
   localChanges = 0
   settings: PairSettings = pairSettingsOf(new Map([['ports', '80']]))
-  /** Set: settings from the peer cannot run here, for this reason. */
-  refuseSettings = ''
+  /** Set: settings from the peer cannot run here, for this reason (or with this error). */
+  refuseSettings: string | Error = ''
   readonly sync: PairSync
   readonly app: FastifyInstance
   peer: Node | undefined
@@ -45,6 +45,7 @@ class Node {
       },
       settings: () => this.settings,
       replaceSettings: async (settings: PairSettings): Promise<void> => {
+        if (this.refuseSettings instanceof Error) throw this.refuseSettings
         if (this.refuseSettings !== '') throw new Error(this.refuseSettings)
         this.settings = settings
       }
@@ -236,6 +237,22 @@ test('settings the standby cannot run: logged once as an error, not tried again 
   await active.sync.push()
   await standby.sync.stop()
   assert.deepEqual(standby.settings, active.settings)
+})
+
+test('settings that ran part-way: the line does not claim the standby keeps its own, the error says what runs', async () => {
+  const { active, standby } = pair()
+  standby.refuseSettings = new L3lbError('L3LB_RELOAD_MIXED', 'keepalived failed, and not every part could be put back: HAProxy runs the new configuration (…)')
+  active.settings = pairSettingsOf(new Map([['ports', '81']]))
+  await active.sync.push()
+  await standby.sync.stop()
+  assert.deepEqual(standby.lines.filter((line) => line.startsWith('error: HA sync:')), [
+    'error: HA sync: the active node\'s settings cannot run on this node, tried again when they change: keepalived failed, and not every part could be put back: HAProxy runs the new configuration (…)'
+  ])
+  standby.refuseSettings = new L3lbError('L3LB_RELOAD_UNDONE', 'keepalived failed; HAProxy was put back: the previous configuration runs. keepalived: …')
+  active.settings = pairSettingsOf(new Map([['ports', '82']]))
+  await active.sync.push()
+  await standby.sync.stop()
+  assert.match(standby.lines.filter((line) => line.startsWith('error: HA sync:'))[1] ?? '', /cannot run on this node, which keeps its own until they change: keepalived failed; HAProxy was put back/)
 })
 
 test('/api/sync takes an optional settings digest of 16 hex digits and nothing else', async () => {
