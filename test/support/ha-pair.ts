@@ -41,11 +41,6 @@ export class HaPair {
     }
   }
 
-  /** The node's env file. */
-  envFile (name: NodeName): string {
-    return join(this.#dirs.get(name) ?? '', 'l3lb.env')
-  }
-
   /** The node's runtime folder: keepalived.conf, HAProxy's sockets. */
   runtimeDir (name: NodeName): string {
     return join(this.#dirs.get(name) ?? '', 'run')
