@@ -37,7 +37,9 @@ import { Appliance } from './appliance.js'
 import { MonPush } from './mon-push.js'
 import { OutputChecks } from './output-checks.js'
 import { CtlListener } from './ctl-listener.js'
-import { limitsFor, propertiesFrom, readEnvEntries } from './boot.js'
+import { configurationFrom, limitsFor, readEnvEntries, readServiceFiles, servicesFolder } from './boot.js'
+import { fileServices } from '../properties/configuration.js'
+import type { Service } from '../properties/model.js'
 import { applyAllOrNothing } from './all-or-nothing.js'
 import { reconfigureSteps } from './reconfigure-steps.js'
 import { describeDifferences, effectiveEntries, pairSettingsOf, settingsDifferences, type PairSettings } from '../ha/pair-settings.js'
@@ -72,12 +74,14 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
   const saved = await loadPairSettings(paths.pairSettingsFile, (message) => log.warn(message))
   const followSaved = saved !== null && await fileOlderThanPairSettings()
   let runningEntries = effectiveEntries(file.entries, saved?.settings ?? null, followSaved)
-  const { properties, warnings } = propertiesFrom(runningEntries, file.problems, envFile)
+  const { configuration, warnings } = configurationFrom(runningEntries, file.problems, envFile, await readServiceFiles(servicesFolder(envFile, runningEntries)))
+  const { properties } = configuration
+  const services = fileServices(configuration)
   for (const warning of warnings) log.warn(warning)
   const followed = saved === null || properties.ha === null || !followSaved ? [] : settingsDifferences(file.entries, saved.settings)
   if (followed.length > 0) log.warn(`the pair's settings this node last ran are newer than ${envFile} and run: ${describeDifferences(followed)}`)
-  log.info(`properties read from ${envFile}: mode ${properties.mode}, ${properties.outputs.length} connected output(s)`)
-  const limits = await limitsFor(properties)
+  log.info(`properties read from ${envFile}: mode ${properties.mode}, ${properties.outputs.length} connected output(s)${describeServices(services)}`)
+  const limits = await limitsFor(properties, services)
   log.info(`limits: ${limits.memoryBytes} bytes of memory, ${limits.cpus} CPU(s), max_connections ${limits.maxConnections}, nbthread ${limits.nbthread}, maxpipes ${limits.maxPipes}`)
   await makeFolders(paths.runtimeDir, paths.stateDir)
   const disabled = await loadDisabledOutputs(paths.adminStateFile)
@@ -124,7 +128,7 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
     netfilter: hostNetfilter,
     beforeReload: async () => { await collector?.beforeReload() }
   })
-  const appliance = new Appliance(desiredState(properties, limits, disabled, paths), reconciler, runtime)
+  const appliance = new Appliance(desiredState(properties, limits, disabled, paths, [], services), reconciler, runtime)
   const checks = new OutputChecks({
     probe: icmpProbe(),
     log,
@@ -225,17 +229,18 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
 
   // Brings every part to `entries`, whole or not at all: a bad set keeps what runs, and a part
   // that refuses it puts back the ones before it; either throws why, and says what runs.
-  async function applyEntries (entries: ReadonlyMap<string, string>, source: string, lineProblems: Parameters<typeof propertiesFrom>[1] = []): Promise<ReconcileAction> {
-    const next = propertiesFrom(entries, lineProblems, source)
-    for (const warning of next.warnings) log.warn(warning)
+  async function applyEntries (entries: ReadonlyMap<string, string>, source: string, lineProblems: Parameters<typeof configurationFrom>[1] = []): Promise<ReconcileAction> {
+    const loaded = configurationFrom(entries, lineProblems, source, await readServiceFiles(servicesFolder(envFile, entries)))
+    const next = { properties: loaded.configuration.properties, services: fileServices(loaded.configuration) }
+    for (const warning of loaded.warnings) log.warn(warning)
     if (localPeerName(next.properties) !== peerName) {
-      throw new L3lbError('L3LB_PROPERTIES_INVALID', `the local peer name would change from ${peerName} to ${localPeerName(next.properties)} (peer_addr, ha_vip or mode changed): HAProxy keeps its name until it restarts, so restart the agent to apply this file`)
+      throw new L3lbError('L3LB_PROPERTIES_INVALID', `the local peer name would change from ${peerName} to ${localPeerName(next.properties)} (peer_addr or ha_vip changed): HAProxy keeps its name until it restarts, so restart the agent to apply this file`)
     }
     if (next.properties.ha !== null) await allowNonlocalBind()
-    const limits = await limitsFor(next.properties)
+    const limits = await limitsFor(next.properties, next.services)
     const parts = { ctl, appliance, checks, push, notifier, conntrackd, keepalived, log }
     const done = { action: 'none' as ReconcileAction }
-    await applyAllOrNothing(reconfigureSteps(parts, appliance.desired, { properties: next.properties, limits }, (action) => { done.action = action }))
+    await applyAllOrNothing(reconfigureSteps(parts, appliance.desired, { ...next, limits }, (action) => { done.action = action }))
     runningEntries = new Map(entries)
     return done.action
   }
@@ -310,6 +315,12 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
       await reconciler.stop()
     }
   }
+}
+
+// `; service files: web (tcp_leastconn, 2 servers), ...` for the start's log line
+function describeServices (services: readonly Service[]): string {
+  if (services.length === 0) return ''
+  return `; service files: ${services.map((service) => `${service.name} (${service.mode}, ${service.servers.length} server${service.servers.length === 1 ? '' : 's'})`).join(', ')}`
 }
 
 const SAMPLE_INTERVAL_MS = 2000

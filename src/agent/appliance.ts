@@ -7,7 +7,7 @@ import type { AdminChangeResult, OutputHealth, OutputReport, OutputSelector, Out
 import { L3lbError } from '../errors.js'
 import type { RuntimeApi } from '../haproxy/runtime-api.js'
 import type { Limits } from '../limits/model.js'
-import { OUTPUT_NAMES, type Output, type OutputName, type Properties } from '../properties/model.js'
+import { OUTPUT_NAMES, type Output, type OutputName, type Properties, type Service } from '../properties/model.js'
 import { OUTPUTS_BACKEND, type ReconcileAction, type Reconciler } from '../reconcile/reconciler.js'
 import { saveDisabledOutputs } from '../state/admin-store.js'
 import { desiredState, withDisabled, withEnabled, withHealth, type DesiredState } from '../state/desired.js'
@@ -38,10 +38,10 @@ export class Appliance {
     return await this.#oneAtATime(() => this.#reconciler.apply(this.#desired))
   }
 
-  /** New properties and limits (SIGHUP): applied whole or not at all; admin state is kept. */
-  async reconfigure (properties: Properties, limits: Limits): Promise<ReconcileAction> {
+  /** New properties, limits and service files' services (SIGHUP): applied whole or not at all; admin state is kept. */
+  async reconfigure (properties: Properties, limits: Limits, services: readonly Service[]): Promise<ReconcileAction> {
     return await this.#oneAtATime(async () => {
-      const next = desiredState(properties, limits, this.#desired.disabled, this.#desired.paths, this.#keptDown(properties))
+      const next = desiredState(properties, limits, this.#desired.disabled, this.#desired.paths, this.#keptDown(properties), services)
       const action = await this.#reconciler.apply(next)
       this.#become(next)
       return action

@@ -6,7 +6,7 @@ import type { Conntrackd } from '../ha/conntrackd.js'
 import type { Keepalived } from '../ha/keepalived.js'
 import type { Limits } from '../limits/model.js'
 import type { Notifier } from '../notify/notifier.js'
-import type { Mode, Properties } from '../properties/model.js'
+import type { Mode, Properties, Service } from '../properties/model.js'
 import type { ReconcileAction } from '../reconcile/reconciler.js'
 import type { Step } from './all-or-nothing.js'
 import type { Appliance } from './appliance.js'
@@ -31,6 +31,8 @@ export interface ReconfigurableParts {
 export interface PartsConfiguration {
   readonly properties: Properties
   readonly limits: Limits
+  /** The services of the service files. */
+  readonly services: readonly Service[]
 }
 
 /**
@@ -55,11 +57,11 @@ export function reconfigureSteps (parts: ReconfigurableParts, before: PartsConfi
     {
       name: servingPart(before.properties.mode, after.properties.mode),
       apply: async () => {
-        const action = await appliance.reconfigure(after.properties, after.limits)
+        const action = await appliance.reconfigure(after.properties, after.limits, after.services)
         reconfigured(action)
         return action !== 'none'
       },
-      undo: async () => { await appliance.reconfigure(before.properties, before.limits) }
+      undo: async () => { await appliance.reconfigure(before.properties, before.limits, before.services) }
     },
     // inside the agent, they follow the properties at once: put back, but not named as changed
     {

@@ -2,7 +2,8 @@
 /** The `l3lb` command: start, render, check, status, enable, disable (SPEC §3b). */
 import { parseArgs } from 'node:util'
 import { startAgent, type RunningAgent } from '../agent/agent.js'
-import { DEFAULT_ENV_FILE, limitsFor, readProperties } from '../agent/boot.js'
+import { DEFAULT_ENV_FILE, limitsFor, readConfiguration, readProperties } from '../agent/boot.js'
+import { fileServices } from '../properties/configuration.js'
 import { stderrIsJournal, streamLog } from '../agent/log.js'
 import { isL3lbError, L3lbError } from '../errors.js'
 import { renderHaproxyConfig } from '../render/haproxy-config.js'
@@ -95,10 +96,12 @@ async function render (envFile: string, family: string): Promise<number> {
     process.stderr.write(`l3lb render: --family "${family}" is not accepted: 4 or 6\n`)
     return 2
   }
-  const { properties } = await readProperties(envFile)
+  const { configuration } = await readConfiguration(envFile)
+  const { properties } = configuration
+  const services = fileServices(configuration)
   const paths = appliancePaths(process.env)
   const disabled = await loadDisabledOutputs(paths.adminStateFile)
-  const state = desiredState(properties, await limitsFor(properties), disabled, paths)
+  const state = desiredState(properties, await limitsFor(properties, services), disabled, paths, [], services)
   process.stdout.write(properties.mode === 'udp_roundrobin'
     ? renderIptablesRules(state, family === '6' ? 6 : 4)
     : renderHaproxyConfig(state))
@@ -106,9 +109,13 @@ async function render (envFile: string, family: string): Promise<number> {
 }
 
 async function check (envFile: string): Promise<number> {
-  const { properties, warnings } = await readProperties(envFile)
+  const { configuration, warnings } = await readConfiguration(envFile)
+  const { properties } = configuration
   for (const warning of warnings) process.stderr.write(`warning: ${warning}\n`)
   process.stdout.write(`${envFile}: valid (mode ${properties.mode}, ${properties.outputs.length} connected output(s))\n`)
+  for (const service of fileServices(configuration)) {
+    process.stdout.write(`${service.file}: valid (service ${service.name}, mode ${service.mode}, ${service.servers.length} server(s))\n`)
+  }
   return 0
 }
 

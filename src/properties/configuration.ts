@@ -121,3 +121,8 @@ function limitProblems (services: readonly Service[], files: number): PropertyPr
   }
   return problems
 }
+
+/** The services of the service files: every one but the env file's own. */
+export function fileServices (configuration: Configuration): readonly Service[] {
+  return configuration.services.filter((service) => service.name !== DEFAULT_SERVICE)
+}

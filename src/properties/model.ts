@@ -63,6 +63,8 @@ export interface Properties {
   readonly ha: HaSettings | null
   /** (addition) E-mail notices of failovers and of outputs going down or up (docs/notices.md); null when mail_to is empty. */
   readonly mail: MailSettings | null
+  /** (SPEC §11) The folder of the service files as given: '' = services.d beside the env file; relative to the env file's folder. */
+  readonly servicesDir: string
 }
 
 /** Where and how often notices are mailed. */

@@ -151,6 +151,12 @@ function interfaceName (text: string): Checked<string> {
   return { ok: false, reasons: [notAccepted(text, 'a network interface name: 1 to 15 letters, digits, _, . or -')] }
 }
 
+// A folder: absolute, or relative to the env file's; empty = services.d beside the env file.
+function folderPath (text: string): Checked<string> {
+  if (!/[\0\n\r]/.test(text)) return { ok: true, value: text }
+  return { ok: false, reasons: [notAccepted(text, 'a folder path without control characters; empty = services.d beside the env file')] }
+}
+
 const onOff = (meaning: string) => z.enum(['on', 'off'], { error: (issue) => notAccepted(issue.input, `on or off (${meaning})`) }).transform((value) => value === 'on')
 
 /** One zod schema per property, by its name in the env file: text in, typed value out. */
@@ -193,6 +199,7 @@ export const PROPERTY_SCHEMAS = {
   mail_from: checked(parseSender),
   mail_server: checked(parseMailServer),
   mail_hold: seconds(1, 86400, ': at most one e-mail about the same output (or about failover) in that time; what happens meanwhile comes in the next one'),
+  services_dir: checked(folderPath),
   out1: output(),
   out2: output(),
   out3: output(),
@@ -249,5 +256,6 @@ export const PROPERTY_DEFAULTS: Readonly<Record<PropertyName, string>> = {
   mail_from: '',
   mail_server: '127.0.0.1:25',
   mail_hold: '300',
+  services_dir: '',
   ...Object.fromEntries(OUTPUT_NAMES.map((name) => [name, ''])) as Record<OutputName, string>
 }

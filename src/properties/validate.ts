@@ -223,7 +223,8 @@ function toProperties (fields: ParsedProperties): Properties {
     peerAddr: fields.peer_addr,
     udpSnat: fields.udp_snat,
     ha: haSettings(fields),
-    mail: mailSettings(fields)
+    mail: mailSettings(fields),
+    servicesDir: fields.services_dir
   }
 }
 

@@ -10,7 +10,7 @@ import { installConfigFile } from '../haproxy/config-file.js'
 import { serversStateFor, type RuntimeApi } from '../haproxy/runtime-api.js'
 import type { HaproxySupervisor } from '../haproxy/supervisor.js'
 import type { OutputName } from '../properties/model.js'
-import { renderHaproxyConfig } from '../render/haproxy-config.js'
+import { renderHaproxyConfig, seedInConfig } from '../render/haproxy-config.js'
 import type { DesiredState } from '../state/desired.js'
 
 /** The backend that holds the outputs in haproxy.cfg. */
@@ -87,7 +87,7 @@ export class HaproxyPath {
   async #adopt (state: DesiredState, text: string): Promise<ReconcileAction> {
     const running = await readFile(state.paths.configFile, 'utf8').catch(() => '')
     const { runtime } = this.#deps
-    for (const output of state.properties.outputs) {
+    for (const output of seedInConfig(state) ? state.properties.outputs : []) {
       // an output the running file does not have yet comes with the reload below
       await runtime.setServerState(OUTPUTS_BACKEND, output.name, state.disabled.has(output.name) ? 'maint' : 'ready')
         .catch((error: unknown) => { if (running === text) throw error })
@@ -160,20 +160,28 @@ export class HaproxyPath {
     this.#deps.log.error(`source-affinity table not settled after ${PEERS_SYNC_WAIT_MS} ms; reloading anyway, clients may change output`)
   }
 
-  // HAProxy's live health and admin state, less the outputs whose address the new state changes
+  // HAProxy's live health and admin state, less the servers whose address (or port) the new state changes
   async #saveServersState (inForce: InForce, state: DesiredState): Promise<void> {
     const sameAddress = (row: Readonly<Record<string, string>>): boolean => {
-      const before = inForce.state.properties.outputs.find((output) => output.name === row.srv_name)
-      const after = state.properties.outputs.find((output) => output.name === row.srv_name)
-      return before !== undefined && after !== undefined && before.address === after.address
+      const before = serverTarget(inForce.state, row.be_name ?? '', row.srv_name ?? '')
+      const after = serverTarget(state, row.be_name ?? '', row.srv_name ?? '')
+      return before !== null && before === after
     }
     const text = serversStateFor(await this.#deps.runtime.serversStateText(), sameAddress)
     await writeFile(state.paths.serverStateFile, text, { mode: 0o600 })
   }
 }
 
-/** Outputs connected in both states whose enabled/disabled state differs, with the new value. */
+/** Where a server of `backend` sends (`address` or `address:port`), or null when the state has no such server. */
+function serverTarget (state: DesiredState, backend: string, server: string): string | null {
+  if (backend === OUTPUTS_BACKEND) return state.properties.outputs.find((output) => output.name === server)?.address ?? null
+  const found = state.services.find((service) => service.name === backend)?.servers.find((candidate) => candidate.name === server)
+  return found === undefined ? null : `${found.address}:${String(found.port)}`
+}
+
+/** Outputs connected in both states, and in HAProxy's, whose enabled/disabled state differs, with the new value. */
 function adminChanges (before: DesiredState, after: DesiredState): Array<[OutputName, boolean]> {
+  if (!seedInConfig(before) || !seedInConfig(after)) return []
   const connectedBefore = new Set(before.properties.outputs.map((output) => output.name))
   return after.properties.outputs
     .filter((output) => connectedBefore.has(output.name) && before.disabled.has(output.name) !== after.disabled.has(output.name))

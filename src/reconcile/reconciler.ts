@@ -39,16 +39,20 @@ export class Reconciler {
     })
   }
 
+  // HAProxy serves every TCP service (and the stats UI while the env file's is TCP), the
+  // kernel's rules a UDP env file; the half that is needed comes up before the other goes
   async #reconcile (state: DesiredState): Promise<ReconcileAction> {
-    if (state.properties.mode === 'udp_roundrobin') {
-      const action = await this.#netfilter.apply(state)
-      if (!this.#haproxy.active) return action
+    const udp = state.properties.mode === 'udp_roundrobin'
+    const tcp = !udp || state.services.some((service) => service.mode !== 'udp_roundrobin')
+    const actions: ReconcileAction[] = []
+    if (udp) actions.push(await this.#netfilter.apply(state))
+    if (tcp) actions.push(await this.#haproxy.apply(state))
+    if (!tcp && this.#haproxy.active) {
       await this.#haproxy.stop()
-      return 'apply'
+      actions.push('apply')
     }
-    const action = await this.#haproxy.apply(state)
-    if (this.#netfilter.active) await this.#netfilter.remove()
-    return action
+    if (!udp && this.#netfilter.active) await this.#netfilter.remove()
+    return actions.find((action) => action !== 'none') ?? 'none'
   }
 
   #enqueue<T> (job: () => Promise<T>): Promise<T> {

@@ -1,5 +1,5 @@
 /** Pure: the desired state to haproxy.cfg text (TCP modes). */
-import type { Properties } from '../properties/model.js'
+import type { Properties, Service } from '../properties/model.js'
 import type { DesiredState } from '../state/desired.js'
 import { haproxyAddress, portRangeText } from './addresses.js'
 import { template } from './templates.js'
@@ -18,9 +18,13 @@ export function haPeerName (address: string): string {
   return `l3lb_${address.toLowerCase().replace(/[^a-z0-9]/g, '_')}`
 }
 
-/** The name HAProxy is started with (`-L`) for these properties. */
+/**
+ * The name HAProxy is started with (`-L`) for these properties: in a pair the node's peers
+ * address, whatever the modes (a service file's tcp_source shares its table with the peer too),
+ * so adding or removing a service never needs a restart of HAProxy for its name.
+ */
 export function localPeerName (properties: Properties): string {
-  return properties.ha !== null && properties.mode === 'tcp_source' ? haPeerName(properties.peerAddr) : LOCAL_PEER_NAME
+  return properties.ha !== null ? haPeerName(properties.peerAddr) : LOCAL_PEER_NAME
 }
 
 /** The userlist that guards the stats UI and /metrics when ui_user and ui_password are set. */
@@ -32,16 +36,47 @@ export const GLOBAL_MAXCONN_HEADROOM = 100
 /** Connections that may wait in the kernel's accept queue once `max_connections` are active. */
 export const LISTEN_BACKLOG = 4096
 
+/** One server line of a service file's backend. */
+export interface ServerView {
+  readonly name: string
+  /** `address` or `address:port`, IPv6 in brackets. */
+  readonly target: string
+  /** The options after the address: weight, maxconn, backup. */
+  readonly options: string
+}
+
+/** (SPEC §11) One TCP service of the service files: its frontend and backend, both named after it. */
+export interface ServiceView {
+  readonly name: string
+  readonly mode: string
+  readonly file: string
+  readonly binds: readonly string[]
+  readonly maxConnections: number
+  readonly balance: 'roundrobin' | 'leastconn'
+  readonly clientTimeout: number
+  readonly serverTimeout: number
+  readonly connTimeout: number
+  /** `option splice-response` or its `no`, when tcp_splice differs from the defaults section's (the env file's service). */
+  readonly spliceLine: string | null
+  readonly stickTable: { readonly size: string, readonly expire: string } | null
+  readonly healthCheck: HaproxyConfigView['healthCheck']
+  readonly servers: readonly ServerView[]
+}
+
 /** What templates/haproxy.cfg.hbs is filled with. */
 export interface HaproxyConfigView {
   readonly mode: string
+  /** The env file's service has a frontend and backend: a TCP mode with a connected output (SPEC §11). */
+  readonly seed: boolean
   readonly outputCount: number
   readonly globalMaxconn: number
   readonly maxConnections: number
   readonly backlog: number
   readonly nbthread: number
-  /** tcp_splice: responses spliced kernel to kernel, through at most `maxpipes` pipes. */
+  /** tcp_splice of the env file's service (the defaults section): responses spliced kernel to kernel. */
   readonly splice: boolean
+  /** Some service splices: at most `maxpipes` pipes. */
+  readonly pipes: boolean
   readonly maxpipes: number
   readonly statsSocket: string
   readonly serverStateFile: string
@@ -63,20 +98,37 @@ export interface HaproxyConfigView {
   /** `id` is set with HA: both nodes must give an output the same id for the shared table to mean the same output. */
   readonly servers: ReadonlyArray<{ readonly name: string, readonly address: string, readonly backup: boolean, readonly disabled: boolean, readonly id: number | null }>
   readonly ui: { readonly bind: string, readonly auth: { readonly userlist: string, readonly user: string, readonly password: string } | null }
+  readonly services: readonly ServiceView[]
+}
+
+/**
+ * Whether haproxy.cfg has the env file's service (`frontend in`, `backend outputs`): a TCP
+ * mode with a connected output, or with no service file beside it, as the seed always had.
+ * (SPEC §11: with no output connected it does not listen, so a service file may take its ports.)
+ */
+export function seedInConfig (state: DesiredState): boolean {
+  const { properties: p } = state
+  return p.mode !== 'udp_roundrobin' && (p.outputs.length > 0 || !state.services.some((service) => service.mode !== 'udp_roundrobin'))
 }
 
 /** The view of the desired state that the template needs. */
 export function haproxyConfigView (state: DesiredState): HaproxyConfigView {
   const { properties: p, limits, paths } = state
-  const sourceAffinity = p.mode === 'tcp_source'
+  const services = state.services.filter((service) => service.mode !== 'udp_roundrobin')
+  const seed = seedInConfig(state)
+  const sourceAffinity = (seed && p.mode === 'tcp_source') || services.some((service) => service.mode === 'tcp_source')
+  // with service files, every frontend may take what memory and descriptors allow; the env file's max_connections is its own
+  const nodeMaxConnections = Math.min(limits.memoryMaxConnections, limits.descriptorMaxConnections)
   return {
     mode: p.mode,
+    seed,
     outputCount: p.outputs.length,
-    globalMaxconn: limits.maxConnections + GLOBAL_MAXCONN_HEADROOM,
+    globalMaxconn: (services.length === 0 ? limits.maxConnections : Math.max(limits.maxConnections, nodeMaxConnections)) + GLOBAL_MAXCONN_HEADROOM,
     maxConnections: limits.maxConnections,
     backlog: LISTEN_BACKLOG,
     nbthread: limits.nbthread,
     splice: p.tcpSplice,
+    pipes: p.tcpSplice || services.some((service) => service.tcpSplice),
     maxpipes: limits.maxPipes,
     statsSocket: paths.statsSocket,
     serverStateFile: paths.serverStateFile,
@@ -95,7 +147,7 @@ export function haproxyConfigView (state: DesiredState): HaproxyConfigView {
         }
       : null,
     binds: bindLines(p.inAddrs, p.ports.map(portRangeText)),
-    stickTable: sourceAffinity ? { size: '1m', expire: '30m' } : null,
+    stickTable: seed && p.mode === 'tcp_source' ? STICK_TABLE : null,
     healthCheck: p.healthcheckInterval > 0
       ? { port: p.healthcheckPort, interval: p.healthcheckInterval, rise: p.healthcheckRise, fall: p.healthcheckFall }
       : null,
@@ -109,7 +161,42 @@ export function haproxyConfigView (state: DesiredState): HaproxyConfigView {
     ui: {
       bind: `${haproxyAddress(p.uiAddr)}:${p.uiPort}`,
       auth: p.uiUser !== '' && p.uiPassword !== '' ? { userlist: UI_USERLIST, user: p.uiUser, password: p.uiPassword } : null
-    }
+    },
+    services: services.map((service) => serviceView(service, { splice: p.tcpSplice, maxConnections: nodeMaxConnections }))
+  }
+}
+
+/** Every stick table's size and expiry: the seed's. */
+const STICK_TABLE = Object.freeze({ size: '1m', expire: '30m' })
+
+// A service file's frontend and backend; what the defaults section already says is left out.
+function serviceView (service: Service, node: { readonly splice: boolean, readonly maxConnections: number }): ServiceView {
+  return {
+    name: service.name,
+    mode: service.mode,
+    file: service.file,
+    binds: bindLines(service.inAddrs, service.ports.map(portRangeText)),
+    maxConnections: service.maxConnections === 0 ? node.maxConnections : Math.min(service.maxConnections, node.maxConnections),
+    balance: service.mode === 'tcp_leastconn' ? 'leastconn' : 'roundrobin',
+    clientTimeout: service.clientTimeout,
+    serverTimeout: service.serverTimeout,
+    connTimeout: service.connTimeout,
+    spliceLine: service.tcpSplice === node.splice ? null : service.tcpSplice ? 'option splice-response' : 'no option splice-response',
+    stickTable: service.mode === 'tcp_source' ? STICK_TABLE : null,
+    healthCheck: service.healthcheckInterval > 0
+      ? { port: service.healthcheckPort, interval: service.healthcheckInterval, rise: service.healthcheckRise, fall: service.healthcheckFall }
+      : null,
+    servers: service.servers.map((server) => ({
+      name: server.name,
+      target: server.port === null ? haproxyAddress(server.address) : `${haproxyAddress(server.address)}:${server.port}`,
+      options: [
+        // a server with a port of its own is checked there; one on the client's port, at the first port of ports
+        ...(server.port === null && service.healthcheckInterval > 0 ? [`port ${service.healthcheckPort}`] : []),
+        `weight ${server.weight}`,
+        ...(server.maxconn === null ? [] : [`maxconn ${server.maxconn}`]),
+        ...(server.backup ? ['backup'] : [])
+      ].join(' ')
+    }))
   }
 }
 

@@ -1,7 +1,7 @@
 /** The desired state: a plain immutable value that every event changes and the reconciler applies. */
 import type { Limits } from '../limits/model.js'
 import type { OutputHealth } from '../ctl/controller.js'
-import type { OutputName, Properties } from '../properties/model.js'
+import type { OutputName, Properties, Service } from '../properties/model.js'
 import type { AppliancePaths } from './paths.js'
 
 export interface DesiredState {
@@ -16,11 +16,13 @@ export interface DesiredState {
    */
   readonly down: ReadonlySet<OutputName>
   readonly paths: AppliancePaths
+  /** (SPEC §11) The services of the service files, by name; the env file's own, `default`, is `properties`. */
+  readonly services: readonly Service[]
 }
 
 /** A new desired state, frozen. */
-export function desiredState (properties: Properties, limits: Limits, disabled: Iterable<OutputName>, paths: AppliancePaths, down: Iterable<OutputName> = []): DesiredState {
-  return Object.freeze({ properties, limits, disabled: new Set(disabled), down: new Set(down), paths })
+export function desiredState (properties: Properties, limits: Limits, disabled: Iterable<OutputName>, paths: AppliancePaths, down: Iterable<OutputName> = [], services: readonly Service[] = []): DesiredState {
+  return Object.freeze({ properties, limits, disabled: new Set(disabled), down: new Set(down), paths, services })
 }
 
 /** The same state with the given outputs enabled or disabled. */

@@ -3,7 +3,9 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Limits } from '../../src/limits/model.js'
-import { formatProblems, loadProperties } from '../../src/properties/load.js'
+import { entryValues, formatProblems, loadProperties } from '../../src/properties/load.js'
+import { fileServices, validateConfiguration } from '../../src/properties/configuration.js'
+import { parseEnvFile } from '../../src/properties/envfile.js'
 import type { OutputName, Properties } from '../../src/properties/model.js'
 import { desiredState, type DesiredState } from '../../src/state/desired.js'
 import { appliancePaths } from '../../src/state/paths.js'
@@ -31,4 +33,18 @@ export function stateFrom (text: string, disabled: OutputName[] = [], limits: Li
   const root = mkdtempSync(join(tmpdir(), 'l3lb-test-'))
   const paths = appliancePaths({ RUNTIME_DIRECTORY: join(root, 'run'), STATE_DIRECTORY: join(root, 'state') })
   return desiredState(propertiesFrom(text), limits, disabled, paths)
+}
+
+/** A desired state of an env file and service files (name -> text), paths in a new temporary folder. */
+export function stateWithServices (envText: string, files: Readonly<Record<string, string>>, limits: Limits = TEST_LIMITS): DesiredState {
+  const env = parseEnvFile(envText)
+  const serviceFiles = Object.entries(files).map(([name, text]) => {
+    const parsed = parseEnvFile(text)
+    return { name, file: `/etc/l3lb/services.d/${name}.env`, entries: entryValues(parsed), lineProblems: parsed.problems }
+  })
+  const result = validateConfiguration({ file: '/etc/l3lb/l3lb.env', entries: entryValues(env), lineProblems: env.problems }, serviceFiles)
+  if (!result.ok) throw new Error(`test configuration is invalid:\n${formatProblems(result.problems)}`)
+  const root = mkdtempSync(join(tmpdir(), 'l3lb-test-'))
+  const paths = appliancePaths({ RUNTIME_DIRECTORY: join(root, 'run'), STATE_DIRECTORY: join(root, 'state') })
+  return desiredState(result.configuration.properties, limits, [], paths, [], fileServices(result.configuration))
 }

@@ -21,8 +21,8 @@ import { programsInNamespace } from '../../support/namespace-processes.js'
 import { interfaceName } from '../../support/run-id.js'
 
 const FAILOVER_LIMIT_MS = 1000
-// short, so a connection that starts just before the take-over does not hide it for long
-const CONNECT_TIMEOUT_MS = 150
+// short, so a connection that starts just before the take-over does not hide it for long (the next starts at most this much later)
+const CONNECT_TIMEOUT_MS = 300
 const PROBE_GAP_MS = 10
 const BUSY_SECONDS = 5
 

@@ -33,9 +33,9 @@ test('tcp_source in a pair: the peers section names this node and the other one,
   }
 })
 
-test('the local peer name: the peers address in a tcp_source pair, l3lb otherwise', () => {
+test('the local peer name: the peers address in a pair, whatever the mode (a service file may share a table), l3lb otherwise', () => {
   assert.equal(localPeerName(propertiesFrom(`mode=tcp_source\n${PAIR}`)), 'l3lb_198_18_0_11')
-  assert.equal(localPeerName(propertiesFrom(`mode=tcp_roundrobin\n${PAIR}`)), 'l3lb')
+  assert.equal(localPeerName(propertiesFrom(`mode=tcp_roundrobin\n${PAIR}`)), 'l3lb_198_18_0_11')
   assert.equal(localPeerName(propertiesFrom('mode=tcp_source\n')), 'l3lb')
   assert.equal(haPeerName('fd00:1b::11'), 'l3lb_fd00_1b__11')
 })

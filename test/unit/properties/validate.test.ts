@@ -37,6 +37,7 @@ test('an empty env gives every default of SPEC §2 and §3', () => {
     healthcheckFall: 3,
     clientTimeout: 150,
     serverTimeout: 150,
+    servicesDir: '',
     connTimeout: 20,
     tcpSplice: true,
     inAddrs: [],

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { checkConfigFile, installConfigFile } from '../../../src/haproxy/config-file.js'
 import { renderHaproxyConfig } from '../../../src/render/haproxy-config.js'
-import { stateFrom, TEST_LIMITS } from '../../support/fixtures.js'
+import { stateFrom, stateWithServices, TEST_LIMITS } from '../../support/fixtures.js'
 
 const THREE_OUTPUTS = 'out1=198.18.1.2\nout2=198.18.2.2\nout3=198.18.3.2\n'
 
@@ -149,4 +149,43 @@ test('logging: notice and above, with no connection log built on the frontend', 
   assert.deepEqual(lines(section(text, 'backend outputs'), /^(no )?log\b/), [])
   // a connection log HAProxy would format (getsockname, getpid) only for the level to drop it
   assert.deepEqual(lines(section(text, 'frontend in'), /^(no )?log\b/), ['no log'])
+})
+
+test('service files: a frontend and backend per TCP service, named after it, beside the env file\'s in and outputs', async () => {
+  const state = stateWithServices(`${THREE_OUTPUTS}max_connections=500\n`, {
+    web: 'mode=tcp_leastconn\nports=8081\nserver_web1=198.18.5.1:8080 weight=3 maxconn=100\nserver_web2=[fd00:1b::5]:8080 backup\nserver_web3=198.18.5.3\n',
+    app: 'mode=tcp_source\nports=9000-9001\nin_addr=198.18.0.1\nmax_connections=200\ntcp_splice=off\nhealthcheck_interval=0\nclient_timeout=30\nout1=198.18.6.1\n',
+    voice: 'mode=udp_roundrobin\nports=5060\nserver_a=198.18.7.1\n'
+  }, { ...TEST_LIMITS, maxConnections: 500 })
+  const text = renderHaproxyConfig(state)
+  assert.deepEqual(lines(text, /^(frontend|backend) /), ['frontend in', 'backend outputs', 'frontend app', 'backend app', 'frontend web', 'backend web'], 'no frontend for a UDP service')
+  assert.deepEqual(lines(section(text, 'frontend web'), /^(bind|maxconn|default_backend)/), ['bind :::8081 v4v6', 'maxconn 9800', 'default_backend web'])
+  assert.deepEqual(lines(section(text, 'backend web'), /^(balance|server|stick|default-server|option splice)/), [
+    'balance leastconn',
+    'default-server init-addr last,libc,none check inter 20s rise 2 fall 3 observe layer4 error-limit 3 on-error mark-down',
+    'server web1 198.18.5.1:8080 weight 3 maxconn 100',
+    'server web2 [fd00:1b::5]:8080 weight 1 backup',
+    'server web3 198.18.5.3 port 8081 weight 1'
+  ])
+  assert.deepEqual(lines(section(text, 'frontend app'), /^(bind|maxconn|timeout client)/), ['bind 198.18.0.1:9000-9001', 'maxconn 200', 'timeout client 30s'])
+  assert.deepEqual(lines(section(text, 'backend app'), /^(balance|server|stick|default-server|no option)/), [
+    'balance roundrobin',
+    'no option splice-response',
+    'stick-table type ipv6 size 1m expire 30m peers l3lb_peers',
+    'stick on src',
+    'default-server init-addr last,libc,none',
+    'server out1 198.18.6.1 weight 1'
+  ])
+  // the env file's own service keeps its limit; the node's limit covers the rest
+  assert.deepEqual(lines(section(text, 'frontend in'), /^maxconn/), ['maxconn 500'])
+  assert.deepEqual(lines(section(text, 'global'), /^maxconn/), [`maxconn ${TEST_LIMITS.descriptorMaxConnections + 100}`])
+  assert.deepEqual(lines(text, /^peer /), ['peer l3lb 127.0.0.1:8405'], 'a tcp_source service hands its table across reloads too')
+  await assertHaproxyAccepts(text)
+})
+
+test('service files and an env file with no output: default does not listen (SPEC §11); a UDP env file has no frontend', async () => {
+  const web = { web: 'ports=80\nserver_a=198.18.5.1\n' }
+  assert.deepEqual(lines(renderHaproxyConfig(stateWithServices('', web)), /^(frontend|backend) /), ['frontend web', 'backend web'])
+  assert.deepEqual(lines(renderHaproxyConfig(stateWithServices('mode=udp_roundrobin\nports=81\nout1=198.18.1.2\n', web)), /^(frontend|backend) /), ['frontend web', 'backend web'])
+  await assertHaproxyAccepts(renderHaproxyConfig(stateWithServices('', web)))
 })
