@@ -88,7 +88,8 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
   const kept = await loadKeptCounters(paths.keptCountersFile)
   if (disabled.size > 0) log.info(`outputs disabled through ctl before: ${[...disabled].join(', ')}`)
 
-  const haproxyLines = new HaproxyLogLines()
+  // the worker ending on a stop the agent asked for is routine, not an alert
+  const haproxyLines = new HaproxyLogLines(() => supervisor.stopping)
   const supervisor = new HaproxySupervisor({
     configFile: paths.configFile,
     masterSocket: paths.masterSocket,

@@ -13,7 +13,7 @@ import { saveDisabledOutputs } from '../state/admin-store.js'
 import { desiredState, withDisabled, withEnabled, withHealth, type DesiredState } from '../state/desired.js'
 import { selectOutputs } from '../state/select-outputs.js'
 import { changedOutputs, outputStateIn } from '../state/output-changes.js'
-import { downReason, failingReason, outputHealth, secondsSinceChange } from '../haproxy/server-status.js'
+import { downReason, outputHealth, secondsSinceChange, upReason } from '../haproxy/server-status.js'
 
 export class Appliance {
   #desired: DesiredState
@@ -114,7 +114,7 @@ export class Appliance {
     return reports
   }
 
-  /** Every connected output, enabled or not: its state, why it is down (or failing), and for how long. */
+  /** Every connected output, enabled or not: its state, why it is down (or failing, or coming back), and for how long. */
   async outputs (): Promise<OutputView[]> {
     const state = this.#desired
     if (state.properties.mode === 'udp_roundrobin') {
@@ -133,7 +133,7 @@ export class Appliance {
       const row = rows.find((candidate) => candidate.pxname === OUTPUTS_BACKEND && candidate.svname === output.name)
       if (row === undefined) throw new L3lbError('L3LB_HAPROXY_SOCKET', `HAProxy does not report output ${output.name}`)
       const current = state.disabled.has(output.name) ? 'disabled' : outputHealth(row.status ?? '')
-      const reason = current === 'down' ? downReason(row) : current === 'up' ? failingReason(row) : ''
+      const reason = current === 'down' ? downReason(row) : current === 'up' ? upReason(row) : ''
       return outputView(output, current, reason, secondsSinceChange(row))
     })
   }

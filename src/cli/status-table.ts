@@ -17,8 +17,8 @@ export interface OutputsAnswer extends CtlAnswer {
  * One line per connected output: address, role, state and for how long, then its sessions
  * (now, most at once, completed), queue and failed checks; a line of totals; `-` where the
  * mode has no such counter (udp_roundrobin has no queue or totals). Under the table, why
- * each down output is down, and which up ones fail their checks. With HA, a first line
- * `node: active|standby`.
+ * each down output is down, and which up ones fail their checks or are coming back. With
+ * HA, a first line `node: active|standby`.
  */
 export function formatStatus (answer: OutputsAnswer, counters: CountersAnswer): string {
   if (answer.status.code !== 0) return `error ${answer.status.code}: ${answer.status.message}\n`

@@ -8,7 +8,9 @@
  * `[WARNING]` is info: HAProxy prints routine events that way (every reload's old worker
  * leaving, each server going up or down), and the agent's own notices already say what
  * matters of them at warning and error. A line HAProxy only logs keeps its syslog severity
- * (`<0>... reached system FD limit` is an error).
+ * (`<0>... reached system FD limit` is an error). One alert is routine: the master's
+ * `Current worker (N) exited with code 143 (Terminated)` while the agent stops HAProxy
+ * (a reload's old worker leaves with a `[WARNING] Former worker` line instead).
  */
 
 export type LogLevel = 'error' | 'warn' | 'info'
@@ -23,9 +25,19 @@ const PRINTED = /^\[(ALERT|WARNING|NOTICE)\] +\(\d+\) : (.*)$/
 const LOGGED = /^<([0-7])>(.*)$/
 // threads may print two events before either is logged: remember a few
 const REMEMBERED = 8
+// what the master prints when its worker ends on the SIGTERM it passes on at a stop
+const TERMINATED = /^Current worker \(\d+\) exited with code 143 \(Terminated\)$/
+
+/** Whether the agent is stopping HAProxy, so its worker ending is expected. */
+export type HaproxyStopping = () => boolean
 
 export class HaproxyLogLines {
   readonly #printed: string[] = []
+  readonly #stopping: HaproxyStopping
+
+  constructor (stopping: HaproxyStopping = () => false) {
+    this.#stopping = stopping
+  }
 
   /** How to log `line`; null when it repeats an event just printed. */
   take (line: string): HaproxyLogLine | null {
@@ -33,7 +45,8 @@ export class HaproxyLogLines {
     if (printed !== null) {
       this.#printed.push(printed[2] ?? '')
       if (this.#printed.length > REMEMBERED) this.#printed.shift()
-      return { level: printed[1] === 'ALERT' ? 'error' : 'info', line }
+      const expected = TERMINATED.test(printed[2] ?? '') && this.#stopping()
+      return { level: printed[1] === 'ALERT' && !expected ? 'error' : 'info', line }
     }
     const logged = LOGGED.exec(line)
     if (logged === null) return { level: 'info', line }

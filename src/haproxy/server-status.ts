@@ -26,14 +26,24 @@ export function downReason (row: Row): string {
   return [description, lastCheck].filter((part) => part !== '').join(': ')
 }
 
+// check_status of a check that passed (HAProxy 2.6 prefixes "* " while the next one runs)
+const PASSED = /^(\* )?(L4OK|L6OK|L7OK|L7OKC|PROCOK)$/
+// not checked yet: HAProxy starts each server up at the bottom of its range until its first check
+const NOT_CHECKED = /^(\* )?INI$/
+
 /**
- * For a server still up whose checks fail (`UP 1/3`: one more failed check takes it down),
- * what an operator should know before it goes: `checks failing: 1 more takes it down (Layer4
- * timeout)`; '' for any other status.
+ * For a server HAProxy counts up but not at full health (`UP 1/3`: one more failed check
+ * takes it down), what an operator should know. Its last check failed: `checks failing: 1
+ * more takes it down (Layer4 timeout)`, before it goes. It passed: the server just left
+ * maintenance (`l3lb enable`: HAProxy 2.6 puts it back at `UP 1/3` until its next check),
+ * `coming back: its next check confirms it`. Not checked yet (just started), or fully up: ''.
  */
-export function failingReason (row: Row): string {
+export function upReason (row: Row): string {
   const trend = /^UP (\d+)\/\d+$/.exec((row.status ?? '').trim())
   if (trend === null) return ''
+  const checkStatus = (row.check_status ?? '').trim()
+  if (PASSED.test(checkStatus)) return 'coming back: its next check confirms it'
+  if (NOT_CHECKED.test(checkStatus)) return ''
   const why = downReason(row)
   return `checks failing: ${trend[1] ?? ''} more ${trend[1] === '1' ? 'takes' : 'take'} it down${why === '' ? '' : ` (${why})`}`
 }

@@ -26,6 +26,11 @@ export class HaproxySupervisor {
     this.master = new HaproxyMaster({ ...options, onUnexpectedExit: (why) => this.#exited(why) })
   }
 
+  /** True from stop() until the next start: HAProxy ending then is what the agent asked for. */
+  get stopping (): boolean {
+    return this.#stopped
+  }
+
   /** How many times HAProxy was brought back after dying. */
   get restarts (): number {
     return this.#restarts

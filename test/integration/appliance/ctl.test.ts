@@ -2,11 +2,15 @@ import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import type { OutputMember } from '../../../src/ctl/answer.js'
+import { parseShowStat, type Row } from '../../../src/haproxy/parse.js'
+import { sendCommand } from '../../../src/haproxy/socket-client.js'
 import { ctlEnv, startAgent, type AgentHandle } from '../../support/agent-driver.js'
 import { startBackends } from '../../support/backend-driver.js'
 import { startClient, type ClientDriver } from '../../support/client-driver.js'
 import { createTopology, type Topology } from '../../support/topology.js'
 import { backendsGreeting } from '../../support/traffic.js'
+import { waitFor } from '../../support/wait.js'
 
 let topology: Topology
 let client: ClientDriver
@@ -124,4 +128,30 @@ test('a disabled output stays disabled across a reload, a HAProxy crash and an a
   assert.equal((await backendsInUse()).has('be2'), false)
   assert.equal((await ctl('/api/enable?channel=out2')).status.code, 0)
   assert.equal((await backendsInUse()).has('be2'), true)
+})
+
+/** out1's row in HAProxy's `show stat`, read on the agent's stats socket. */
+async function out1Row (): Promise<Row> {
+  const row = parseShowStat(await sendCommand(join(agent.runtimeDir, 'haproxy.sock'), 'show stat', 2000)).find((candidate) => candidate.svname === 'out1')
+  if (row === undefined) throw new Error('no outputs/out1 row in show stat')
+  return row
+}
+
+test('right after enable an output is coming back, not failing its checks', async () => {
+  // checks every 60 s: a new worker checks out1, the first server, at once, then not for a minute
+  agent.writeEnv(env.replace('healthcheck_interval=1', 'healthcheck_interval=60'))
+  assert.match(await agent.reload(), /: reload$/)
+  await waitFor('out1 checked by the new worker', async () => (await out1Row()).check_status === 'L4OK', 5000)
+  assert.equal((await ctl('/api/disable?channel=out1')).status.code, 0)
+  assert.equal((await ctl('/api/enable?channel=out1')).status.code, 0)
+  // HAProxy 2.6 puts a server leaving maintenance at `UP 1/3` until its next check, the last one passed
+  const row = await out1Row()
+  assert.deepEqual([row.status, row.check_status], ['UP 1/3', 'L4OK'])
+  const answer = await client.http(`http://${topology.addresses.lbClientSide}:8080/api/outputs`, { headers: AUTH })
+  const outputs = (JSON.parse(answer.body) as { outputs: OutputMember[] }).outputs
+  assert.deepEqual(outputs.filter((output) => output.name === 'out1').map((output) => [output.state, output.reason]), [['up', 'coming back: its next check confirms it']])
+  const { table, json } = await agent.cliStatus()
+  assert.doesNotMatch(table, /checks failing/)
+  assert.match(table, /^out1 is up, coming back: its next check confirms it$/m)
+  assert.equal(json.outputs.find((output) => output.name === 'out1')?.reason, 'coming back: its next check confirms it')
 })

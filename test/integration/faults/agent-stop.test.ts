@@ -6,6 +6,7 @@
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { ctlEnv, startAgent, type AgentHandle } from '../../support/agent-driver.js'
+import { startBackends } from '../../support/backend-driver.js'
 import { startClient, type ClientDriver } from '../../support/client-driver.js'
 import { createTopology, type Topology } from '../../support/topology.js'
 import { l3lbRules } from '../../support/l3lb-rules.js'
@@ -45,4 +46,20 @@ test(`stopped ${STOPS} times while pings are in flight: each time a clean stop, 
     assert.match(output, /SIGTERM: stopping\n(.*\n)*.*stopped$/m)
     assert.deepEqual(await l3lbRules(topology), [], `stop ${stop} left rules`)
   }
+})
+
+test('stopped in a TCP mode: HAProxy\'s worker ending on the stop is logged as info, not as an error', async () => {
+  await agent?.stop().catch(() => undefined)
+  agent?.removeFiles()
+  // a back end that answers: no output going down to alert about while the agent stops
+  await startBackends(topology, { ports: '80' })
+  agent = await startAgent(topology, client, { env: `ports=80\nout1=${topology.addresses.backends[0]}\nhealthcheck_interval=1\n` + ctlEnv(topology) })
+  await agent.process.waitForLine(/HAProxy serving/, 10_000)
+  const exit = await agent.stop()
+  const output = agent.process.output()
+  assert.equal(exit.exitCode, 0, output)
+  assert.match(output, /SIGTERM: stopping$/m)
+  const stopping = output.slice(output.indexOf('SIGTERM: stopping'))
+  assert.match(stopping, /^l3lb: info: haproxy: \[ALERT\] +\(\d+\) : Current worker \(\d+\) exited with code 143 \(Terminated\)$/m)
+  assert.doesNotMatch(stopping, /^l3lb: error:/m)
 })

@@ -91,17 +91,25 @@ function masterPid (): number {
   return Number(readFileSync(join(agent.runtimeDir, 'haproxy.pid'), 'utf8').trim())
 }
 
+async function workerPid (): Promise<number> {
+  return Number((await topology.exec(topology.names.lb, 'pgrep', ['-P', String(masterPid()), '-x', 'haproxy'])).stdout.split('\n')[0])
+}
+
+/** The agent's log line of HAProxy's master telling that worker `pid` exited. */
+async function workerExitLine (pid: number): Promise<string> {
+  return await agent.process.waitForLine(new RegExp(`haproxy: \\[ALERT\\] +\\(\\d+\\) : Current worker \\(${pid}\\) exited`), 5000)
+}
+
 for (const victim of ['master', 'worker'] as const) {
   test(`HAProxy's ${victim} killed with SIGKILL: back within 2 s, same disabled outputs, counters kept`, () => withAgentLog(async () => {
     await serve(6)
     // the agent samples every 2 s; let it see the figures before the crash
     await new Promise((resolve) => setTimeout(resolve, 2500))
     const before = await counters()
-    const pid = victim === 'master'
-      ? masterPid()
-      : Number((await topology.exec(topology.names.lb, 'pgrep', ['-P', String(masterPid()), '-x', 'haproxy'])).stdout.split('\n')[0])
+    const pid = victim === 'master' ? masterPid() : await workerPid()
     const took = await killAndTimeRecovery(pid, 5000)
     assert.ok(took <= 2000, `no connection served for ${took} ms after the ${victim} was killed`)
+    if (victim === 'worker') assert.match(await workerExitLine(pid), /^l3lb: error: haproxy: \[ALERT\] .* exited with code 137 \(Killed\)$/)
     assert.ok(!(await serve(6)).includes('be3'), 'out3 came back enabled')
     const after = await counters()
     assert.equal(after.out3_status, 2)
@@ -110,6 +118,15 @@ for (const victim of ['master', 'worker'] as const) {
     }
   }))
 }
+
+test('HAProxy\'s worker ended with SIGTERM while the agent runs: an error, though a stop ends it the same way; HAProxy back', () => withAgentLog(async () => {
+  const pid = await workerPid()
+  process.kill(pid, 'SIGTERM')
+  const line = await workerExitLine(pid)
+  assert.ok(await timeUntilServed(10_000) < Infinity, 'HAProxy did not come back')
+  // the master prints what it prints when the agent stops HAProxy, but nobody asked for this one
+  assert.match(line, /^l3lb: error: haproxy: \[ALERT\] .* exited with code 143 \(Terminated\)$/)
+}))
 
 test('the agent killed with SIGKILL: HAProxy keeps forwarding; a new agent adopts it without dropping a connection', () => withAgentLog(async () => {
   const held = await client.connect({ host: topology.addresses.lbClientSide, port: 80, timeoutMs: 2000 })

@@ -39,3 +39,22 @@ test('a line only logged keeps its syslog severity; any other line is info', () 
   assert.equal(lines.take('[ALERT]    (6228) : Current worker (6230) exited with code 137 (Killed)')?.level, 'error')
   assert.equal(lines.take('Configuration file is valid')?.level, 'info')
 })
+
+test('the worker ending on the SIGTERM of a stop the agent asked for is info; any other worker exit stays an error', () => {
+  // HAProxy 2.6.12's master on SIGTERM, as the agent's stop sends it
+  const terminated = '[ALERT]    (28965) : Current worker (31750) exited with code 143 (Terminated)'
+  let stopping = false
+  const lines = new HaproxyLogLines(() => stopping)
+  // the worker killed with SIGTERM while the agent runs: nobody asked for it
+  assert.equal(lines.take(terminated)?.level, 'error')
+  stopping = true
+  assert.equal(lines.take('[WARNING]  (28965) : Exiting Master process...')?.level, 'info')
+  assert.deepEqual(lines.take(terminated), { level: 'info', line: terminated })
+  assert.equal(lines.take('[WARNING]  (28965) : All workers exited. Exiting... (0)')?.level, 'info')
+  // a stop that had to SIGKILL it, or a crash while stopping, is still news
+  assert.equal(lines.take('[ALERT]    (28965) : Current worker (31750) exited with code 137 (Killed)')?.level, 'error')
+  assert.equal(lines.take('[ALERT]    (28965) : Current worker (31750) exited with code 139 (Segmentation fault)')?.level, 'error')
+  assert.equal(lines.take('[ALERT]    (31750) : backend \'outputs\' has no server available!')?.level, 'error')
+  // without a way to know, the alert is an error
+  assert.equal(new HaproxyLogLines().take(terminated)?.level, 'error')
+})

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { parseServersState, parseShowProc, parseShowStat, peersLocallySynced } from '../../../src/haproxy/parse.js'
 import { serversStateFor } from '../../../src/haproxy/runtime-api.js'
 import { processStateOf } from '../../../src/haproxy/process-state.js'
-import { downReason, failingReason, outputHealth, secondsSinceChange } from '../../../src/haproxy/server-status.js'
+import { downReason, outputHealth, secondsSinceChange, upReason } from '../../../src/haproxy/server-status.js'
 
 // As HAProxy 2.6.12 prints them (trimmed to the columns that matter plus a few).
 const SHOW_STAT = `# pxname,svname,qcur,qmax,scur,smax,slim,stot,status,chkfail,addr,
@@ -95,8 +95,21 @@ test('seconds since a server changed state, from lastchg; null when HAProxy give
 
 test('an up server failing its checks says how many more take it down, and why', () => {
   const refused = { check_status: 'L4CON', check_desc: 'Layer4 connection problem', last_chk: 'Connection refused' }
-  assert.equal(failingReason({ ...refused, status: 'UP 1/3' }), 'checks failing: 1 more takes it down (Layer4 connection problem: Connection refused)')
-  assert.equal(failingReason({ ...refused, status: 'UP 2/3' }), 'checks failing: 2 more take it down (Layer4 connection problem: Connection refused)')
-  assert.equal(failingReason({ status: 'UP 2/3' }), 'checks failing: 2 more take it down')
-  for (const status of ['UP', 'DOWN', 'DOWN 1/2', 'no check', 'MAINT', 'NOLB 1/3', '']) assert.equal(failingReason({ ...refused, status }), '', status)
+  assert.equal(upReason({ ...refused, status: 'UP 1/3' }), 'checks failing: 1 more takes it down (Layer4 connection problem: Connection refused)')
+  assert.equal(upReason({ ...refused, status: 'UP 2/3' }), 'checks failing: 2 more take it down (Layer4 connection problem: Connection refused)')
+  assert.equal(upReason({ status: 'UP 2/3' }), 'checks failing: 2 more take it down')
+  for (const status of ['UP', 'DOWN', 'DOWN 1/2', 'no check', 'MAINT', 'NOLB 1/3', '']) assert.equal(upReason({ ...refused, status }), '', status)
+})
+
+test('an up server whose last check passed is coming back, not failing; one not checked yet, neither', () => {
+  // HAProxy 2.6.12 right after `set server outputs/out1 state ready`, and while its next check runs
+  const passed = { status: 'UP 1/3', check_status: 'L4OK', check_desc: 'Layer4 check passed', last_chk: '', check_health: '3' }
+  assert.equal(upReason(passed), 'coming back: its next check confirms it')
+  assert.equal(upReason({ ...passed, check_status: '* L4OK' }), 'coming back: its next check confirms it')
+  for (const checkStatus of ['L7OK', 'L7OKC', 'L6OK', 'PROCOK']) assert.equal(upReason({ ...passed, check_status: checkStatus }), 'coming back: its next check confirms it', checkStatus)
+  // just started: every server up at the bottom of its range until its first check
+  assert.equal(upReason({ status: 'UP 1/3', check_status: 'INI', check_desc: 'Initializing', last_chk: '' }), '')
+  assert.equal(upReason({ status: 'UP 1/3', check_status: '* INI', check_desc: 'Initializing', last_chk: '' }), '')
+  // the next check running after one that failed: still failing
+  assert.equal(upReason({ status: 'UP 1/3', check_status: '* L4TOUT', check_desc: 'Layer4 timeout', last_chk: '' }), 'checks failing: 1 more takes it down (Layer4 timeout)')
 })
