@@ -18,7 +18,8 @@ export function outputHealth (status: string): OutputHealth {
 export function downReason (row: Row): string {
   const lastCheck = (row.last_chk ?? '').trim()
   const observed = /^Detected (\d+) consecutive errors, last one was: (.+)$/.exec(lastCheck)
-  if (row.check_status === 'HANA' && observed !== null) {
+  // "* HANA" while the next check runs, as a dead host's long connect timeout makes common
+  if (/^(\* )?HANA$/.test((row.check_status ?? '').trim()) && observed !== null) {
     const count = observed[1] ?? ''
     return `${count === '1' ? 'a client\'s connection' : `${count} clients' connections in a row`} failed (${observed[2] ?? ''})`
   }

@@ -81,6 +81,9 @@ test('why a server is down: its last check in HAProxy\'s words; clients\' failed
     '3 clients\' connections in a row failed (L4 unsuccessful connection)')
   assert.equal(downReason({ check_status: 'HANA', check_desc: 'Health analyze', last_chk: 'Detected 1 consecutive errors, last one was: L4 timeout error' }),
     'a client\'s connection failed (L4 timeout error)')
+  // while the next check runs HAProxy prefixes the status with "* "
+  assert.equal(downReason({ check_status: '* HANA', check_desc: 'Health analyze', last_chk: 'Detected 3 consecutive errors, last one was: L4 timeout error' }),
+    '3 clients\' connections in a row failed (L4 timeout error)')
   assert.equal(downReason({ check_status: 'HANA', check_desc: 'Health analyze', last_chk: 'something else' }), 'Health analyze: something else')
   assert.equal(downReason({}), '')
 })
