@@ -37,6 +37,22 @@ export async function installConfigFile (text: string, file: string, binary = 'h
   }
 }
 
+/**
+ * Writes `text` over `file` atomically (beside it, then renamed) without asking HAProxy: for a
+ * text that differs from one HAProxy took only in servers' admin state (`disabled`).
+ */
+export async function writeConfigFile (text: string, file: string): Promise<void> {
+  const candidate = `${file}.new`
+  try {
+    await writeFile(candidate, text, { mode: 0o600 })
+    await chmod(candidate, 0o600)
+    await rename(candidate, file)
+  } catch (cause) {
+    await rm(candidate, { force: true })
+    throw new L3lbError('L3LB_CONFIG_WRITE', `could not create HAProxy configuration file ${file}: ${(cause as Error).message}`, { cause })
+  }
+}
+
 /** Keeps a copy of the configuration HAProxy is running, to fall back on. */
 export async function keepLastGood (file: string, lastGood: string): Promise<void> {
   await copyFile(file, lastGood)

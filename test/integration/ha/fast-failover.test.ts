@@ -165,6 +165,8 @@ test('the whole node gone: its link cut and every process killed, keepalived too
     ...await programsInNamespace(topology.names.lb2, 'keepalived')
   ]
   assert.ok((await programsInNamespace(topology.names.lb2, 'keepalived')).length > 0, 'no keepalived in lb2')
+  await sleep(1000)
+  assert.deepEqual([await topology.holds(topology.names.lb1, topology.addresses.virtual), await topology.holds(topology.names.lb2, topology.addresses.virtual)], [false, true], `lb2 must be the only one serving before it goes:\n${pair.logs()}`)
   const figures = await measure(async () => {
     // cut first, so not even a last advert leaves the node, then power it off
     await execa('ip', ['-n', topology.names.lan, 'link', 'set', interfaceName('c-lb2'), 'down'])

@@ -1,0 +1,90 @@
+/**
+ * Pure: what the HAProxy half of the reconciler will do to go from what is in force to what
+ * is desired, as data (docs/architecture.md). The path executes the steps in order; tests
+ * read them without a HAProxy.
+ */
+import type { OutputName } from '../properties/model.js'
+import { seedInConfig } from '../render/haproxy-config.js'
+import type { DesiredState } from '../state/desired.js'
+
+/** The backend that holds the outputs in haproxy.cfg. */
+export const OUTPUTS_BACKEND = 'outputs'
+
+/** One thing the HAProxy path does. */
+export type HaproxyStep =
+  /** `haproxy -c` on the new text, then rename it over haproxy.cfg. */
+  | { readonly kind: 'check-and-install' }
+  /** Write the new text over haproxy.cfg without a check: it differs from the file in force only in admin state. */
+  | { readonly kind: 'install-unchecked' }
+  /** An empty server-state file: a fresh start carries no state of an earlier HAProxy. */
+  | { readonly kind: 'clear-server-state' }
+  | { readonly kind: 'start' }
+  /** `set server <backend>/<server> state ready|maint` on the runtime API. */
+  | { readonly kind: 'set-admin', readonly backend: string, readonly server: OutputName, readonly state: 'ready' | 'maint' }
+  /** `show servers state` into the server-state file, less the servers whose address changes. */
+  | { readonly kind: 'save-server-state' }
+  /** Wait until the stick table can be handed to a new worker (tcp_source). */
+  | { readonly kind: 'wait-peers-sync' }
+  | { readonly kind: 'reload' }
+
+/** What was put in force last: the state and its text. */
+export interface HaproxyInForce {
+  readonly state: DesiredState
+  readonly text: string
+}
+
+/**
+ * The steps from `inForce` (null: HAProxy not running under this agent) to `desired`, whose
+ * rendering is `text`. Only admin state changed (the same properties, services, limits and
+ * paths): the runtime API and the file, no process at all. Anything else: a checked file and
+ * a reload. Nothing: no step.
+ */
+export function planHaproxy (inForce: HaproxyInForce | null, desired: DesiredState, text: string): HaproxyStep[] {
+  if (inForce === null) return [{ kind: 'check-and-install' }, { kind: 'clear-server-state' }, { kind: 'start' }]
+  if (text === inForce.text) return []
+  if (onlyAdminDiffers(inForce.state, desired)) return [...adminSteps(inForce.state, desired), { kind: 'install-unchecked' }, { kind: 'save-server-state' }]
+  return planReload(inForce, desired)
+}
+
+/** A checked file and a reload, with the admin changes on the runtime first (also for a HAProxy adopted with another file). */
+export function planReload (inForce: HaproxyInForce, desired: DesiredState): HaproxyStep[] {
+  // the runtime first, so the saved server state already says what the new file says
+  return [
+    { kind: 'check-and-install' },
+    ...adminSteps(inForce.state, desired),
+    { kind: 'save-server-state' },
+    ...(hasStickTable(inForce.state) ? [{ kind: 'wait-peers-sync' } as const] : []),
+    { kind: 'reload' }
+  ]
+}
+
+/** The action a plan amounts to, for logs: what the seed's reconciler always said. */
+export function planAction (steps: readonly HaproxyStep[]): 'none' | 'start' | 'runtime' | 'reload' {
+  if (steps.some((step) => step.kind === 'start')) return 'start'
+  if (steps.some((step) => step.kind === 'reload')) return 'reload'
+  return steps.length === 0 ? 'none' : 'runtime'
+}
+
+/** The admin steps that undo `steps`' own, in reverse: what a failed job puts back. */
+export function undoAdmin (steps: readonly HaproxyStep[]): HaproxyStep[] {
+  return steps.flatMap((step) => step.kind === 'set-admin' ? [{ ...step, state: step.state === 'ready' ? 'maint' as const : 'ready' as const }] : []).reverse()
+}
+
+// everything but the admin state is the very same value: the states came from one another by an admin change
+function onlyAdminDiffers (before: DesiredState, after: DesiredState): boolean {
+  return before.properties === after.properties && before.services === after.services && before.limits === after.limits && before.paths === after.paths
+}
+
+// outputs in HAProxy in both states whose enabled/disabled state differs
+function adminSteps (before: DesiredState, after: DesiredState): HaproxyStep[] {
+  if (!seedInConfig(before) || !seedInConfig(after)) return []
+  const connectedBefore = new Set(before.properties.outputs.map((output) => output.name))
+  return after.properties.outputs
+    .filter((output) => connectedBefore.has(output.name) && before.disabled.has(output.name) !== after.disabled.has(output.name))
+    .map((output) => ({ kind: 'set-admin', backend: OUTPUTS_BACKEND, server: output.name, state: after.disabled.has(output.name) ? 'maint' : 'ready' }))
+}
+
+// a worker younger than its peers resync timeouts would hand an empty table on
+function hasStickTable (state: DesiredState): boolean {
+  return (seedInConfig(state) && state.properties.mode === 'tcp_source') || state.services.some((service) => service.mode === 'tcp_source')
+}

@@ -1,0 +1,63 @@
+/** The HAProxy half's plan, as data: what each kind of change will do, without a HAProxy. */
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { planAction, planHaproxy, undoAdmin } from '../../../src/reconcile/haproxy-plan.js'
+import { renderHaproxyConfig } from '../../../src/render/haproxy-config.js'
+import { desiredState, withEnabled, type DesiredState } from '../../../src/state/desired.js'
+import { stateFrom, stateWithServices } from '../../support/fixtures.js'
+
+const OUTPUTS = 'out1=198.18.1.2\nout2=198.18.2.2\n'
+
+function inForceOf (state: DesiredState): { state: DesiredState, text: string } {
+  return { state, text: renderHaproxyConfig(state) }
+}
+
+test('nothing in force: check and install, a clean server state, start', () => {
+  const state = stateFrom(OUTPUTS)
+  const steps = planHaproxy(null, state, renderHaproxyConfig(state))
+  assert.deepEqual(steps, [{ kind: 'check-and-install' }, { kind: 'clear-server-state' }, { kind: 'start' }])
+  assert.equal(planAction(steps), 'start')
+})
+
+test('the same text: no step', () => {
+  const state = stateFrom(OUTPUTS)
+  assert.deepEqual(planHaproxy(inForceOf(state), state, renderHaproxyConfig(state)), [])
+})
+
+test('only admin state: the runtime API and the file unchecked, no process at all', () => {
+  const before = stateFrom(OUTPUTS)
+  const after = withEnabled(before, ['out2'], false)
+  const steps = planHaproxy(inForceOf(before), after, renderHaproxyConfig(after))
+  assert.deepEqual(steps, [
+    { kind: 'set-admin', backend: 'outputs', server: 'out2', state: 'maint' },
+    { kind: 'install-unchecked' },
+    { kind: 'save-server-state' }
+  ])
+  assert.equal(planAction(steps), 'runtime')
+  assert.deepEqual(undoAdmin(steps), [{ kind: 'set-admin', backend: 'outputs', server: 'out2', state: 'ready' }])
+})
+
+test('new properties: a checked file, admin changes first, the state saved, then a reload', () => {
+  const before = stateFrom(OUTPUTS)
+  const changed = stateFrom(`${OUTPUTS}out3=198.18.3.2\n`, ['out1'])
+  const steps = planHaproxy(inForceOf(before), changed, renderHaproxyConfig(changed))
+  assert.deepEqual(steps, [
+    { kind: 'check-and-install' },
+    { kind: 'set-admin', backend: 'outputs', server: 'out1', state: 'maint' },
+    { kind: 'save-server-state' },
+    { kind: 'reload' }
+  ])
+  assert.equal(planAction(steps), 'reload')
+})
+
+test('equal properties read again (a SIGHUP) with an admin change: a reload, since only the very same values prove nothing else changed', () => {
+  const before = stateFrom(OUTPUTS)
+  const again = desiredState(stateFrom(OUTPUTS).properties, before.limits, ['out1'], before.paths)
+  assert.equal(planAction(planHaproxy(inForceOf(before), again, renderHaproxyConfig(again))), 'reload')
+})
+
+test('a stick table in force (the env file\'s or a service file\'s): the reload waits for the table to be handed on', () => {
+  const sticky = stateWithServices(OUTPUTS, { app: 'mode=tcp_source\nports=9000\nserver_a=198.18.5.1\n' })
+  const next = stateWithServices(OUTPUTS, { app: 'mode=tcp_source\nports=9000\nserver_a=198.18.5.2\n' })
+  assert.deepEqual(planHaproxy(inForceOf(sticky), next, renderHaproxyConfig(next)).map((step) => step.kind), ['check-and-install', 'save-server-state', 'wait-peers-sync', 'reload'])
+})
