@@ -26,7 +26,7 @@ import { Notifier } from '../notify/notifier.js'
 import { OutputWatch } from '../notify/output-watch.js'
 import type { RoleNotice } from '../notify/notice.js'
 import { sendMail } from '../notify/smtp.js'
-import { OUTPUT_NAMES } from '../properties/model.js'
+import { sortedKeys } from '../state/server-key.js'
 import type { CtlController } from '../ctl/controller.js'
 import { icmpProbe } from '../health/icmp-probe.js'
 import { enableForwarding } from '../netfilter/forwarding.js'
@@ -154,7 +154,7 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
     inPair: () => appliance.desired.properties.ha !== null,
     peerUrl,
     local: {
-      disabled: () => OUTPUT_NAMES.filter((name) => appliance.desired.disabled.has(name)),
+      disabled: () => sortedKeys(appliance.desired.disabled),
       setEnabled: (selector, enabled) => appliance.setEnabled(selector, enabled),
       replaceDisabled: (disabled) => appliance.replaceDisabled(disabled),
       settings: () => pairSettingsOf(runningEntries),
@@ -167,7 +167,7 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
     setEnabled: (selector, enabled, origin) => appliance.desired.properties.ha === null
       ? appliance.setEnabled(selector, enabled)
       : sync.setEnabled(selector, enabled, origin ?? 'client'),
-    status: () => appliance.status(),
+    status: (service) => appliance.status(service),
     outputs: () => appliance.outputs(),
     counters: () => counters.read()
   }

@@ -7,11 +7,13 @@ import type { AdminChangeResult, OutputHealth, OutputReport, OutputSelector, Out
 import { L3lbError } from '../errors.js'
 import type { RuntimeApi } from '../haproxy/runtime-api.js'
 import type { Limits } from '../limits/model.js'
-import { OUTPUT_NAMES, type Output, type OutputName, type Properties, type Service } from '../properties/model.js'
+import { DEFAULT_SERVICE, type Output, type OutputName, type Properties, type Service } from '../properties/model.js'
 import { OUTPUTS_BACKEND, type ReconcileAction, type Reconciler } from '../reconcile/reconciler.js'
 import { saveDisabledOutputs } from '../state/admin-store.js'
 import { desiredState, withDisabled, withEnabled, withHealth, type DesiredState } from '../state/desired.js'
-import { selectOutputs } from '../state/select-outputs.js'
+import { selectServers } from '../state/select-servers.js'
+import { serverKey, sortedKeys } from '../state/server-key.js'
+import { CtlRequestError } from '../ctl/request-error.js'
 import { changedOutputs, outputStateIn } from '../state/output-changes.js'
 import { downReason, outputHealth, secondsSinceChange, upReason } from '../haproxy/server-status.js'
 
@@ -51,27 +53,31 @@ export class Appliance {
   async setEnabled (selector: OutputSelector, enabled: boolean): Promise<AdminChangeResult> {
     return await this.#oneAtATime(async () => {
       const state = this.#desired
-      const matched = selectOutputs(state.properties.outputs, selector).map((output) => output.name)
+      const selected = selectServers(state, selector)
       const verb = enabled ? 'enabled' : 'disabled'
+      if (selected === null) return { code: 10, message: `nothing changed: no service is named ${JSON.stringify(selector.service ?? '')}`, outputs: [] }
+      const matched = selected.map((server) => server.key)
       if (matched.length === 0) {
-        const what = 'channel' in selector ? `output ${selector.channel} is not connected` : `no connected output has address ${selector.address}`
+        const within = selector.service === undefined ? '' : ` in service ${selector.service}`
+        const what = 'channel' in selector
+          ? selector.service === undefined ? `output ${selector.channel} is not connected` : `service ${selector.service} has no server ${selector.channel}`
+          : `no connected output has address ${selector.address}${within}`
         return { code: 10, message: `nothing changed: ${what}`, outputs: [] }
       }
-      const changing = matched.filter((name) => state.disabled.has(name) === enabled)
+      const changing = matched.filter((key) => state.disabled.has(key) === enabled)
       if (changing.length === 0) return { code: 10, message: `nothing changed: ${matched.join(', ')} already ${verb}`, outputs: matched }
       await this.#commitAdmin(state, withEnabled(state, changing, enabled))
       return { code: 0, message: `${changing.join(', ')} ${verb}`, outputs: matched }
     })
   }
 
-  /** (HA) Makes exactly these outputs the disabled ones: the active peer's whole admin state. */
-  async replaceDisabled (disabled: readonly OutputName[]): Promise<AdminChangeResult> {
+  /** (HA) Makes exactly these servers (serverKey) the disabled ones: the active peer's whole admin state. */
+  async replaceDisabled (disabled: readonly string[]): Promise<AdminChangeResult> {
     return await this.#oneAtATime(async () => {
       const state = this.#desired
-      const wanted = new Set(disabled)
-      const listed = OUTPUT_NAMES.filter((name) => wanted.has(name))
+      const listed = sortedKeys(new Set(disabled))
       const shown = listed.length === 0 ? 'none' : listed.join(', ')
-      if (wanted.size === state.disabled.size && listed.every((name) => state.disabled.has(name))) {
+      if (listed.length === state.disabled.size && listed.every((name) => state.disabled.has(name))) {
         return { code: 10, message: `nothing changed: disabled already ${shown}`, outputs: listed }
       }
       await this.#commitAdmin(state, withDisabled(state, listed))
@@ -100,8 +106,19 @@ export class Appliance {
     })
   }
 
-  async status (): Promise<ReadonlyMap<OutputName, OutputHealth>> {
-    return new Map([...await this.reports()].map(([output, report]) => [output, report.health]))
+  /** The health of every enabled output of the env file's service, or (SPEC §11) of a service file's servers. */
+  async status (service?: string): Promise<ReadonlyMap<string, OutputHealth>> {
+    if (service === undefined || service === DEFAULT_SERVICE) return new Map([...await this.reports()].map(([output, report]) => [output, report.health]))
+    const state = this.#desired
+    const found = state.services.find((candidate) => candidate.name === service)
+    if (found === undefined) throw new CtlRequestError(404, `unknown service ${JSON.stringify(service.slice(0, 40))}: expected default or one of the service files' (${state.services.map((candidate) => candidate.name).join(', ') || 'none'})`)
+    const enabled = found.servers.filter((server) => !state.disabled.has(serverKey(found.name, server.name)))
+    if (found.mode === 'udp_roundrobin') return new Map(enabled.map((server) => [server.name, state.down.has(serverKey(found.name, server.name) as OutputName) ? 'down' : 'up']))
+    const rows = await this.#runtime.showStat()
+    return new Map(enabled.map((server) => {
+      const row = rows.find((candidate) => candidate.pxname === found.name && candidate.svname === server.name)
+      return [server.name, row === undefined ? 'down' : outputHealth(row.status ?? '')]
+    }))
   }
 
   /** Every connected, enabled output's health, and why when it is down: what the notices say. */

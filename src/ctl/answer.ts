@@ -2,15 +2,15 @@ import { OUTPUT_NAMES, type OutputName } from '../properties/model.js'
 import type { AdminChangeResult, CtlCode, NodeRole, OutputHealth, OutputState, OutputView } from './controller.js'
 import { settingsDigest, type PairSettings } from '../ha/pair-settings.js'
 
-/** The seed's answer body: `{"status":{"code":N,"message":"..."}}`, plus `outN` members for /api/status. */
+/** The seed's answer body: `{"status":{"code":N,"message":"..."}}`, plus a member per server (`outN`) for /api/status. */
 export interface CtlAnswer {
-  readonly status: { readonly code: CtlCode, readonly message: string } & Partial<Record<OutputName, OutputHealth>> & HaMembers
+  readonly status: { readonly code: CtlCode, readonly message: string } & Partial<Record<string, unknown>> & HaMembers
 }
 
 /** (HA) What /api/status and /api/admin add when ha_vip is set. */
 interface HaMembers {
   readonly role?: NodeRole
-  readonly disabled?: readonly OutputName[]
+  readonly disabled?: readonly string[]
   /** /api/admin: the shared settings this node runs, and their digest. */
   readonly settings?: PairSettings
   readonly digest?: string
@@ -26,18 +26,15 @@ export function changeAnswer (result: AdminChangeResult): CtlAnswer {
   return answer(result.code, result.message)
 }
 
-/** The answer to /api/status: code 0 and one `outN: "up" | "down"` member per output, in outN order. */
-export function statusAnswer (health: ReadonlyMap<OutputName, OutputHealth>, role?: NodeRole): CtlAnswer {
-  const members: Partial<Record<OutputName, OutputHealth>> = {}
-  for (const name of OUTPUT_NAMES) {
-    const state = health.get(name)
-    if (state !== undefined) members[name] = state
-  }
-  return { status: { code: 0, message: '', ...(role === undefined ? {} : { role }), ...members } }
+/** The answer to /api/status: code 0 and one `name: "up" | "down"` member per server: outN in outN order, then a service file's in the order given. */
+export function statusAnswer (health: ReadonlyMap<string, OutputHealth>, role?: NodeRole): CtlAnswer {
+  const outputs = OUTPUT_NAMES.filter((name) => health.has(name)).map((name) => [name, health.get(name)] as const)
+  const others = [...health].filter(([name]) => !(OUTPUT_NAMES as readonly string[]).includes(name))
+  return { status: { code: 0, message: '', ...(role === undefined ? {} : { role }), ...Object.fromEntries([...outputs, ...others]) } }
 }
 
 /** (HA) The answer to /api/admin: the node's disabled outputs and its role. */
-export function adminAnswer (disabled: readonly OutputName[], role: NodeRole, settings: PairSettings): CtlAnswer {
+export function adminAnswer (disabled: readonly string[], role: NodeRole, settings: PairSettings): CtlAnswer {
   return { status: { code: 0, message: '', disabled, role, settings, digest: settingsDigest(settings) } }
 }
 

@@ -2,10 +2,14 @@ import type { CountersSnapshot } from '../counters/model.js'
 import type { OutputName } from '../properties/model.js'
 import type { PairSettings } from '../ha/pair-settings.js'
 
-/** Which outputs a ctl request means: one channel (`outN`) or every output connected to an address. */
+/**
+ * Which servers a ctl request means: one channel (`outN`, or a service file's server with
+ * `service`) or every server connected to an address; `service` (SPEC §11) narrows it to one
+ * service, and without it a channel is the env file's own and an address is every service's.
+ */
 export type OutputSelector =
-  | { readonly channel: OutputName }
-  | { readonly address: string }
+  | { readonly channel: string, readonly service?: string }
+  | { readonly address: string, readonly service?: string }
 
 /** The seed's ctl result codes (SPEC §5). */
 export type CtlCode = 0 | 10 | 100
@@ -14,8 +18,8 @@ export interface AdminChangeResult {
   /** 0 = done, 10 = nothing changed (already in that state, or no connected output matches). */
   readonly code: 0 | 10
   readonly message: string
-  /** The outputs the request matched. */
-  readonly outputs: readonly OutputName[]
+  /** The servers the request matched, by serverKey (`out2`, `web/web1`). */
+  readonly outputs: readonly string[]
 }
 
 export type OutputHealth = 'up' | 'down'
@@ -51,8 +55,11 @@ export interface CtlController {
    * `origin` is `peer` when the HA peer forwarded the request (only with `ha`).
    */
   setEnabled (selector: OutputSelector, enabled: boolean, origin?: ChangeOrigin): Promise<AdminChangeResult>
-  /** Health of every connected, enabled output, in outN order. */
-  status (): Promise<ReadonlyMap<OutputName, OutputHealth>>
+  /**
+   * Health of every connected, enabled output, in outN order; with `service` (SPEC §11), of
+   * that service's enabled servers by name. Throws CtlRequestError 404 for an unknown service.
+   */
+  status (service?: string): Promise<ReadonlyMap<string, OutputHealth>>
   /** Every connected output, enabled or not, in outN order (`/api/outputs`). */
   outputs (): Promise<readonly OutputView[]>
   /** The seed's counters now (SPEC §6); one stats-socket round trip in the TCP modes. */
@@ -74,13 +81,13 @@ export const FORWARDED_HEADER = 'x-l3lb-forwarded'
  */
 export interface HaController {
   role (): NodeRole
-  /** The outputs disabled through ctl on this node, in outN order. */
-  disabled (): readonly OutputName[]
+  /** The servers disabled through ctl on this node, by serverKey, outN first. */
+  disabled (): readonly string[]
   /** The shared settings this node runs (`/api/admin`), which the active node decides. */
   settings (): PairSettings
   /**
    * Replaces the whole admin state with the peer's (`/api/sync`); refused on the active node.
    * `digest` is the active node's settings digest: unlike this node's, its settings are fetched.
    */
-  replaceDisabled (disabled: readonly OutputName[], digest?: string): Promise<AdminChangeResult>
+  replaceDisabled (disabled: readonly string[], digest?: string): Promise<AdminChangeResult>
 }

@@ -1,9 +1,12 @@
 import { OUTPUT_NAMES, type OutputName } from '../properties/model.js'
+import { isServerKey, sortedKeys } from '../state/server-key.js'
 import type { OutputSelector } from './controller.js'
 import { canonicalAddress } from '../properties/canonical-address.js'
 import { CtlRequestError } from './request-error.js'
 
 const ACCEPTED_FORMS = '?channel=outN (out1..out8), ?address=ADDRESS or ?ADDRESS'
+const SERVICE_NAME = /^[a-z0-9][a-z0-9-]{0,31}$/
+const SERVER_NAME = /^[a-z0-9_]{1,32}$/
 const ACCEPTED_ADDRESSES = 'an IPv4 address, an IPv6 address (brackets optional) or a host name'
 // Values echoed in messages are cut here, so an answer stays short whatever was sent.
 const QUOTE_LIMIT = 80
@@ -22,14 +25,37 @@ interface QueryPart {
  * (see canonicalAddress). Throws CtlRequestError (400) naming the value and what is accepted.
  */
 export function parseSelector (url: string): OutputSelector {
-  const parts = queryParts(rawQuery(url))
+  const all = queryParts(rawQuery(url))
+  const services = all.filter((part) => part.name === 'service')
+  const parts = all.filter((part) => part.name !== 'service')
   const [part, extra] = parts
+  if (services.length > 1) throw new CtlRequestError(400, `one service expected, got ${services.length}: ${services.map((each) => quote(each.raw)).join(', ')}`)
+  const service = services[0] === undefined ? undefined : serviceOf(services[0].value)
   if (part === undefined) throw new CtlRequestError(400, `no output given: expected ${ACCEPTED_FORMS}`)
   if (extra !== undefined) {
     const given = parts.map((each) => quote(each.raw)).join(', ')
     throw new CtlRequestError(400, `one output expected, got ${parts.length}: ${given}; send one of ${ACCEPTED_FORMS}`)
   }
-  return selectorOf(part)
+  const selector = selectorOf(part, service)
+  return service === undefined ? selector : { ...selector, service }
+}
+
+/**
+ * (SPEC §11) The `service=NAME` of a /api/status query, or undefined; the seed answered any
+ * other query as if there were none, and still does. Throws CtlRequestError for a malformed
+ * name or two of them.
+ */
+export function parseServiceQuery (url: string): string | undefined {
+  // only a query that names a service is read: another one was never looked at, not even decoded
+  if (!/(^|&)service=/.test(rawQuery(url))) return undefined
+  const services = queryParts(rawQuery(url)).filter((part) => part.name === 'service')
+  if (services.length > 1) throw new CtlRequestError(400, `one service expected, got ${services.length}: ${services.map((each) => quote(each.raw)).join(', ')}`)
+  return services[0] === undefined ? undefined : serviceOf(services[0].value)
+}
+
+function serviceOf (value: string): string {
+  if (value === 'default' || SERVICE_NAME.test(value)) return value
+  throw new CtlRequestError(400, `invalid service name ${quote(value)}: expected default or 1 to 32 lower-case letters, digits and -`)
 }
 
 /** The query string of a raw request URL: everything after the first `?`, still %-encoded. */
@@ -47,8 +73,8 @@ function queryParts (query: string): QueryPart[] {
   })
 }
 
-function selectorOf (part: QueryPart): OutputSelector {
-  if (part.name === 'channel') return { channel: channelOf(part.value) }
+function selectorOf (part: QueryPart, service: string | undefined): OutputSelector {
+  if (part.name === 'channel') return { channel: service === undefined || service === 'default' ? channelOf(part.value) : serverOf(part.value) }
   if (part.name === 'address') return { address: addressOf(part.value) }
   if (part.name !== undefined) {
     throw new CtlRequestError(400, `unknown query parameter ${quote(part.name)}: expected ${ACCEPTED_FORMS}`)
@@ -58,6 +84,11 @@ function selectorOf (part: QueryPart): OutputSelector {
     throw new CtlRequestError(400, `${quote(part.value)} needs a value: expected ${ACCEPTED_FORMS}`)
   }
   return { address: addressOf(part.value) }
+}
+
+function serverOf (value: string): string {
+  if (SERVER_NAME.test(value)) return value
+  throw new CtlRequestError(400, `invalid server name ${quote(value)}: expected 1 to 32 lower-case letters, digits and _`)
 }
 
 function channelOf (value: string): OutputName {
@@ -90,16 +121,16 @@ function quote (text: string): string {
  * admin state (`?disabled=` is none) and, optionally, the digest of its shared settings
  * (16 hex digits). Throws CtlRequestError (400) for anything else.
  */
-export function parseSyncQuery (url: string): { disabled: OutputName[], digest?: string } {
+export function parseSyncQuery (url: string): { disabled: string[], digest?: string } {
   const parts = queryParts(rawQuery(url))
   const [part, second, extra] = parts
-  const expected = `expected exactly ?disabled=outN,outM (possibly empty), optionally &settings=<16 hex digits>, got ${quote(rawQuery(url))}`
+  const expected = `expected exactly ?disabled=outN,service/server,... (possibly empty), optionally &settings=<16 hex digits>, got ${quote(rawQuery(url))}`
   if (part === undefined || extra !== undefined || part.name !== 'disabled') throw new CtlRequestError(400, expected)
   if (second !== undefined && (second.name !== 'settings' || !DIGEST.test(second.value))) throw new CtlRequestError(400, expected)
   const names = part.value === '' ? [] : part.value.split(',')
-  const unknown = names.find((name) => !(OUTPUT_NAMES as readonly string[]).includes(name))
-  if (unknown !== undefined) throw new CtlRequestError(400, `unknown channel ${quote(unknown)} in ?disabled=: expected out1..out8, separated by commas`)
-  const disabled = OUTPUT_NAMES.filter((name) => names.includes(name))
+  const unknown = names.find((name) => !isServerKey(name))
+  if (unknown !== undefined) throw new CtlRequestError(400, `unknown channel ${quote(unknown)} in ?disabled=: expected out1..out8 or service/server, separated by commas`)
+  const disabled = sortedKeys(new Set(names))
   return second === undefined ? { disabled } : { disabled, digest: second.value }
 }
 

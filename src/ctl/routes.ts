@@ -3,7 +3,7 @@ import { countersDocument } from '../counters/model.js'
 import { METRICS_CONTENT_TYPE, metricsText } from '../counters/prometheus.js'
 import { FORWARDED_HEADER, type CtlController, type HaController } from './controller.js'
 import { adminAnswer, changeAnswer, outputsAnswer, statusAnswer } from './answer.js'
-import { parseSelector, parseSyncQuery } from './query.js'
+import { parseSelector, parseServiceQuery, parseSyncQuery } from './query.js'
 import { CtlRequestError } from './request-error.js'
 
 /** The paths the ctl service answers (SPEC §5, and the counters), GET only. */
@@ -19,7 +19,7 @@ export function ctlPaths (ha: boolean): readonly string[] {
 
 /** Registers the GET routes; errors they throw go to the app's one error handler. */
 export function registerCtlRoutes (app: FastifyInstance, controller: CtlController, ha?: HaController): void {
-  app.get('/api/status', async () => statusAnswer(await controller.status(), ha?.role()))
+  app.get('/api/status', async (request) => statusAnswer(await controller.status(parseServiceQuery(request.raw.url ?? '')), ha?.role()))
   app.get('/api/outputs', async () => outputsAnswer(await controller.outputs(), ha?.role()))
   app.get('/api/enable', async (request) => changeAnswer(await controller.setEnabled(selectorOf(request), true, ...originOf(request, ha))))
   app.get('/api/disable', async (request) => changeAnswer(await controller.setEnabled(selectorOf(request), false, ...originOf(request, ha))))

@@ -12,7 +12,7 @@
 import type { AdminChangeResult, ChangeOrigin, HaController, NodeRole, OutputSelector } from '../ctl/controller.js'
 import { FORWARDED_HEADER } from '../ctl/controller.js'
 import { isL3lbError, L3lbError } from '../errors.js'
-import { OUTPUT_NAMES, type OutputName } from '../properties/model.js'
+import { isServerKey, sortedKeys } from '../state/server-key.js'
 import { parsePairSettings, settingsDigest, type PairSettings } from './pair-settings.js'
 
 /** What the peer's ctl service answered: the HTTP status and the seed's `status` member. */
@@ -26,9 +26,9 @@ export type PeerCall = (pathAndQuery: string, timeoutMs: number, headers?: Reado
 
 /** This node's admin state and shared settings, as the agent keeps them. */
 export interface LocalNode {
-  disabled (): readonly OutputName[]
+  disabled (): readonly string[]
   setEnabled (selector: OutputSelector, enabled: boolean): Promise<AdminChangeResult>
-  replaceDisabled (disabled: readonly OutputName[]): Promise<AdminChangeResult>
+  replaceDisabled (disabled: readonly string[]): Promise<AdminChangeResult>
   /** The shared settings this node runs now. */
   settings (): PairSettings
   /** Runs the active node's shared settings here (with this node's own properties); throws why it cannot. */
@@ -75,7 +75,7 @@ export class PairSync implements HaController {
     return this.#options.role()
   }
 
-  disabled (): readonly OutputName[] {
+  disabled (): readonly string[] {
     return this.#options.local.disabled()
   }
 
@@ -126,7 +126,7 @@ export class PairSync implements HaController {
   }
 
   /** `/api/sync`: the active peer's whole set replaces this node's; a digest unlike ours fetches its settings. */
-  async replaceDisabled (disabled: readonly OutputName[], digest?: string): Promise<AdminChangeResult> {
+  async replaceDisabled (disabled: readonly string[], digest?: string): Promise<AdminChangeResult> {
     if (this.role() === 'active') {
       throw new L3lbError('L3LB_HA_SYNC', 'refused: this node is the active one; it keeps its own admin state and sends it to the peer')
     }
@@ -172,7 +172,7 @@ export class PairSync implements HaController {
       this.#answered()
       // a peer that is standby too is no source: wait for the one VRRP makes active
       if (role !== 'active' || this.role() === 'active') return
-      const names = OUTPUT_NAMES.filter((name) => disabled.includes(name))
+      const names = sortedKeys(disabled.filter((name): name is string => typeof name === 'string' && isServerKey(name)))
       const result = await this.#options.local.replaceDisabled(names)
       this.#synced = true
       if (result.code === 0) this.#options.log.info(`HA sync: took the active node's admin state, disabled: ${names.length === 0 ? 'none' : names.join(', ')}`)

@@ -10,8 +10,8 @@ import { copyFile, readFile, writeFile } from 'node:fs/promises'
 import { installConfigFile, writeConfigFile } from '../haproxy/config-file.js'
 import { serversStateFor, type RuntimeApi } from '../haproxy/runtime-api.js'
 import type { HaproxySupervisor } from '../haproxy/supervisor.js'
-import { OUTPUTS_BACKEND, planAction, planHaproxy, planReload, undoAdmin, type HaproxyInForce, type HaproxyStep } from './haproxy-plan.js'
-import { renderHaproxyConfig, seedInConfig } from '../render/haproxy-config.js'
+import { haproxyServers, OUTPUTS_BACKEND, planAction, planHaproxy, planReload, undoAdmin, type HaproxyInForce, type HaproxyStep } from './haproxy-plan.js'
+import { renderHaproxyConfig } from '../render/haproxy-config.js'
 import type { DesiredState } from '../state/desired.js'
 
 export { OUTPUTS_BACKEND } from './haproxy-plan.js'
@@ -113,9 +113,9 @@ export class HaproxyPath {
   async #adopt (state: DesiredState, text: string): Promise<ReconcileAction> {
     const running = await readFile(state.paths.configFile, 'utf8').catch(() => '')
     const { runtime } = this.#deps
-    for (const output of seedInConfig(state) ? state.properties.outputs : []) {
-      // an output the running file does not have yet comes with the reload below
-      await runtime.setServerState(OUTPUTS_BACKEND, output.name, state.disabled.has(output.name) ? 'maint' : 'ready')
+    for (const { backend, server, key } of haproxyServers(state)) {
+      // a server the running file does not have yet comes with the reload below
+      await runtime.setServerState(backend, server, state.disabled.has(key) ? 'maint' : 'ready')
         .catch((error: unknown) => { if (running === text) throw error })
     }
     if (running === text) {

@@ -3,9 +3,9 @@
  * is desired, as data (docs/architecture.md). The path executes the steps in order; tests
  * read them without a HAProxy.
  */
-import type { OutputName } from '../properties/model.js'
 import { seedInConfig } from '../render/haproxy-config.js'
 import type { DesiredState } from '../state/desired.js'
+import { serverKey } from '../state/server-key.js'
 
 /** The backend that holds the outputs in haproxy.cfg. */
 export const OUTPUTS_BACKEND = 'outputs'
@@ -20,7 +20,7 @@ export type HaproxyStep =
   | { readonly kind: 'clear-server-state' }
   | { readonly kind: 'start' }
   /** `set server <backend>/<server> state ready|maint` on the runtime API. */
-  | { readonly kind: 'set-admin', readonly backend: string, readonly server: OutputName, readonly state: 'ready' | 'maint' }
+  | { readonly kind: 'set-admin', readonly backend: string, readonly server: string, readonly state: 'ready' | 'maint' }
   /** `show servers state` into the server-state file, less the servers whose address changes. */
   | { readonly kind: 'save-server-state' }
   /** Wait until the stick table can be handed to a new worker (tcp_source). */
@@ -75,13 +75,21 @@ function onlyAdminDiffers (before: DesiredState, after: DesiredState): boolean {
   return before.properties === after.properties && before.services === after.services && before.limits === after.limits && before.paths === after.paths
 }
 
-// outputs in HAProxy in both states whose enabled/disabled state differs
+/** Every server in HAProxy for `state`: its backend, name and serverKey (the env file's outputs, then the TCP services'). */
+export function haproxyServers (state: DesiredState): Array<{ readonly backend: string, readonly server: string, readonly key: string }> {
+  return [
+    ...(seedInConfig(state) ? state.properties.outputs.map((output) => ({ backend: OUTPUTS_BACKEND, server: output.name, key: output.name })) : []),
+    ...state.services.filter((service) => service.mode !== 'udp_roundrobin')
+      .flatMap((service) => service.servers.map((server) => ({ backend: service.name, server: server.name, key: serverKey(service.name, server.name) })))
+  ]
+}
+
+// servers in HAProxy in both states whose enabled/disabled state differs
 function adminSteps (before: DesiredState, after: DesiredState): HaproxyStep[] {
-  if (!seedInConfig(before) || !seedInConfig(after)) return []
-  const connectedBefore = new Set(before.properties.outputs.map((output) => output.name))
-  return after.properties.outputs
-    .filter((output) => connectedBefore.has(output.name) && before.disabled.has(output.name) !== after.disabled.has(output.name))
-    .map((output) => ({ kind: 'set-admin', backend: OUTPUTS_BACKEND, server: output.name, state: after.disabled.has(output.name) ? 'maint' : 'ready' }))
+  const was = new Set(haproxyServers(before).map((server) => `${server.backend}/${server.server}`))
+  return haproxyServers(after)
+    .filter((server) => was.has(`${server.backend}/${server.server}`) && before.disabled.has(server.key) !== after.disabled.has(server.key))
+    .map((server) => ({ kind: 'set-admin', backend: server.backend, server: server.server, state: after.disabled.has(server.key) ? 'maint' : 'ready' }))
 }
 
 // a worker younger than its peers resync timeouts would hand an empty table on

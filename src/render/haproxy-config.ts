@@ -1,6 +1,7 @@
 /** Pure: the desired state to haproxy.cfg text (TCP modes). */
 import type { Properties, Service } from '../properties/model.js'
 import type { DesiredState } from '../state/desired.js'
+import { serverKey } from '../state/server-key.js'
 import { haproxyAddress, portRangeText } from './addresses.js'
 import { template } from './templates.js'
 
@@ -162,7 +163,7 @@ export function haproxyConfigView (state: DesiredState): HaproxyConfigView {
       bind: `${haproxyAddress(p.uiAddr)}:${p.uiPort}`,
       auth: p.uiUser !== '' && p.uiPassword !== '' ? { userlist: UI_USERLIST, user: p.uiUser, password: p.uiPassword } : null
     },
-    services: services.map((service) => serviceView(service, { splice: p.tcpSplice, maxConnections: nodeMaxConnections }))
+    services: services.map((service) => serviceView(service, { splice: p.tcpSplice, maxConnections: nodeMaxConnections, disabled: state.disabled }))
   }
 }
 
@@ -170,7 +171,7 @@ export function haproxyConfigView (state: DesiredState): HaproxyConfigView {
 const STICK_TABLE = Object.freeze({ size: '1m', expire: '30m' })
 
 // A service file's frontend and backend; what the defaults section already says is left out.
-function serviceView (service: Service, node: { readonly splice: boolean, readonly maxConnections: number }): ServiceView {
+function serviceView (service: Service, node: { readonly splice: boolean, readonly maxConnections: number, readonly disabled: ReadonlySet<string> }): ServiceView {
   return {
     name: service.name,
     mode: service.mode,
@@ -194,7 +195,9 @@ function serviceView (service: Service, node: { readonly splice: boolean, readon
         ...(server.port === null && service.healthcheckInterval > 0 ? [`port ${service.healthcheckPort}`] : []),
         `weight ${server.weight}`,
         ...(server.maxconn === null ? [] : [`maxconn ${server.maxconn}`]),
-        ...(server.backup ? ['backup'] : [])
+        ...(server.backup ? ['backup'] : []),
+        // disabled through ctl, in the file too, so a restart from it agrees with the runtime
+        ...(node.disabled.has(serverKey(service.name, server.name)) ? ['disabled'] : [])
       ].join(' ')
     }))
   }

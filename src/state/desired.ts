@@ -7,8 +7,11 @@ import type { AppliancePaths } from './paths.js'
 export interface DesiredState {
   readonly properties: Properties
   readonly limits: Limits
-  /** Outputs disabled through ctl; every other connected output is enabled. */
-  readonly disabled: ReadonlySet<OutputName>
+  /**
+   * Servers disabled through ctl, by serverKey (`out2` for the env file's outputs, `web/web1`
+   * for a service file's); every other server is enabled.
+   */
+  readonly disabled: ReadonlySet<string>
   /**
    * Outputs the agent's own health checks found down (udp_roundrobin, where the kernel
    * forwards and nothing else checks); every other output counts as up. In the TCP
@@ -21,12 +24,12 @@ export interface DesiredState {
 }
 
 /** A new desired state, frozen. */
-export function desiredState (properties: Properties, limits: Limits, disabled: Iterable<OutputName>, paths: AppliancePaths, down: Iterable<OutputName> = [], services: readonly Service[] = []): DesiredState {
+export function desiredState (properties: Properties, limits: Limits, disabled: Iterable<string>, paths: AppliancePaths, down: Iterable<OutputName> = [], services: readonly Service[] = []): DesiredState {
   return Object.freeze({ properties, limits, disabled: new Set(disabled), down: new Set(down), paths, services })
 }
 
-/** The same state with the given outputs enabled or disabled. */
-export function withEnabled (state: DesiredState, outputs: readonly OutputName[], enabled: boolean): DesiredState {
+/** The same state with the given servers (serverKey) enabled or disabled. */
+export function withEnabled (state: DesiredState, outputs: readonly string[], enabled: boolean): DesiredState {
   const disabled = new Set(state.disabled)
   for (const name of outputs) {
     if (enabled) disabled.delete(name)
@@ -35,8 +38,8 @@ export function withEnabled (state: DesiredState, outputs: readonly OutputName[]
   return Object.freeze({ ...state, disabled })
 }
 
-/** The same state with exactly these outputs disabled (HA: the peer's whole set). */
-export function withDisabled (state: DesiredState, disabled: Iterable<OutputName>): DesiredState {
+/** The same state with exactly these servers (serverKey) disabled (HA: the peer's whole set). */
+export function withDisabled (state: DesiredState, disabled: Iterable<string>): DesiredState {
   return Object.freeze({ ...state, disabled: new Set(disabled) })
 }
 

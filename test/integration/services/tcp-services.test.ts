@@ -120,6 +120,36 @@ test('IPv4 clients to IPv6 servers, and IPv6 clients to IPv4 servers', async () 
   await assert.rejects(client.connect({ host: six, port: 8084, localAddress: local6, timeoutMs: 2000 }), /ECONNREFUSED/)
 })
 
+test('ctl per service: a channel of one service, an address in every service or in one, status per service; kept across a SIGHUP', async () => {
+  const be2 = topology.addresses.backends[1]
+  const spread = async (port: number): Promise<Set<string>> => {
+    const seen = new Set<string>()
+    for (let i = 0; i < 8; i++) seen.add(await greetedBy(port))
+    return seen
+  }
+  assert.deepEqual((await agent.ctl('/api/disable?service=web&channel=a')).status, { code: 0, message: 'web/a disabled' })
+  assert.deepEqual(await spread(8081), new Set(['be2', 'be3']), 'web/a still gets connections')
+  assert.deepEqual(await spread(80), new Set(['be1', 'be2']), 'the env file\'s out1 has the same address, and must not follow')
+  assert.deepEqual((await agent.ctl('/api/status?service=web')).status, { code: 0, message: '', b: 'up', c: 'up' })
+  assert.deepEqual((await agent.ctl('/api/disable?service=web&channel=a')).status, { code: 10, message: 'nothing changed: web/a already disabled' })
+  assert.deepEqual((await agent.ctl('/api/disable?service=web&channel=z')).status, { code: 10, message: 'nothing changed: service web has no server z' })
+  assert.deepEqual((await agent.ctl('/api/status?service=nope')).httpStatus, 404)
+  // a machine gone bad: its address, taken out of every service at once
+  assert.deepEqual((await agent.ctl(`/api/disable?${be2 ?? ''}`)).status, { code: 0, message: 'out2, least/b, six-to-four/b, web/b disabled' })
+  assert.deepEqual(await spread(80), new Set(['be1']))
+  assert.deepEqual(await spread(8081), new Set(['be3']))
+  // one service only
+  assert.deepEqual((await agent.ctl(`/api/enable?service=web&address=${be2 ?? ''}`)).status, { code: 0, message: 'web/b enabled' })
+  assert.deepEqual(await spread(8081), new Set(['be2', 'be3']))
+  assert.deepEqual(await spread(80), new Set(['be1']), 'out2 stays disabled')
+  // kept across a SIGHUP (the file and the server state carry it)
+  assert.match(await agent.reload(), /properties reloaded .*: nothing changed/)
+  assert.deepEqual(await spread(8081), new Set(['be2', 'be3']))
+  assert.deepEqual((await agent.ctl(`/api/enable?${be2 ?? ''}`)).status, { code: 0, message: 'out2, least/b, six-to-four/b enabled' })
+  assert.deepEqual((await agent.ctl('/api/enable?service=web&channel=a')).status, { code: 0, message: 'web/a enabled' })
+  assert.deepEqual(await spread(8081), new Set(['be1', 'be2', 'be3']))
+})
+
 test('a bad service file at SIGHUP keeps every service running, and the log names the file', async () => {
   const before = agent.process.output().length
   writeFileSync(join(dir, 'services.d', 'broken.env'), 'ports=8086\nserver_a=198.18.1.2 weight=9000\nctl_port=1\n')

@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { parseSelector, rawQuery } from '../../../src/ctl/query.js'
+import { parseServiceQuery, parseSelector, rawQuery } from '../../../src/ctl/query.js'
 import { CtlRequestError } from '../../../src/ctl/request-error.js'
 
 function refusal (url: string): string {
@@ -83,4 +83,20 @@ test('a long value is cut in the message', () => {
   const message = refusal(`/api/disable?channel=${'x'.repeat(500)}`)
   assert.ok(message.length < 200, message)
   assert.match(message, /x\.\.\."/)
+})
+
+test('service=NAME narrows a selector to one service; a channel then names any of its servers', () => {
+  assert.deepEqual(parseSelector('/api/disable?service=web&channel=web1'), { channel: 'web1', service: 'web' })
+  assert.deepEqual(parseSelector('/api/disable?channel=out3&service=default'), { channel: 'out3', service: 'default' })
+  assert.deepEqual(parseSelector('/api/disable?service=web&198.18.1.2'), { address: '198.18.1.2', service: 'web' })
+  assert.throws(() => parseSelector('/api/disable?service=Web&channel=a'), /^CtlRequestError: invalid service name "Web": expected default or 1 to 32 lower-case letters, digits and -$/)
+  assert.throws(() => parseSelector('/api/disable?service=web&channel=Web1'), /invalid server name "Web1": expected 1 to 32 lower-case letters, digits and _/)
+  assert.throws(() => parseSelector('/api/disable?service=a&service=b&channel=x'), /one service expected, got 2/)
+  assert.throws(() => parseSelector('/api/disable?channel=web1'), /unknown channel "web1": expected one of out1..out8/)
+})
+
+test('/api/status?service=NAME; another query is ignored as the seed did', () => {
+  assert.equal(parseServiceQuery('/api/status?service=web'), 'web')
+  assert.equal(parseServiceQuery('/api/status'), undefined)
+  assert.equal(parseServiceQuery('/api/status?%zz&whatever'), undefined)
 })

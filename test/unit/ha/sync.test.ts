@@ -12,7 +12,7 @@ const TOKEN = 's3cret'
 
 /** One node: an admin state in memory, its PairSync, and its ctl app (HA on). */
 class Node {
-  readonly disabled = new Set<OutputName>()
+  readonly disabled = new Set<string>()
   readonly lines: string[] = []
   role: NodeRole
   reachable = true
