@@ -169,6 +169,7 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
       : sync.setEnabled(selector, enabled, origin ?? 'client'),
     status: (service) => appliance.status(service),
     outputs: () => appliance.outputs(),
+    services: () => appliance.services(),
     counters: () => counters.read()
   }
   // maxima of what HAProxy does not track itself (listen backlog, UDP flows) between reads

@@ -3,7 +3,9 @@
  * Invariant: changes to the desired state happen one at a time, and the desired state
  * only moves forward once the system and the saved state both hold it.
  */
-import type { AdminChangeResult, OutputHealth, OutputReport, OutputSelector, OutputState, OutputView } from '../ctl/controller.js'
+import type { AdminChangeResult, OutputHealth, OutputReport, OutputSelector, OutputState, OutputView, ServiceStatus } from '../ctl/controller.js'
+import { defaultService } from '../properties/configuration.js'
+import { portRangeText } from '../render/addresses.js'
 import { L3lbError } from '../errors.js'
 import type { RuntimeApi } from '../haproxy/runtime-api.js'
 import type { Limits } from '../limits/model.js'
@@ -15,7 +17,7 @@ import { selectServers } from '../state/select-servers.js'
 import { serverKey, sortedKeys } from '../state/server-key.js'
 import { CtlRequestError } from '../ctl/request-error.js'
 import { changedOutputs, outputStateIn } from '../state/output-changes.js'
-import { downReason, outputHealth, secondsSinceChange, upReason } from '../haproxy/server-status.js'
+import { downReason, outputHealth, secondsSinceChange, serverHealth, upReason } from '../haproxy/server-status.js'
 
 export class Appliance {
   #desired: DesiredState
@@ -118,6 +120,39 @@ export class Appliance {
     return new Map(enabled.map((server) => {
       const row = rows.find((candidate) => candidate.pxname === found.name && candidate.svname === server.name)
       return [server.name, row === undefined ? 'down' : outputHealth(row.status ?? '')]
+    }))
+  }
+
+  /** (SPEC §11) Every service that listens, the env file's first, with every server's state: one `show stat`. */
+  async services (): Promise<ServiceStatus[]> {
+    const state = this.#desired
+    const services: Array<{ name: string, backend: string, service: Service }> = [
+      ...(state.properties.outputs.length > 0 ? [{ name: DEFAULT_SERVICE, backend: OUTPUTS_BACKEND, service: defaultService(state.properties, '') }] : []),
+      ...state.services.map((service) => ({ name: service.name, backend: service.name, service }))
+    ]
+    const tcp = services.some(({ service }) => service.mode !== 'udp_roundrobin')
+    const rows = tcp ? await this.#runtime.showStat() : []
+    return services.map(({ name, backend, service }) => ({
+      name,
+      mode: service.mode,
+      ports: service.ports.map(portRangeText).join(','),
+      addresses: service.inAddrs,
+      servers: service.servers.map((server) => {
+        const key = serverKey(name, server.name)
+        const udp = service.mode === 'udp_roundrobin'
+        const row = udp ? undefined : rows.find((candidate) => candidate.pxname === backend && candidate.svname === server.name)
+        const health: OutputHealth = udp ? (state.down.has(key as OutputName) ? 'down' : 'up') : row === undefined ? 'down' : serverHealth(row)
+        return {
+          name: server.name,
+          address: server.address,
+          port: server.port,
+          weight: server.weight,
+          role: server.backup ? 'backup' : 'primary',
+          admin: state.disabled.has(key) ? 'disabled' : 'enabled',
+          health,
+          sessions: udp ? null : Number(row?.scur ?? 0) || 0
+        }
+      })
     }))
   }
 

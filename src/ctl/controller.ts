@@ -45,6 +45,32 @@ export interface OutputView {
   readonly forSeconds: number | null
 }
 
+/** (SPEC §11) A server as `/api/services` shows it. */
+export interface ServerStatus {
+  readonly name: string
+  readonly address: string
+  /** null: the port the client used. */
+  readonly port: number | null
+  readonly weight: number
+  readonly role: 'primary' | 'backup'
+  readonly admin: 'enabled' | 'disabled'
+  /** Its last check's verdict (kept while disabled); `up` where nothing checks it. */
+  readonly health: OutputHealth
+  /** Active sessions (TCP); null in a UDP service, whose flows /api/counters counts. */
+  readonly sessions: number | null
+}
+
+/** (SPEC §11) A service as `/api/services` shows it. */
+export interface ServiceStatus {
+  readonly name: string
+  readonly mode: string
+  /** As in the files: `80,443`, `5060-5070`. */
+  readonly ports: string
+  /** Where it listens; empty: every address. */
+  readonly addresses: readonly string[]
+  readonly servers: readonly ServerStatus[]
+}
+
 /**
  * What the ctl service asks of the agent: the seam between HTTP and the system.
  * Errors thrown are L3lbError and become code 100 answers.
@@ -62,6 +88,8 @@ export interface CtlController {
   status (service?: string): Promise<ReadonlyMap<string, OutputHealth>>
   /** Every connected output, enabled or not, in outN order (`/api/outputs`). */
   outputs (): Promise<readonly OutputView[]>
+  /** (SPEC §11) Every service and its servers with their state (`/api/services`); one stats-socket round trip. */
+  services (): Promise<readonly ServiceStatus[]>
   /** The seed's counters now (SPEC §6); one stats-socket round trip in the TCP modes. */
   counters (): Promise<CountersSnapshot>
 }

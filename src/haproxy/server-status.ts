@@ -49,6 +49,17 @@ export function upReason (row: Row): string {
   return `checks failing: ${trend[1] ?? ''} more ${trend[1] === '1' ? 'takes' : 'take'} it down${why === '' ? '' : ` (${why})`}`
 }
 
+/**
+ * A server's health from its row, in maintenance too: HAProxy does not check a server in
+ * maintenance, and keeps the result of its last check from before, which says it.
+ */
+export function serverHealth (row: Row): OutputHealth {
+  const status = (row.status ?? '').trim()
+  if (!status.startsWith('MAINT')) return outputHealth(status)
+  const checkStatus = (row.check_status ?? '').trim()
+  return checkStatus === '' || PASSED.test(checkStatus) ? 'up' : 'down'
+}
+
 /** Seconds since the server last changed state (`lastchg`; carried across reloads by the state file); null when absent. */
 export function secondsSinceChange (row: Row): number | null {
   const text = (row.lastchg ?? '').trim()

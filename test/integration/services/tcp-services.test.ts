@@ -131,6 +131,19 @@ test('ctl per service: a channel of one service, an address in every service or 
   assert.deepEqual(await spread(8081), new Set(['be2', 'be3']), 'web/a still gets connections')
   assert.deepEqual(await spread(80), new Set(['be1', 'be2']), 'the env file\'s out1 has the same address, and must not follow')
   assert.deepEqual((await agent.ctl('/api/status?service=web')).status, { code: 0, message: '', b: 'up', c: 'up' })
+  // /api/services: every service, its servers with their admin state and health; a disabled one keeps its last verdict
+  const answer = JSON.parse((await client.http(`http://${topology.addresses.lbClientSide}:8080/api/services`, { timeoutMs: 5000 })).body) as { services: Array<{ name: string, mode: string, ports: string, servers: Array<Record<string, unknown>> }> }
+  assert.deepEqual(answer.services.map((service) => [service.name, service.mode, service.ports]), [
+    ['default', 'tcp_roundrobin', '80'], ['four-to-six', 'tcp_roundrobin', '8084'], ['least', 'tcp_leastconn', '8082'],
+    ['six-to-four', 'tcp_roundrobin', '8085'], ['sticky', 'tcp_source', '8083'], ['web', 'tcp_roundrobin', '8081']
+  ])
+  const web = answer.services.find((service) => service.name === 'web')
+  assert.deepEqual(web?.servers.map(({ name, port, weight, role, admin, health }) => ({ name, port, weight, role, admin, health })), [
+    { name: 'a', port: 80, weight: 1, role: 'primary', admin: 'disabled', health: 'up' },
+    { name: 'b', port: 80, weight: 1, role: 'primary', admin: 'enabled', health: 'up' },
+    { name: 'c', port: 80, weight: 2, role: 'primary', admin: 'enabled', health: 'up' }
+  ])
+  assert.ok(web?.servers.every((server) => typeof server.sessions === 'number'))
   assert.deepEqual((await agent.ctl('/api/disable?service=web&channel=a')).status, { code: 10, message: 'nothing changed: web/a already disabled' })
   assert.deepEqual((await agent.ctl('/api/disable?service=web&channel=z')).status, { code: 10, message: 'nothing changed: service web has no server z' })
   assert.deepEqual((await agent.ctl('/api/status?service=nope')).httpStatus, 404)

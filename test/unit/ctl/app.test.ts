@@ -7,7 +7,7 @@ import { countersDocument, notConnectedCounters, type CountersSnapshot, type Out
 import { buildCtlApp } from '../../../src/ctl/app.js'
 import { canonicalAddress } from '../../../src/properties/canonical-address.js'
 import { METRICS_CONTENT_TYPE, metricsText } from '../../../src/counters/prometheus.js'
-import type { AdminChangeResult, CtlController, OutputHealth, OutputSelector, OutputView } from '../../../src/ctl/controller.js'
+import type { AdminChangeResult, CtlController, OutputHealth, OutputSelector, OutputView, ServiceStatus } from '../../../src/ctl/controller.js'
 
 /** An appliance in memory: connected outputs, which are enabled, which are healthy. */
 class MemoryController implements CtlController {
@@ -55,6 +55,17 @@ class MemoryController implements CtlController {
   }
 
   // outN's figures are N, 10N, 100N, ... so a figure under the wrong name shows.
+  async services (): Promise<readonly ServiceStatus[]> {
+    if (this.failure !== undefined) throw this.failure
+    return [{
+      name: 'default',
+      mode: this.mode,
+      ports: '80',
+      addresses: [],
+      servers: [...this.addresses].map(([name, address]) => ({ name, address, port: null, weight: 1, role: 'primary' as const, admin: this.disabled.has(name) ? 'disabled' as const : 'enabled' as const, health: this.down.has(name) ? 'down' as const : 'up' as const, sessions: 0 }))
+    }]
+  }
+
   async counters (): Promise<CountersSnapshot> {
     this.countersRead += 1
     if (this.failure !== undefined) throw this.failure
@@ -199,7 +210,7 @@ test('a malformed %-sequence in the path is code 100, HTTP 400', async () => {
 
 test('an unknown path is code 100, HTTP 404', async () => {
   const app = buildCtlApp({ controller: appliance(), token: '' })
-  await refused(app, '/', 404, /^unknown path "\/": expected \/api\/enable, \/api\/disable, \/api\/status, \/api\/outputs, \/api\/counters, \/metrics$/)
+  await refused(app, '/', 404, /^unknown path "\/": expected \/api\/enable, \/api\/disable, \/api\/status, \/api\/outputs, \/api\/services, \/api\/counters, \/metrics$/)
   await refused(app, '/api/stat', 404, /^unknown path "\/api\/stat"/)
   await refused(app, '/api/status/', 404, /unknown path/)
   await refused(app, '/api/disable/out3', 404, /unknown path/)

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net'
 import { OUTPUT_NAMES, type OutputName } from '../../../src/properties/model.js'
 import { countersDocument, notConnectedCounters, type CountersSnapshot, type OutputCounters } from '../../../src/counters/model.js'
 import { buildCtlApp } from '../../../src/ctl/app.js'
-import type { AdminChangeResult, CtlController, OutputHealth, OutputSelector, OutputView } from '../../../src/ctl/controller.js'
+import type { AdminChangeResult, CtlController, OutputHealth, OutputSelector, OutputView, ServiceStatus } from '../../../src/ctl/controller.js'
 
 /** One output, out1, that can be disabled and enabled. */
 class OneOutputController implements CtlController {
@@ -24,6 +24,10 @@ class OneOutputController implements CtlController {
 
   async outputs (): Promise<readonly OutputView[]> {
     return [{ name: 'out1', address: '198.18.1.101', backup: false, state: this.enabled ? 'up' : 'disabled', reason: '', forSeconds: 5 }]
+  }
+
+  async services (): Promise<readonly ServiceStatus[]> {
+    return []
   }
 
   async counters (): Promise<CountersSnapshot> {
