@@ -12,7 +12,7 @@ import { loadDisabledOutputs } from '../state/admin-store.js'
 import { desiredState } from '../state/desired.js'
 import { appliancePaths } from '../state/paths.js'
 import { callCtl, callCtlDocument, ctlBaseUrl } from './ctl-client.js'
-import { formatStatus, type CountersAnswer, type OutputsAnswer } from './status-table.js'
+import { formatServices, formatStatus, type CountersAnswer, type OutputsAnswer, type ServicesAnswer } from './status-table.js'
 
 const USAGE = `usage:
   l3lb start   [--env FILE]            run the agent in the foreground
@@ -21,9 +21,13 @@ const USAGE = `usage:
                                        udp_roundrobin the iptables-restore input
                                        (--family 6: the ip6tables-restore input)
   l3lb check   [--env FILE]            validate FILE and print every error
-  l3lb status  [--env FILE] [--json]   the outputs, through the ctl service
-  l3lb enable  OUTPUT [--env FILE]     OUTPUT is outN or an address
-  l3lb disable OUTPUT [--env FILE]
+  l3lb status  [--env FILE] [--json] [--service NAME]
+                                       the outputs, through the ctl service, then every
+                                       service file's servers (--service: that one's)
+  l3lb enable  OUTPUT [--env FILE] [--service NAME]
+                                       OUTPUT is outN or an address (with --service, a
+                                       server of that service or an address in it)
+  l3lb disable OUTPUT [--env FILE] [--service NAME]
 FILE defaults to ${DEFAULT_ENV_FILE}.`
 
 // under systemd each line carries its priority, so journalctl -p warning shows what matters
@@ -37,6 +41,7 @@ async function main (argv: string[]): Promise<number> {
       env: { type: 'string', default: DEFAULT_ENV_FILE },
       json: { type: 'boolean', default: false },
       family: { type: 'string', default: '4' },
+      service: { type: 'string' },
       help: { type: 'boolean', short: 'h' }
     }
   })
@@ -55,9 +60,9 @@ async function main (argv: string[]): Promise<number> {
     case 'start': return await runAgent(envFile)
     case 'render': return await render(envFile, values.family ?? '4')
     case 'check': return await check(envFile)
-    case 'status': return await status(envFile, values.json === true)
+    case 'status': return await status(envFile, values.json === true, values.service)
     case 'enable':
-    case 'disable': return await setEnabled(envFile, command, target ?? '')
+    case 'disable': return await setEnabled(envFile, command, target ?? '', values.service)
     default:
       process.stderr.write(`l3lb: unknown command "${command}"; accepted: start, render, check, status, enable, disable\n`)
       return 2
@@ -119,23 +124,40 @@ async function check (envFile: string): Promise<number> {
   return 0
 }
 
-async function status (envFile: string, json: boolean): Promise<number> {
+async function status (envFile: string, json: boolean, service: string | undefined): Promise<number> {
   const { properties } = await readProperties(envFile)
   const base = ctlBaseUrl(properties)
+  const services = await callCtl(base, '/api/services', properties.ctlToken) as ServicesAnswer
+  if (service !== undefined) {
+    const found = (services.services ?? []).filter((candidate) => candidate.name === service)
+    if (found.length === 0) {
+      process.stderr.write(`l3lb status: no service ${JSON.stringify(service)} runs at ${base}; it runs ${(services.services ?? []).map((candidate) => candidate.name).join(', ') || 'none'}\n`)
+      return 1
+    }
+    process.stdout.write(json ? `${JSON.stringify({ status: services.status, services: found })}\n` : formatServices(found))
+    return 0
+  }
   // the outputs as the agent runs them, not as the file now says: it may have been edited since
   const answer = await callCtl(base, '/api/outputs', properties.ctlToken) as OutputsAnswer
   if (answer.status.code === 0 && !Array.isArray(answer.outputs)) {
     throw new L3lbError('L3LB_CTL_UNREACHABLE', `${base}/api/outputs did not answer with a list of outputs; is the agent at ${base} l3lb's?`)
   }
   const counters = await callCtlDocument<CountersAnswer>(base, '/api/counters', properties.ctlToken)
-  process.stdout.write(json ? `${JSON.stringify({ status: answer.status, outputs: answer.outputs, counters: counters.counters })}\n` : formatStatus(answer, counters))
+  const files = (services.services ?? []).filter((candidate) => candidate.name !== 'default')
+  if (json) {
+    process.stdout.write(`${JSON.stringify({ status: answer.status, outputs: answer.outputs, counters: counters.counters, ...(files.length === 0 ? {} : { services: files }) })}\n`)
+  } else {
+    process.stdout.write(formatStatus(answer, counters) + (files.length === 0 ? '' : `\n${formatServices(files)}`))
+  }
   return answer.status.code === 0 ? 0 : 1
 }
 
-async function setEnabled (envFile: string, verb: 'enable' | 'disable', target: string): Promise<number> {
+async function setEnabled (envFile: string, verb: 'enable' | 'disable', target: string, service: string | undefined): Promise<number> {
   const { properties } = await readProperties(envFile)
-  const query = /^out\d+$/.test(target) ? `channel=${target}` : encodeURIComponent(target)
-  const answer = await callCtl(ctlBaseUrl(properties), `/api/${verb}?${query}`, properties.ctlToken)
+  const selector = service === undefined
+    ? /^out\d+$/.test(target) ? `channel=${target}` : encodeURIComponent(target)
+    : `service=${encodeURIComponent(service)}&${/^[a-z0-9_]{1,32}$/.test(target) && !/^[0-9]/.test(target) ? `channel=${target}` : `address=${encodeURIComponent(target)}`}`
+  const answer = await callCtl(ctlBaseUrl(properties), `/api/${verb}?${selector}`, properties.ctlToken)
   process.stdout.write(`${answer.status.code} ${answer.status.message}\n`)
   return answer.status.code === 100 ? 1 : 0
 }

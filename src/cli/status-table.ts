@@ -1,5 +1,6 @@
 /** Pure: the ctl outputs and counters answers as a table for people, like `ipvsadm -L -n`. */
 import type { OutputMember } from '../ctl/answer.js'
+import type { ServiceStatus } from '../ctl/controller.js'
 import type { CtlAnswer } from './ctl-client.js'
 
 /** `/api/counters`' document, as the CLI receives it. */
@@ -50,4 +51,26 @@ export function formatDuration (seconds: number | null): string {
   const [smallName, smallSize] = units[first + 1]!
   const small = Math.floor((seconds % bigSize) / smallSize)
   return `${Math.floor(seconds / bigSize)}${bigName}${String(small).padStart(2, '0')}${smallName}`
+}
+
+/** `/api/services`' answer, as the CLI receives it. */
+export interface ServicesAnswer extends CtlAnswer {
+  readonly services: readonly ServiceStatus[]
+}
+
+/**
+ * (SPEC §11) One table per service: a header line (`service web: tcp_leastconn, ports 8081,
+ * every address`), then a line per server: address and port, weight, role, admin state,
+ * health and active sessions.
+ */
+export function formatServices (services: readonly ServiceStatus[]): string {
+  return services.map((service) => {
+    const where = service.addresses.length === 0 ? 'every address' : service.addresses.join(', ')
+    const rows = service.servers.map((server) => [server.name, server.port === null ? server.address : `${server.address.includes(':') ? `[${server.address}]` : server.address}:${server.port}`,
+      String(server.weight), server.role, server.admin, server.health, server.sessions === null ? '-' : String(server.sessions)])
+    const table = [['SERVER', 'ADDRESS', 'WEIGHT', 'ROLE', 'ADMIN', 'HEALTH', 'SESSIONS'], ...rows]
+    const widths = table[0]!.map((_, column) => Math.max(...table.map((row) => row[column]!.length)))
+    const lines = table.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd())
+    return `service ${service.name}: ${service.mode}, ports ${service.ports}, ${where}\n${lines.join('\n')}\n`
+  }).join('\n')
 }

@@ -161,6 +161,14 @@ test('ctl per service: a channel of one service, an address in every service or 
   assert.deepEqual((await agent.ctl(`/api/enable?${be2 ?? ''}`)).status, { code: 0, message: 'out2, least/b, six-to-four/b enabled' })
   assert.deepEqual((await agent.ctl('/api/enable?service=web&channel=a')).status, { code: 0, message: 'web/a enabled' })
   assert.deepEqual(await spread(8081), new Set(['be1', 'be2', 'be3']))
+  // the command line: --service on disable and status; status shows every service after the outputs
+  const cli = async (...args: string[]): Promise<string> => (await topology.exec(topology.names.lb, process.execPath, [CLI_PROGRAM, ...args, '--env', join(dir, 'l3lb.env')])).stdout
+  assert.equal(await cli('disable', 'a', '--service', 'web'), '0 web/a disabled')
+  assert.match(await cli('status', '--service', 'web'), /^service web: tcp_roundrobin, ports 8081, every address\nSERVER +ADDRESS +WEIGHT +ROLE +ADMIN +HEALTH +SESSIONS\na +198\.18\.1\.2:80 +1 +primary +disabled +up +\d+\n/)
+  const all = await cli('status')
+  assert.match(all, /^OUTPUT +ADDRESS/)
+  assert.match(all, /\nservice sticky: tcp_source, ports 8083, every address\n/)
+  assert.equal(await cli('enable', 'a', '--service', 'web'), '0 web/a enabled')
 })
 
 test('a bad service file at SIGHUP keeps every service running, and the log names the file', async () => {

@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { formatDuration, formatStatus, type OutputsAnswer } from '../../../src/cli/status-table.js'
+import { formatDuration, formatServices, formatStatus, type OutputsAnswer } from '../../../src/cli/status-table.js'
 
 const UP = { name: 'out1' as const, address: '198.18.1.101', role: 'primary' as const, state: 'up' as const, reason: '', for_seconds: 7_500 }
 const COUNTERS = { group: 'L3LB', counters: { out1_status: 0, out1_sessions: 2, out2_status: 1, sessions_active: 2 } }
@@ -53,4 +53,28 @@ test('durations show their two largest units', () => {
   assert.equal(formatDuration(7_500), '2h05m')
   assert.equal(formatDuration(86_399), '23h59m')
   assert.equal(formatDuration(4 * 86_400 + 3 * 3_600 + 59), '4d03h')
+})
+
+test('a table per service: its mode, ports and addresses, then each server with its state', () => {
+  const text = formatServices([{
+    name: 'web',
+    mode: 'tcp_leastconn',
+    ports: '8081',
+    addresses: [],
+    servers: [
+      { name: 'web1', address: '198.18.5.1', port: 8080, weight: 3, role: 'primary', admin: 'enabled', health: 'up', sessions: 2 },
+      { name: 'spare', address: 'fd00:1b::5', port: 8080, weight: 1, role: 'backup', admin: 'disabled', health: 'down', sessions: 0 }
+    ]
+  }, { name: 'voice', mode: 'udp_roundrobin', ports: '5060', addresses: ['198.18.0.1'], servers: [{ name: 'a', address: '198.18.6.1', port: null, weight: 1, role: 'primary', admin: 'enabled', health: 'up', sessions: null }] }])
+  assert.equal(text, [
+    'service web: tcp_leastconn, ports 8081, every address',
+    'SERVER  ADDRESS            WEIGHT  ROLE     ADMIN     HEALTH  SESSIONS',
+    'web1    198.18.5.1:8080    3       primary  enabled   up      2',
+    'spare   [fd00:1b::5]:8080  1       backup   disabled  down    0',
+    '',
+    'service voice: udp_roundrobin, ports 5060, 198.18.0.1',
+    'SERVER  ADDRESS     WEIGHT  ROLE     ADMIN    HEALTH  SESSIONS',
+    'a       198.18.6.1  1       primary  enabled  up      -',
+    ''
+  ].join('\n'))
 })
