@@ -10,7 +10,7 @@ import type { Limits } from '../limits/model.js'
 import { OUTPUT_NAMES, type Output, type OutputName, type Properties, type Service } from '../properties/model.js'
 import { OUTPUTS_BACKEND, type ReconcileAction, type Reconciler } from '../reconcile/reconciler.js'
 import { saveDisabledOutputs } from '../state/admin-store.js'
-import { desiredState, withDisabled, withEnabled, withHealth, type DesiredState } from '../state/desired.js'
+import { desiredState, serverKey, withDisabled, withEnabled, withHealth, type DesiredState, type ServerKey } from '../state/desired.js'
 import { selectOutputs } from '../state/select-outputs.js'
 import { changedOutputs, outputStateIn } from '../state/output-changes.js'
 import { downReason, outputHealth, secondsSinceChange, upReason } from '../haproxy/server-status.js'
@@ -41,7 +41,7 @@ export class Appliance {
   /** New properties, limits and service files' services (SIGHUP): applied whole or not at all; admin state is kept. */
   async reconfigure (properties: Properties, limits: Limits, services: readonly Service[]): Promise<ReconcileAction> {
     return await this.#oneAtATime(async () => {
-      const next = desiredState(properties, limits, this.#desired.disabled, this.#desired.paths, this.#keptDown(properties), services)
+      const next = desiredState(properties, limits, this.#desired.disabled, this.#desired.paths, [...this.#keptDown(properties), ...this.#keptDownServers(services)], services)
       const action = await this.#reconciler.apply(next)
       this.#become(next)
       return action
@@ -91,8 +91,8 @@ export class Appliance {
     this.#become(next)
   }
 
-  /** An output's health as the agent's own checks found it (udp_roundrobin); applied at once. */
-  async setHealth (output: OutputName, health: OutputHealth): Promise<void> {
+  /** An output's (or a UDP service file server's) health as the agent's own checks found it; applied at once. */
+  async setHealth (output: OutputName | ServerKey, health: OutputHealth): Promise<void> {
     await this.#oneAtATime(async () => {
       const next = withHealth(this.#desired, output, health)
       await this.#reconciler.apply(next)
@@ -152,6 +152,15 @@ export class Appliance {
     return properties.outputs
       .filter((output) => this.#desired.down.has(output.name) && before.some((old) => old.name === output.name && old.address === output.address))
       .map((output) => output.name)
+  }
+
+  // likewise a service file's server: same service, same server name, same address
+  #keptDownServers (services: readonly Service[]): ServerKey[] {
+    const before = this.#desired.services
+    return services.flatMap((service) => service.servers
+      .filter((server) => this.#desired.down.has(serverKey(service.name, server.name)) &&
+        before.some((old) => old.name === service.name && old.servers.some((kept) => kept.name === server.name && kept.address === server.address)))
+      .map((server) => serverKey(service.name, server.name)))
   }
 
   #oneAtATime<T> (job: () => Promise<T>): Promise<T> {
