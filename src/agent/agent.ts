@@ -193,7 +193,7 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
     log.info(properties.mode === 'udp_roundrobin'
       ? 'netfilter rules applied (udp_roundrobin: no HAProxy, no stats UI)'
       : `HAProxy serving (master pid ${String(supervisor.master.pid)}${action === 'adopt' ? ', adopted: it kept serving while no agent ran' : ''}); stats UI on ${properties.uiAddr}:${properties.uiPort}`)
-    await checks.configure(properties)
+    await checks.configure(properties, services)
     await push.configure(properties)
     notifier.configure(properties)
     watch.start()

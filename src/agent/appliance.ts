@@ -14,7 +14,7 @@ import { OUTPUTS_BACKEND, type ReconcileAction, type Reconciler } from '../recon
 import { saveDisabledOutputs } from '../state/admin-store.js'
 import { desiredState, withDisabled, withEnabled, withHealth, type DesiredState } from '../state/desired.js'
 import { selectServers } from '../state/select-servers.js'
-import { serverKey, sortedKeys } from '../state/server-key.js'
+import { fileServerKey, serverKey, sortedKeys, type ServerKey } from '../state/server-key.js'
 import { CtlRequestError } from '../ctl/request-error.js'
 import { changedOutputs, outputStateIn } from '../state/output-changes.js'
 import { downReason, outputHealth, secondsSinceChange, serverHealth, upReason } from '../haproxy/server-status.js'
@@ -45,7 +45,7 @@ export class Appliance {
   /** New properties, limits and service files' services (SIGHUP): applied whole or not at all; admin state is kept. */
   async reconfigure (properties: Properties, limits: Limits, services: readonly Service[]): Promise<ReconcileAction> {
     return await this.#oneAtATime(async () => {
-      const next = desiredState(properties, limits, this.#desired.disabled, this.#desired.paths, this.#keptDown(properties), services)
+      const next = desiredState(properties, limits, this.#desired.disabled, this.#desired.paths, [...this.#keptDown(properties), ...this.#keptDownServers(services)], services)
       const action = await this.#reconciler.apply(next)
       this.#become(next)
       return action
@@ -99,8 +99,8 @@ export class Appliance {
     this.#become(next)
   }
 
-  /** An output's health as the agent's own checks found it (udp_roundrobin); applied at once. */
-  async setHealth (output: OutputName, health: OutputHealth): Promise<void> {
+  /** An output's (or a UDP service file server's) health as the agent's own checks found it; applied at once. */
+  async setHealth (output: OutputName | ServerKey, health: OutputHealth): Promise<void> {
     await this.#oneAtATime(async () => {
       const next = withHealth(this.#desired, output, health)
       await this.#reconciler.apply(next)
@@ -115,7 +115,7 @@ export class Appliance {
     const found = state.services.find((candidate) => candidate.name === service)
     if (found === undefined) throw new CtlRequestError(404, `unknown service ${JSON.stringify(service.slice(0, 40))}: expected default or one of the service files' (${state.services.map((candidate) => candidate.name).join(', ') || 'none'})`)
     const enabled = found.servers.filter((server) => !state.disabled.has(serverKey(found.name, server.name)))
-    if (found.mode === 'udp_roundrobin') return new Map(enabled.map((server) => [server.name, state.down.has(serverKey(found.name, server.name) as OutputName) ? 'down' : 'up']))
+    if (found.mode === 'udp_roundrobin') return new Map(enabled.map((server) => [server.name, state.down.has(fileServerKey(found.name, server.name)) ? 'down' : 'up']))
     const rows = await this.#runtime.showStat()
     return new Map(enabled.map((server) => {
       const row = rows.find((candidate) => candidate.pxname === found.name && candidate.svname === server.name)
@@ -141,7 +141,7 @@ export class Appliance {
         const key = serverKey(name, server.name)
         const udp = service.mode === 'udp_roundrobin'
         const row = udp ? undefined : rows.find((candidate) => candidate.pxname === backend && candidate.svname === server.name)
-        const health: OutputHealth = udp ? (state.down.has(key as OutputName) ? 'down' : 'up') : row === undefined ? 'down' : serverHealth(row)
+        const health: OutputHealth = udp ? ((state.down as ReadonlySet<string>).has(key) ? 'down' : 'up') : row === undefined ? 'down' : serverHealth(row)
         return {
           name: server.name,
           address: server.address,
@@ -204,6 +204,15 @@ export class Appliance {
     return properties.outputs
       .filter((output) => this.#desired.down.has(output.name) && before.some((old) => old.name === output.name && old.address === output.address))
       .map((output) => output.name)
+  }
+
+  // likewise a service file's server: same service, same server name, same address
+  #keptDownServers (services: readonly Service[]): ServerKey[] {
+    const before = this.#desired.services
+    return services.flatMap((service) => service.servers
+      .filter((server) => this.#desired.down.has(fileServerKey(service.name, server.name)) &&
+        before.some((old) => old.name === service.name && old.servers.some((kept) => kept.name === server.name && kept.address === server.address)))
+      .map((server) => fileServerKey(service.name, server.name)))
   }
 
   #oneAtATime<T> (job: () => Promise<T>): Promise<T> {

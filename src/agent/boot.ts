@@ -9,7 +9,7 @@ import type { Limits } from '../limits/model.js'
 import { parseEnvFile } from '../properties/envfile.js'
 import { entryValues, formatProblems, validateEntries } from '../properties/load.js'
 import type { Configuration, Properties, PropertyProblem, Service } from '../properties/model.js'
-import { fileServices, validateConfiguration, type ConfigurationResult } from '../properties/configuration.js'
+import { validateConfiguration } from '../properties/configuration.js'
 import type { ServiceFileEntries } from '../properties/service-file.js'
 import type { InterfaceAddress } from '../properties/link-address.js'
 import type { HostAddresses } from '../properties/validate.js'
@@ -99,8 +99,7 @@ export async function readServiceFiles (folder: string): Promise<ServiceFileEntr
  * entries came from: the file, or the active node's settings).
  */
 export function configurationFrom (entries: ReadonlyMap<string, string>, lineProblems: readonly PropertyProblem[], source: string, serviceFiles: readonly ServiceFileEntries[]): LoadedConfiguration {
-  const validated = validateConfiguration({ file: source, entries, lineProblems }, serviceFiles, hostAddresses)
-  const result = validated.ok ? notServedYet(validated.configuration, validated) : validated
+  const result = validateConfiguration({ file: source, entries, lineProblems }, serviceFiles, hostAddresses)
   if (!result.ok) {
     const count = result.problems.length
     // the env file's problems as the seed printed them; a service file's each name their file
@@ -109,17 +108,6 @@ export function configurationFrom (entries: ReadonlyMap<string, string>, linePro
     throw new L3lbError('L3LB_PROPERTIES_INVALID', `${where}: ${count} invalid ${count === 1 ? 'property' : 'properties'}:\n${formatProblems(lines)}`)
   }
   return { configuration: result.configuration, warnings: result.warnings }
-}
-
-// UDP service files are validated but not yet carried by the kernel's rules: refused, not ignored.
-function notServedYet (configuration: Configuration, result: ConfigurationResult): ConfigurationResult {
-  const problems = fileServices(configuration).filter((service) => service.mode === 'udp_roundrobin').map((service) => ({
-    property: 'mode',
-    value: service.mode,
-    file: service.file,
-    message: `"${service.mode}" is not served from a service file by this version of l3lb (TCP services are): give the UDP service in the env file (the default service) until UDP service files come`
-  }))
-  return problems.length === 0 ? result : { ok: false, problems }
 }
 
 /** Reads and validates the env file and its service files together. */

@@ -1,66 +1,109 @@
 /**
- * The agent's own health checks of the outputs, run in udp_roundrobin only (HAProxy
- * checks the TCP modes itself). Follows the properties across reloads.
+ * The agent's own health checks of the UDP outputs and servers: default's in udp_roundrobin,
+ * and every UDP service file's (HAProxy checks the TCP modes itself). One checker per
+ * service, since each has its own interval, rise and fall. Follows the properties across reloads.
  */
 import type { OutputHealth } from '../ctl/controller.js'
-import { HealthChecker, type Probe } from '../health/health-checker.js'
-import type { OutputName, Properties } from '../properties/model.js'
+import { HealthChecker, type CheckedOutput, type Probe } from '../health/health-checker.js'
+import type { OutputName, Properties, Service } from '../properties/model.js'
+import { isUdpMode } from '../properties/service-file.js'
+import { fileServerKey, type ServerKey } from '../state/server-key.js'
 import type { Log } from './log.js'
+
+/** What is checked: default's outputs by their name, a service file's servers by serverKey. */
+export type CheckedName = OutputName | ServerKey
 
 export interface OutputChecksDeps {
   readonly probe: Probe
-  readonly onChange: (output: OutputName, health: OutputHealth) => void
+  readonly onChange: (output: CheckedName, health: OutputHealth) => void
   readonly log: Log
 }
 
+// What one service's checker needs; `settings` tells whether a running one can just update its targets.
+interface CheckSet {
+  readonly what: string
+  readonly targets: ReadonlyArray<CheckedOutput<CheckedName>>
+  readonly interval: number
+  readonly settings: string
+  readonly options: { readonly intervalMs: number, readonly timeoutMs: number, readonly rise: number, readonly fall: number }
+}
+
+interface Running {
+  readonly checker: HealthChecker<CheckedName>
+  readonly settings: string
+}
+
+type Checked = Pick<Service, 'healthcheckInterval' | 'healthcheckRise' | 'healthcheckFall' | 'connTimeout'>
+
 export class OutputChecks {
   readonly #deps: OutputChecksDeps
-  #checker: HealthChecker | null = null
-  #settings = ''
+  // by service name; `default` for the env file's
+  #running = new Map<string, Running>()
 
   constructor (deps: OutputChecksDeps) {
     this.#deps = deps
   }
 
-  /** Starts, changes or stops the checks to match these properties; outputs that stay keep their health. */
-  async configure (properties: Properties): Promise<void> {
-    if (properties.mode !== 'udp_roundrobin' || properties.healthcheckInterval === 0) {
-      await this.stop()
+  /** Starts, changes or stops the checks to match these properties and services; targets that stay keep their health. */
+  async configure (properties: Properties, services: readonly Service[] = []): Promise<void> {
+    const wanted = new Map<string, CheckSet>()
+    if (properties.mode === 'udp_roundrobin' && properties.healthcheckInterval > 0) {
+      wanted.set('default', checkSet(`${properties.outputs.length} output(s)`, properties.outputs.map(({ name, address }) => ({ name, address })), properties))
+    }
+    for (const service of services) {
+      if (!isUdpMode(service.mode) || service.healthcheckInterval === 0) continue
+      const targets = service.servers.map((server) => ({ name: fileServerKey(service.name, server.name), address: server.address }))
+      wanted.set(service.name, checkSet(`service ${service.name}'s ${targets.length} server(s)`, targets, service))
+    }
+    for (const [name, running] of this.#running) {
+      if (wanted.has(name)) continue
+      this.#running.delete(name)
+      await running.checker.stop()
+    }
+    for (const [name, set] of wanted) await this.#configureOne(name, set)
+  }
+
+  /** Failed checks per output of default since the checks started. */
+  failures (): ReadonlyMap<OutputName, number> {
+    const failures = this.#running.get('default')?.checker.failures() ?? new Map<CheckedName, number>()
+    return failures as ReadonlyMap<OutputName, number>
+  }
+
+  async stop (): Promise<void> {
+    const running = [...this.#running.values()]
+    this.#running = new Map()
+    for (const { checker } of running) await checker.stop()
+  }
+
+  async #configureOne (name: string, set: CheckSet): Promise<void> {
+    const running = this.#running.get(name)
+    if (running !== undefined && running.settings === set.settings) {
+      running.checker.update(set.targets)
       return
     }
-    const outputs = properties.outputs.map(({ name, address }) => ({ name, address }))
-    const { healthcheckInterval, healthcheckRise, healthcheckFall, connTimeout } = properties
-    const settings = [healthcheckInterval, healthcheckRise, healthcheckFall, connTimeout].join('/')
-    if (this.#checker !== null && settings === this.#settings) {
-      this.#checker.update(outputs)
-      return
-    }
-    const initial = this.#checker?.health()
-    await this.#checker?.stop()
-    this.#checker = new HealthChecker({
-      probe: this.#deps.probe,
+    const initial = running?.checker.health()
+    await running?.checker.stop()
+    const checker = new HealthChecker<CheckedName>({ ...set.options, probe: this.#deps.probe, onChange: this.#deps.onChange, log: this.#deps.log })
+    this.#running.set(name, { checker, settings: set.settings })
+    checker.start(set.targets, initial)
+    this.#deps.log.info(`ICMP health checks of ${set.what} every ${set.interval} s`)
+  }
+}
+
+function checkSet (what: string, targets: ReadonlyArray<CheckedOutput<CheckedName>>, checked: Checked): CheckSet {
+  const { healthcheckInterval, healthcheckRise, healthcheckFall, connTimeout } = checked
+  return {
+    what,
+    targets,
+    interval: healthcheckInterval,
+    settings: [healthcheckInterval, healthcheckRise, healthcheckFall, connTimeout].join('/'),
+    options: {
       intervalMs: healthcheckInterval * 1000,
       // a ping slower than half the interval (or conn_timeout) fails: fall failures then take
       // at most interval × fall + 1 s to notice, as the UDP issue asks, since checks do not overlap
       timeoutMs: Math.min(healthcheckInterval * 500, connTimeout * 1000),
       rise: healthcheckRise,
-      fall: healthcheckFall,
-      onChange: this.#deps.onChange,
-      log: this.#deps.log
-    })
-    this.#settings = settings
-    this.#checker.start(outputs, initial)
-    this.#deps.log.info(`ICMP health checks of ${outputs.length} output(s) every ${healthcheckInterval} s`)
-  }
-
-  /** Failed checks per output since the checks started. */
-  failures (): ReadonlyMap<OutputName, number> {
-    return this.#checker?.failures() ?? new Map()
-  }
-
-  async stop (): Promise<void> {
-    await this.#checker?.stop()
-    this.#checker = null
-    this.#settings = ''
+      fall: healthcheckFall
+    }
   }
 }

@@ -66,8 +66,8 @@ export function reconfigureSteps (parts: ReconfigurableParts, before: PartsConfi
     // inside the agent, they follow the properties at once: put back, but not named as changed
     {
       name: 'the ICMP checks',
-      apply: async () => { await checks.configure(after.properties); return false },
-      undo: () => checks.configure(before.properties)
+      apply: async () => { await checks.configure(after.properties, after.services); return false },
+      undo: () => checks.configure(before.properties, before.services)
     },
     {
       name: 'the mon push',

@@ -15,9 +15,9 @@ import type { OutputName } from '../properties/model.js'
 /** Asks one output once: true when it answered within `timeoutMs`. Must settle in about `timeoutMs`. */
 export type Probe = (address: string, timeoutMs: number) => Promise<boolean>
 
-/** An output to check. */
-export interface CheckedOutput {
-  readonly name: OutputName
+/** An output to check (or a UDP service file's server, by its key). */
+export interface CheckedOutput<Name extends string = OutputName> {
+  readonly name: Name
   readonly address: string
 }
 
@@ -25,7 +25,7 @@ export interface HealthCheckerLog {
   info (message: string): void
 }
 
-export interface HealthCheckerOptions {
+export interface HealthCheckerOptions<Name extends string = OutputName> {
   readonly probe: Probe
   /** Between the end of one check and the start of the next; 0 = no checks, every output up. */
   readonly intervalMs: number
@@ -35,15 +35,15 @@ export interface HealthCheckerOptions {
   readonly rise: number
   /** Failed checks in a row that take an up output down. */
   readonly fall: number
-  readonly onChange: (output: OutputName, health: OutputHealth) => void
+  readonly onChange: (output: Name, health: OutputHealth) => void
   readonly log?: HealthCheckerLog
 }
 
 /** How long stop() waits past the probe timeout for checks in flight. */
 export const STOP_GRACE_MS = 1000
 
-interface Tracked {
-  readonly name: OutputName
+interface Tracked<Name extends string> {
+  readonly name: Name
   readonly address: string
   health: OutputHealth
   // checks in a row that disagree with `health`
@@ -56,13 +56,13 @@ interface Tracked {
 }
 
 /** Checks every output on its own timer and reports transitions through onChange. */
-export class HealthChecker {
-  readonly #options: HealthCheckerOptions
-  #outputs = new Map<OutputName, Tracked>()
+export class HealthChecker<Name extends string = OutputName> {
+  readonly #options: HealthCheckerOptions<Name>
+  #outputs = new Map<Name, Tracked<Name>>()
   readonly #inFlight = new Set<Promise<void>>()
   #running = false
 
-  constructor (options: HealthCheckerOptions) {
+  constructor (options: HealthCheckerOptions<Name>) {
     requireNumber('intervalMs', options.intervalMs, 0)
     requireNumber('timeoutMs', options.timeoutMs, 1)
     requireInteger('rise', options.rise)
@@ -71,7 +71,7 @@ export class HealthChecker {
   }
 
   /** Starts checking `outputs`, each up unless `initial` says otherwise. */
-  start (outputs: ReadonlyArray<CheckedOutput>, initial?: ReadonlyMap<OutputName, OutputHealth>): void {
+  start (outputs: ReadonlyArray<CheckedOutput<Name>>, initial?: ReadonlyMap<Name, OutputHealth>): void {
     if (this.#running) throw new Error('the health checker is already running; use update() to change its outputs')
     this.#running = true
     this.#outputs = new Map()
@@ -79,8 +79,8 @@ export class HealthChecker {
   }
 
   /** For a reload: outputs with the same name and address keep their state, others start up, missing ones stop. */
-  update (outputs: ReadonlyArray<CheckedOutput>): void {
-    const next = new Map<OutputName, Tracked>()
+  update (outputs: ReadonlyArray<CheckedOutput<Name>>): void {
+    const next = new Map<Name, Tracked<Name>>()
     const previous = this.#outputs
     this.#outputs = next
     for (const output of outputs) {
@@ -110,16 +110,16 @@ export class HealthChecker {
   }
 
   /** Health of every output, in the order given. */
-  health (): ReadonlyMap<OutputName, OutputHealth> {
+  health (): ReadonlyMap<Name, OutputHealth> {
     return new Map([...this.#outputs.values()].map((tracked) => [tracked.name, tracked.health]))
   }
 
   /** Failed checks of every output since it started being checked (the outX_errors counter). */
-  failures (): ReadonlyMap<OutputName, number> {
+  failures (): ReadonlyMap<Name, number> {
     return new Map([...this.#outputs.values()].map((tracked) => [tracked.name, tracked.failures]))
   }
 
-  #add (output: CheckedOutput, health: OutputHealth): void {
+  #add (output: CheckedOutput<Name>, health: OutputHealth): void {
     const checking = this.#options.intervalMs > 0
     // without checks nothing could ever bring an output back, so all stay up
     const tracked = track(output, checking ? health : 'up')
@@ -127,7 +127,7 @@ export class HealthChecker {
     if (checking) this.#schedule(tracked, 0)
   }
 
-  #schedule (tracked: Tracked, delayMs: number): void {
+  #schedule (tracked: Tracked<Name>, delayMs: number): void {
     tracked.timer = setTimeout(() => {
       tracked.timer = null
       const check = this.#check(tracked)
@@ -137,7 +137,7 @@ export class HealthChecker {
     tracked.timer.unref()
   }
 
-  async #check (tracked: Tracked): Promise<void> {
+  async #check (tracked: Tracked<Name>): Promise<void> {
     let ok: boolean
     try {
       ok = await this.#options.probe(tracked.address, this.#options.timeoutMs)
@@ -155,7 +155,7 @@ export class HealthChecker {
     if (tracked.active) this.#schedule(tracked, this.#options.intervalMs)
   }
 
-  #record (tracked: Tracked, ok: boolean): void {
+  #record (tracked: Tracked<Name>, ok: boolean): void {
     if (!ok) tracked.failures++
     const agrees = ok === (tracked.health === 'up')
     if (agrees) {
@@ -177,11 +177,11 @@ export class HealthChecker {
   }
 }
 
-function track (output: CheckedOutput, health: OutputHealth): Tracked {
+function track<Name extends string> (output: CheckedOutput<Name>, health: OutputHealth): Tracked<Name> {
   return { name: output.name, address: output.address, health, streak: 0, failures: 0, timer: null, active: true, errorLogged: false }
 }
 
-function cancel (tracked: Tracked): void {
+function cancel<Name extends string> (tracked: Tracked<Name>): void {
   tracked.active = false
   if (tracked.timer !== null) clearTimeout(tracked.timer)
   tracked.timer = null

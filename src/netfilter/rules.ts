@@ -2,7 +2,7 @@
  * Applies and removes l3lb's iptables rules (udp_roundrobin) with iptables-restore.
  *
  * Invariants:
- * - only l3lb's chains (L3LB_CHAINS) and its jumps (L3LB_JUMPS) are ever written;
+ * - only l3lb's chains (L3LB_CHAINS and the UDP services' L3LB-SPREAD-<n>) and its jumps (L3LB_JUMPS) are ever written;
  *   other rules, even in the same built-in chains, are left as they are;
  * - a rules text is checked (contract, then `iptables-restore --test`) before
  *   anything changes; if the real apply then fails, l3lb's previous rules are put
@@ -15,7 +15,7 @@ import type { IpFamily } from '../render/iptables-chains.js'
 import { commandFailed, runProgram, type NetfilterOptions } from './command.js'
 import {
   describeRestoreFailure, jumpFixText, l3lbLines, parseSave, removalText, rollbackText,
-  rulesTextProblems, type SavedRuleset
+  rulesTextProblems, withStaleChainsDeleted, type SavedRuleset
 } from './ruleset.js'
 
 const PROGRAMS = {
@@ -69,7 +69,8 @@ async function fixJumps (family: IpFamily, options: NetfilterOptions): Promise<v
 /**
  * Replaces l3lb's rules for `family` with `text` (iptables-restore input that
  * declares and fills every chain of L3LB_CHAINS and nothing else), then makes sure
- * each jump of L3LB_JUMPS is there once, first in its built-in chain. Throws
+ * each jump of L3LB_JUMPS is there once, first in its built-in chain. A UDP service's chain
+ * that `text` no longer declares is deleted in the same commit. Throws
  * L3LB_RULES_INVALID, with nothing changed, when the text breaks the contract or
  * `iptables-restore --test` refuses it; L3LB_RULES_APPLY, after putting the
  * previous rules back, when the real apply fails.
@@ -80,13 +81,15 @@ export async function applyRules (family: IpFamily, text: string, options: Netfi
     throw new L3lbError('L3LB_RULES_INVALID', `the IPv${family} rules text breaks l3lb's chain contract; nothing was changed:\n${problems.join('\n')}`)
   }
   await serialized(async () => {
-    const refused = await restore(family, text, options, true)
+    const before = parseSave(await save(family, options))
+    // a UDP service whose file went loses its chain in the same commit
+    const input = withStaleChainsDeleted(text, before)
+    const refused = await restore(family, input, options, true)
     if (refused !== undefined) {
       throw new L3lbError('L3LB_RULES_INVALID', `${PROGRAMS[family].restore} --test refused the IPv${family} rules; nothing was changed: ${refused}`)
     }
-    const before = parseSave(await save(family, options))
     try {
-      const failure = await restore(family, text, options)
+      const failure = await restore(family, input, options)
       if (failure !== undefined) throw new Error(`${PROGRAMS[family].restore} refused the IPv${family} rules: ${failure}`)
       await fixJumps(family, options)
     } catch (error) {
@@ -100,7 +103,7 @@ export async function applyRules (family: IpFamily, text: string, options: Netfi
 }
 
 /**
- * Deletes every jump of L3LB_JUMPS (all copies) and every chain of L3LB_CHAINS for
+ * Deletes every jump of L3LB_JUMPS (all copies) and every chain of l3lb (services' too) for
  * `family`, in one iptables-restore run. Nothing there is not an error.
  */
 export async function removeRules (family: IpFamily, options: NetfilterOptions = {}): Promise<void> {

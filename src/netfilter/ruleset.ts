@@ -3,7 +3,7 @@
  * output, checking a rules text against the l3lb chain contract, and writing the
  * `iptables-restore --noflush` inputs that fix jumps, put rules back or remove them.
  */
-import { L3LB_CHAINS, L3LB_JUMPS } from '../render/iptables-chains.js'
+import { isL3lbChain, L3LB_CHAINS, L3LB_JUMPS } from '../render/iptables-chains.js'
 
 /** A table l3lb has chains in. */
 export type L3lbTable = keyof typeof L3LB_CHAINS
@@ -88,11 +88,11 @@ export function rulesTextProblems (text: string): string[] {
       table = undefined
     } else if (line.startsWith(':')) {
       const chain = line.slice(1).split(/\s+/)[0] ?? ''
-      if (!chains.includes(chain)) problems.push(`${where}: '${chain}' is not a chain of l3lb in table '${table}' (${chains.join(', ')})`)
+      if (!isL3lbChain(table, chain)) problems.push(`${where}: '${chain}' is not a chain of l3lb in table '${table}' (${chainsText(table, chains)})`)
       tableDeclared.add(chain)
     } else if (line.startsWith('-A ')) {
       const chain = chainOfRule(line)
-      if (!chains.includes(chain)) problems.push(`${where}: appends to '${chain}', not a chain of l3lb in table '${table}' (${chains.join(', ')})`)
+      if (!isL3lbChain(table, chain)) problems.push(`${where}: appends to '${chain}', not a chain of l3lb in table '${table}' (${chainsText(table, chains)})`)
       else if (!tableDeclared.has(chain)) problems.push(`${where}: appends to '${chain}' before declaring it with ':${chain} - [0:0]'`)
     } else {
       problems.push(`${where}: only ':CHAIN - [0:0]' declarations, '-A' lines and COMMIT are accepted`)
@@ -104,6 +104,40 @@ export function rulesTextProblems (text: string): string[] {
     if (missing.length > 0) problems.push(`table '${name}' must declare every chain of l3lb; missing: ${missing.join(', ')}`)
   }
   return problems
+}
+
+// l3lb's chains of a table as messages list them: the fixed ones, and the services' pattern in nat.
+function chainsText (table: string, chains: readonly string[]): string {
+  return table === 'nat' ? [...chains, 'L3LB-SPREAD-<n>'].join(', ') : chains.join(', ')
+}
+
+/** The chains of l3lb that `saved` holds in `table`, fixed and UDP services' alike, in its order. */
+function l3lbChainsIn (saved: SavedRuleset, table: string): string[] {
+  return (saved.get(table)?.chains ?? []).filter((chain) => isL3lbChain(table, chain))
+}
+
+/**
+ * `text` (a rules text that passed rulesTextProblems) with, before each table's COMMIT, the
+ * deletion of every chain of l3lb that `saved` has and `text` no longer declares: a UDP
+ * service whose file went. In the same commit, so its chain and the jumps to it go at once.
+ */
+export function withStaleChainsDeleted (text: string, saved: SavedRuleset): string {
+  const declared = new Set<string>()
+  let table: string | undefined
+  const out: string[] = []
+  for (const line of text.split('\n')) {
+    const trimmed = line.trim()
+    if (trimmed.startsWith('*')) table = trimmed.slice(1)
+    else if (trimmed.startsWith(':')) declared.add(trimmed.slice(1).split(/\s+/)[0] ?? '')
+    else if (trimmed === 'COMMIT' && table !== undefined) {
+      const stale = l3lbChainsIn(saved, table).filter((chain) => !declared.has(chain))
+      // flushed first: nothing refers to it any more once the text's own chains are refilled
+      out.push(...stale.map((chain) => `-F ${chain}`), ...stale.map((chain) => `-X ${chain}`))
+      declared.clear()
+    }
+    out.push(line)
+  }
+  return out.join('\n')
 }
 
 /** The exact rule text of a jump, as `iptables-save` prints it. */
@@ -158,7 +192,8 @@ export function removalText (saved: SavedRuleset): string {
     for (let i = 0; i < count; i++) linesFor(byTable, table).push(`-D ${from} -j ${to}`)
   }
   for (const table of L3LB_TABLES) {
-    const present = L3LB_CHAINS[table].filter((chain) => saved.get(table)?.chains.includes(chain) === true)
+    const services = l3lbChainsIn(saved, table).filter((chain) => !l3lbChainsOf(table).includes(chain))
+    const present = [...l3lbChainsOf(table).filter((chain) => saved.get(table)?.chains.includes(chain) === true), ...services]
     // Flush all before deleting any: one chain of l3lb may jump to another.
     linesFor(byTable, table).push(...present.map((chain) => `-F ${chain}`), ...present.map((chain) => `-X ${chain}`))
   }
@@ -173,9 +208,8 @@ export function removalText (saved: SavedRuleset): string {
 export function rollbackText (before: SavedRuleset, after: SavedRuleset): string {
   const byTable = new Map<string, string[]>()
   for (const table of L3LB_TABLES) {
-    const chains = L3LB_CHAINS[table] as readonly string[]
-    const existed = (before.get(table)?.chains ?? []).filter((chain) => chains.includes(chain))
-    const exists = (after.get(table)?.chains ?? []).filter((chain) => chains.includes(chain))
+    const existed = l3lbChainsIn(before, table)
+    const exists = l3lbChainsIn(after, table)
     const added = exists.filter((chain) => !existed.includes(chain))
     const lines = linesFor(byTable, table)
     for (const { table: jumpTable, from, to } of L3LB_JUMPS) {

@@ -9,6 +9,7 @@ import { z } from 'zod'
 import { OUTPUT_NAMES, SERVICE_MODES, type PropertyProblem, type Server, type Service, type ServiceMode } from './model.js'
 import { PROPERTY_DEFAULTS, PROPERTY_NAMES, PROPERTY_SCHEMAS, type ParsedProperties, type PropertyName } from './schema.js'
 import { parseServerLine, SERVER_NAME, SERVER_PREFIX } from './server-line.js'
+import { cycleLength, UDP_CYCLE_LIMIT } from './udp-weights.js'
 
 /** A service's name: the file's name without `.env`. */
 export const SERVICE_NAME = /^[a-z0-9][a-z0-9-]{0,31}$/
@@ -145,6 +146,12 @@ function udpServerProblems (servers: readonly Server[], entries: ReadonlyMap<str
   if (families.size > 1) {
     const listed = servers.map((server) => `${server.name} ${server.address}`).join(', ')
     problems.push({ property: 'servers', value: listed, file, message: `${mode} services stay within one address family (clients and servers alike: the kernel translates a flow's addresses, not its family), and these mix IPv4 and IPv6: ${listed}; make one service per family` })
+  }
+  // one nth rule per flow of the cycle (docs/udp.md): any set of available servers has a cycle no longer than all of them
+  const cycle = cycleLength(servers.map((server) => server.weight))
+  if (cycle > UDP_CYCLE_LIMIT) {
+    const listed = servers.map((server) => `${server.name} weight=${server.weight}`).join(', ')
+    problems.push({ property: 'servers', value: listed, file, message: `the weights of a ${mode} service spread new flows over a cycle of ${cycle} flows (their sum over their greatest common divisor), and at most ${UDP_CYCLE_LIMIT} are accepted: give weights with a common divisor, or fewer distinct ones` })
   }
   return problems
 }

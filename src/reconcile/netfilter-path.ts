@@ -1,15 +1,15 @@
 /**
  * The udp_roundrobin half of the reconciler: makes l3lb's netfilter chains match the
- * desired state. Invariants: each family's chains are replaced whole (iptables-restore);
+ * desired state (default's and every UDP service file's). Invariants: each family's chains are replaced whole (iptables-restore);
  * a job that fails puts back what the families it had changed held before; flows of an
  * output that stopped getting traffic are forgotten so their next packet is spread anew.
  * Called only by the Reconciler, one job at a time.
  */
 import { isIPv6 } from 'node:net'
-import type { Output } from '../properties/model.js'
 import type { IpFamily } from '../render/iptables-chains.js'
 import { renderIptablesRules } from '../render/iptables-rules.js'
-import { availableOutputs } from '../state/available-outputs.js'
+import { isUdpMode } from '../properties/service-file.js'
+import { availableOutputs, availableServers } from '../state/available-outputs.js'
 import type { DesiredState } from '../state/desired.js'
 
 /** What the path needs of netfilter (src/netfilter/ in the agent; a namespace prefix in tests). */
@@ -74,20 +74,34 @@ export class NetfilterPath {
     this.#mayHaveRules = false
   }
 
-  // conntrack keeps sending a flow where it went first: forget the flows of outputs that left
+  // conntrack keeps sending a flow where it went first: forget the flows of outputs (and servers) that left
   async #forgetFlowsOfLeavers (before: DesiredState, after: DesiredState): Promise<void> {
-    const inUse = (state: DesiredState): Output[] => FAMILIES.flatMap((family) => availableOutputs(state, (output) => familyOf(output.address) === family))
-    const staying = new Set(inUse(after).map((output) => output.address))
-    for (const output of inUse(before)) {
-      if (!staying.has(output.address)) await this.#netfilter.forgetFlowsTo(output.address)
+    const staying = addressesInUse(after)
+    for (const address of addressesInUse(before)) {
+      if (!staying.has(address)) await this.#netfilter.forgetFlowsTo(address)
     }
   }
+}
+
+// The addresses new flows go to: default's outputs (in udp_roundrobin) and the UDP service files' servers.
+function addressesInUse (state: DesiredState): Set<string> {
+  const outputs = state.properties.mode !== 'udp_roundrobin'
+    ? []
+    : FAMILIES.flatMap((family) => availableOutputs(state, (output) => familyOf(output.address) === family))
+  const servers = udpServices(state).flatMap((service) => availableServers(state, service))
+  return new Set([...outputs, ...servers].map((target) => target.address))
+}
+
+function udpServices (state: DesiredState): DesiredState['services'] {
+  return state.services.filter((service) => isUdpMode(service.mode))
 }
 
 // Forwarding is switched on only for a family that has outputs: IPv6 forwarding changes
 // how the host treats router advertisements, so it is not turned on for nothing.
 function familiesOf (state: DesiredState): IpFamily[] {
-  const families = new Set<IpFamily>(state.properties.outputs.map((output) => familyOf(output.address)))
+  const outputs = state.properties.mode === 'udp_roundrobin' ? state.properties.outputs : []
+  const servers = udpServices(state).flatMap((service) => service.servers)
+  const families = new Set<IpFamily>([...outputs, ...servers].map((target) => familyOf(target.address)))
   return FAMILIES.filter((family) => families.has(family))
 }
 

@@ -1,7 +1,7 @@
 /**
  * The one writer: makes the system match the desired state, one job at a time.
- * TCP modes go to HAProxy (haproxy-path.ts), udp_roundrobin to netfilter
- * (netfilter-path.ts); switching modes brings the new one up before the old one goes,
+ * TCP modes go to HAProxy (haproxy-path.ts), udp_roundrobin (default's or a service
+ * file's) to netfilter (netfilter-path.ts); switching modes brings the new one up before the old one goes,
  * so a failed switch leaves the old mode serving.
  * Invariants: jobs run strictly in order; a job that fails leaves what was in force.
  */
@@ -40,10 +40,11 @@ export class Reconciler {
   }
 
   // HAProxy serves every TCP service (and the stats UI while the env file's is TCP), the
-  // kernel's rules a UDP env file; the half that is needed comes up before the other goes
+  // kernel's rules every UDP one; the half that is needed comes up before the other goes
   async #reconcile (state: DesiredState): Promise<ReconcileAction> {
-    const udp = state.properties.mode === 'udp_roundrobin'
-    const tcp = !udp || state.services.some((service) => service.mode !== 'udp_roundrobin')
+    const defaultUdp = state.properties.mode === 'udp_roundrobin'
+    const udp = defaultUdp || state.services.some((service) => service.mode === 'udp_roundrobin')
+    const tcp = !defaultUdp || state.services.some((service) => service.mode !== 'udp_roundrobin')
     const actions: ReconcileAction[] = []
     if (udp) actions.push(await this.#netfilter.apply(state))
     if (tcp) actions.push(await this.#haproxy.apply(state))

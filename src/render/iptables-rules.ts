@@ -1,16 +1,34 @@
 /** Pure: the desired state to `iptables-restore --noflush` input (udp_roundrobin), one IP family at a time. */
 import { isIPv4, isIPv6 } from 'node:net'
 import { canonicalIPv6 } from '../properties/canonical-address.js'
-import type { PortRange } from '../properties/model.js'
-import { availableOutputs } from '../state/available-outputs.js'
+import type { PortRange, Service } from '../properties/model.js'
+import { isUdpMode } from '../properties/service-file.js'
+import { weightedCycle } from '../properties/udp-weights.js'
+import { availableOutputs, availableServers } from '../state/available-outputs.js'
 import type { DesiredState } from '../state/desired.js'
-import { L3LB_CHAINS, type IpFamily } from './iptables-chains.js'
+import { L3LB_CHAINS, serviceChain, type IpFamily } from './iptables-chains.js'
 import { template } from './templates.js'
 
 /** One rule of L3LB-SPREAD: DNAT to `destination`, on every `every`-th flow that reaches it, or on all when null. */
 export interface SpreadRule {
   readonly every: number | null
   readonly destination: string
+}
+
+/** The rules of one UDP service file, in its own chain and in l3lb's shared ones. */
+export interface ServiceRulesView {
+  readonly name: string
+  readonly file: string
+  /** Its spread chain: numbered, since a service name can be longer than iptables' 28 characters. */
+  readonly chain: string
+  /** `a 198.18.5.1:6000 weight 1, c 198.18.5.3 weight 2 (backup)`, or `none`. */
+  readonly serversInUse: string
+  /** The match of each of its L3LB-PREROUTING rules, which jump to its chain. */
+  readonly prerouting: readonly string[]
+  /** One rule per flow of its weights' cycle (docs/udp.md). */
+  readonly spread: readonly SpreadRule[]
+  /** Its L3LB-POSTROUTING rules: match and target, ahead of default's. */
+  readonly postrouting: readonly string[]
 }
 
 /** What templates/iptables.rules.hbs is filled with. */
@@ -31,6 +49,8 @@ export interface IptablesRulesView {
   readonly snatTo: string | null
   /** Accept the flows l3lb translated in FORWARD; false when this family is not served. */
   readonly forwardAccept: boolean
+  /** The UDP service files served in this family, in the order of `state.services`. */
+  readonly services: readonly ServiceRulesView[]
 }
 
 // The IPv4 dotted tail of an IPv4-mapped IPv6 address: such a packet arrives as IPv4.
@@ -41,7 +61,12 @@ export function iptablesRulesView (state: DesiredState, family: IpFamily): Iptab
   const { properties: p } = state
   const familyName = family === 4 ? 'IPv4' : 'IPv6'
   const ports = p.ports.map(iptablesPortText)
-  const matches = destinationMatches(p.inAddrs, family)
+  // default in a TCP mode is HAProxy's: these rules then carry only the UDP service files
+  const matches = p.mode === 'udp_roundrobin' ? destinationMatches(p.inAddrs, family) : []
+  // an address that moves with the pair, so replies of flows carried over by conntrackd reach the active node
+  const snatTo = p.ha?.outputVirtualAddresses.flatMap((address) => inFamily(address, family) ?? [])[0] ?? null
+  const services = state.services.filter((service) => isUdpMode(service.mode))
+    .flatMap((service, index) => serviceRulesView(state, service, serviceChain(index + 1), family, snatTo) ?? [])
   // No in address of this family: it is not served, and its chains stay declared but empty.
   const served = matches.length > 0
   const outputs = !served
@@ -52,21 +77,65 @@ export function iptablesRulesView (state: DesiredState, family: IpFamily): Iptab
     mode: p.mode,
     familyName,
     restoreCommand: family === 4 ? 'iptables-restore' : 'ip6tables-restore',
-    outputsInUse: !served
-      ? `none (in_addr has no ${familyName} address)`
-      : outputs.length === 0
-        ? 'none'
-        : outputs.map((output) => `${output.name} ${output.address}${output.backup ? ' (backup)' : ''}`).join(', '),
-    natChains: L3LB_CHAINS.nat,
+    outputsInUse: p.mode !== 'udp_roundrobin'
+      ? `none (default is ${p.mode}, served by HAProxy)`
+      : !served
+          ? `none (in_addr has no ${familyName} address)`
+          : outputs.length === 0
+            ? 'none'
+            : outputs.map((output) => `${output.name} ${output.address}${output.backup ? ' (backup)' : ''}`).join(', '),
+    natChains: [...L3LB_CHAINS.nat, ...services.map((service) => service.chain)],
     filterChains: L3LB_CHAINS.filter,
     prerouting: matches.flatMap((match) => ports.map((port) => `${match} -m udp --dport ${port}`)),
     // Rule i sees the flows rules 0..i-1 let through and takes 1 in (N-i) of them: 1/N each.
     spread: outputs.map((output, i) => ({ every: i < outputs.length - 1 ? outputs.length - i : null, destination: output.address })),
     masquerade: served && p.udpSnat ? ports : [],
-    // an address that moves with the pair, so replies of flows carried over by conntrackd reach the active node
-    snatTo: p.ha?.outputVirtualAddresses.flatMap((address) => inFamily(address, family) ?? [])[0] ?? null,
-    forwardAccept: served
+    snatTo,
+    forwardAccept: served || services.length > 0,
+    services
   }
+}
+
+// A UDP service file's rules in this family, or null when it is not served in it (its
+// servers are of the other family, or its in_addr has no address of this one).
+function serviceRulesView (state: DesiredState, service: Service, chain: string, family: IpFamily, snatTo: string | null): ServiceRulesView | null {
+  const first = service.servers[0]
+  if (first === undefined || inFamily(first.address, family) === null) return null
+  const matches = destinationMatches(service.inAddrs, family)
+  if (matches.length === 0) return null
+  const ports = service.ports.map(iptablesPortText)
+  const comment = `-m comment --comment "service ${service.name}"`
+  const servers = availableServers(state, service).map((server) => ({ ...server, destination: destination(inFamily(server.address, family) ?? server.address, server.port) }))
+  const cycle = weightedCycle(servers.map((server) => server.weight)).map((index) => servers[index]?.destination ?? '')
+  // replies must come back through l3lb (udp_snat) or are known to (RETURN keeps default's masquerade off them)
+  const target = !service.udpSnat ? 'RETURN' : snatTo !== null ? `SNAT --to-source ${snatTo}` : 'MASQUERADE'
+  const originals = originalDestinations(service.inAddrs, family)
+  return {
+    name: service.name,
+    file: service.file,
+    chain,
+    serversInUse: servers.length === 0
+      ? 'none'
+      : servers.map((server) => `${server.name} ${server.destination} weight ${server.weight}${server.backup ? ' (backup)' : ''}`).join(', '),
+    prerouting: matches.flatMap((match) => ports.map((port) => `${match} -m udp --dport ${port} ${comment}`)),
+    // as default's: rule i takes 1 in (T-i) of the flows that reach it, so each of the cycle's T slots gets 1/T
+    spread: cycle.map((to, i) => ({ every: i < cycle.length - 1 ? cycle.length - i : null, destination: to })),
+    postrouting: originals.flatMap((original) => ports.map((port) => `-p udp -m conntrack --ctstate DNAT ${original}--ctorigdstport ${port} ${comment} -j ${target}`))
+  }
+}
+
+// `198.18.5.1`, `198.18.5.1:6000`, `[fd00::5]:6000`: a server's own port replaces the client's.
+function destination (address: string, port: number | null): string {
+  if (port === null) return address
+  return isIPv6(address) ? `[${address}]:${port}` : `${address}:${port}`
+}
+
+// The `--ctorigdst` part of a service's POSTROUTING rules, one per in address; '' for every address.
+function originalDestinations (inAddrs: readonly string[], family: IpFamily): string[] {
+  const matches = destinationMatches(inAddrs, family)
+  if (matches.some((match) => match.includes('--dst-type LOCAL'))) return ['']
+  const prefix = family === 4 ? 32 : 128
+  return [...new Set(inAddrs.flatMap((address) => inFamily(address, family) ?? []))].map((address) => `--ctorigdst ${address}/${prefix} `)
 }
 
 /** The `iptables-restore --noflush` input (`ip6tables-restore` for family 6) that declares and fills the chains of l3lb. */

@@ -1,6 +1,7 @@
 /** Pure: which outputs get new traffic when the agent itself spreads it (udp_roundrobin). */
-import type { Output } from '../properties/model.js'
+import type { Output, Server, Service } from '../properties/model.js'
 import type { DesiredState } from './desired.js'
+import { fileServerKey } from './server-key.js'
 
 /**
  * The enabled, healthy primaries in outN order; when there is none, the enabled, healthy
@@ -12,4 +13,11 @@ export function availableOutputs (state: DesiredState, among: (output: Output) =
   const usable = state.properties.outputs.filter((output) => among(output) && !state.disabled.has(output.name) && !state.down.has(output.name))
   const primaries = usable.filter((output) => !output.backup)
   return primaries.length > 0 ? primaries : usable.filter((output) => output.backup)
+}
+
+/** The same for a service file's servers: the enabled, healthy primaries in file order, else the enabled, healthy backups. */
+export function availableServers (state: DesiredState, service: Service): Server[] {
+  const usable = service.servers.filter((server) => !state.disabled.has(fileServerKey(service.name, server.name)) && !state.down.has(fileServerKey(service.name, server.name)))
+  const primaries = usable.filter((server) => !server.backup)
+  return primaries.length > 0 ? primaries : usable.filter((server) => server.backup)
 }

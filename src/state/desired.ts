@@ -3,6 +3,7 @@ import type { Limits } from '../limits/model.js'
 import type { OutputHealth } from '../ctl/controller.js'
 import type { OutputName, Properties, Service } from '../properties/model.js'
 import type { AppliancePaths } from './paths.js'
+import type { ServerKey } from './server-key.js'
 
 export interface DesiredState {
   readonly properties: Properties
@@ -15,16 +16,17 @@ export interface DesiredState {
   /**
    * Outputs the agent's own health checks found down (udp_roundrobin, where the kernel
    * forwards and nothing else checks); every other output counts as up. In the TCP
-   * modes HAProxy checks and this stays empty.
+   * modes HAProxy checks and this stays empty. A UDP service file's server is keyed
+   * by serverKey (`web/a`); default's outputs by their own name.
    */
-  readonly down: ReadonlySet<OutputName>
+  readonly down: ReadonlySet<OutputName | ServerKey>
   readonly paths: AppliancePaths
   /** (SPEC §11) The services of the service files, by name; the env file's own, `default`, is `properties`. */
   readonly services: readonly Service[]
 }
 
 /** A new desired state, frozen. */
-export function desiredState (properties: Properties, limits: Limits, disabled: Iterable<string>, paths: AppliancePaths, down: Iterable<OutputName> = [], services: readonly Service[] = []): DesiredState {
+export function desiredState (properties: Properties, limits: Limits, disabled: Iterable<string>, paths: AppliancePaths, down: Iterable<OutputName | ServerKey> = [], services: readonly Service[] = []): DesiredState {
   return Object.freeze({ properties, limits, disabled: new Set(disabled), down: new Set(down), paths, services })
 }
 
@@ -43,8 +45,8 @@ export function withDisabled (state: DesiredState, disabled: Iterable<string>): 
   return Object.freeze({ ...state, disabled: new Set(disabled) })
 }
 
-/** The same state with one output's health as the checks found it. */
-export function withHealth (state: DesiredState, output: OutputName, health: OutputHealth): DesiredState {
+/** The same state with one output's (or service file server's) health as the checks found it. */
+export function withHealth (state: DesiredState, output: OutputName | ServerKey, health: OutputHealth): DesiredState {
   const down = new Set(state.down)
   if (health === 'down') down.add(output)
   else down.delete(output)

@@ -6,9 +6,17 @@ import { DEFAULT_SERVICE, OUTPUT_NAMES } from '../properties/model.js'
 
 const FILE_SERVER_KEY = /^([a-z0-9][a-z0-9-]{0,31})\/([a-z0-9_]{1,32})$/
 
+/** A service file's server: `SERVICE/SERVER` (neither name holds a `/`, so it cannot be an output's). */
+export type ServerKey = `${string}/${string}`
+
 /** The key of `server` of `service`. */
 export function serverKey (service: string, server: string): string {
-  return service === DEFAULT_SERVICE ? server : `${service}/${server}`
+  return service === DEFAULT_SERVICE ? server : fileServerKey(service, server)
+}
+
+/** The key of a service file's server. */
+export function fileServerKey (service: string, server: string): ServerKey {
+  return `${service}/${server}`
 }
 
 /** Whether `key` names a service file's server (`web/web1`). */
