@@ -7,7 +7,7 @@
 import { firstSharedPort } from './ports.js'
 import { listenAddressesOverlap } from './addresses.js'
 import { DEFAULT_SERVICE, type Configuration, type Properties, type PropertiesResult, type PropertyProblem, type Service } from './model.js'
-import { isUdpMode, validateServiceFile, type ServiceFileEntries } from './service-file.js'
+import { isUdpMode, validateServiceFile, type FileEntries, type ServiceFileEntries } from './service-file.js'
 import { validateEntries } from './load.js'
 import { deepFreeze, NO_HOST_ADDRESSES, type HostAddresses } from './validate.js'
 
@@ -15,12 +15,6 @@ import { deepFreeze, NO_HOST_ADDRESSES, type HostAddresses } from './validate.js
 export const MAX_SERVICES = 256
 export const MAX_SERVERS = 1000
 
-/** The env file as read, and its path for messages. */
-export interface EnvFileEntries {
-  readonly file: string
-  readonly entries: ReadonlyMap<string, string>
-  readonly lineProblems: readonly PropertyProblem[]
-}
 
 export type ConfigurationResult =
   | { readonly ok: true, readonly configuration: Configuration, readonly warnings: readonly string[] }
@@ -28,28 +22,13 @@ export type ConfigurationResult =
 
 /** The env file's service as a Service: its outputs are its servers, named out1..out8. */
 export function defaultService (properties: Properties, file: string): Service {
-  return {
-    name: DEFAULT_SERVICE,
-    file,
-    mode: properties.mode,
-    ports: properties.ports,
-    healthcheckPort: properties.healthcheckPort,
-    maxConnections: properties.maxConnections,
-    servers: properties.outputs.map((output) => ({ name: output.name, address: output.address, port: null, weight: 1, maxconn: null, backup: output.backup })),
-    healthcheckInterval: properties.healthcheckInterval,
-    healthcheckRise: properties.healthcheckRise,
-    healthcheckFall: properties.healthcheckFall,
-    clientTimeout: properties.clientTimeout,
-    serverTimeout: properties.serverTimeout,
-    connTimeout: properties.connTimeout,
-    tcpSplice: properties.tcpSplice,
-    inAddrs: properties.inAddrs,
-    udpSnat: properties.udpSnat
-  }
+  const { mode, outputs, ports, healthcheckPort, maxConnections, healthcheckInterval, healthcheckRise, healthcheckFall, clientTimeout, serverTimeout, connTimeout, tcpSplice, inAddrs, udpSnat } = properties
+  const servers = outputs.map((output) => ({ name: output.name, address: output.address, port: null, weight: 1, maxconn: null, backup: output.backup }))
+  return { name: DEFAULT_SERVICE, file, mode, servers, ports, healthcheckPort, maxConnections, healthcheckInterval, healthcheckRise, healthcheckFall, clientTimeout, serverTimeout, connTimeout, tcpSplice, inAddrs, udpSnat }
 }
 
 /** Validates the env file and the service files (sorted by name) together. */
-export function validateConfiguration (env: EnvFileEntries, serviceFiles: readonly ServiceFileEntries[], host: HostAddresses = NO_HOST_ADDRESSES): ConfigurationResult {
+export function validateConfiguration (env: FileEntries, serviceFiles: readonly ServiceFileEntries[], host: HostAddresses = NO_HOST_ADDRESSES): ConfigurationResult {
   const node: PropertiesResult = validateEntries(env.entries, env.lineProblems, host)
   const problems: PropertyProblem[] = node.ok ? [] : node.problems.map((problem) => ({ ...problem, file: env.file }))
   const warnings: string[] = node.ok ? [...node.warnings] : []

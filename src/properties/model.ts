@@ -23,16 +23,14 @@ export interface Output {
   readonly backup: boolean
 }
 
-export interface Properties {
-  readonly mode: Mode
+/** The properties of one service's traffic, the same in the env file (`default`) and in a service file (SPEC §11). */
+export interface ServiceSettings {
   /** Merged and sorted. */
   readonly ports: readonly PortRange[]
   /** The first port of `ports` as written: where TCP health checks connect. */
   readonly healthcheckPort: number
   /** 0 = use the computed value. */
   readonly maxConnections: number
-  /** Connected outputs only, in outN order. */
-  readonly outputs: readonly Output[]
   /** Seconds; 0 = no checks. */
   readonly healthcheckInterval: number
   readonly healthcheckRise: number
@@ -43,8 +41,16 @@ export interface Properties {
   readonly connTimeout: number
   /** TCP modes: HAProxy splices server-to-client bytes (`splice(2)`) instead of copying them through its buffers. */
   readonly tcpSplice: boolean
-  /** Addresses clients connect to; empty = every address, IPv4 and IPv6. */
+  /** Addresses clients connect to (the pair's virtual ones added to a non-empty list); empty = every address, IPv4 and IPv6. */
   readonly inAddrs: readonly string[]
+  /** udp_roundrobin: source-NAT forwarded flows so replies come back through the load balancer (off when it is the outputs' gateway). */
+  readonly udpSnat: boolean
+}
+
+export interface Properties extends ServiceSettings {
+  readonly mode: Mode
+  /** Connected outputs only, in outN order. */
+  readonly outputs: readonly Output[]
   readonly ctlAddr: string
   readonly ctlPort: number
   readonly ctlToken: string
@@ -54,8 +60,6 @@ export interface Properties {
   readonly uiPassword: string
   readonly monUrl: string
   readonly monInterval: number
-  /** udp_roundrobin: source-NAT forwarded flows so replies come back through the load balancer (off when it is the outputs' gateway). */
-  readonly udpSnat: boolean
   /** Port of HAProxy's local `peers` listener, which hands stick tables across reloads. */
   readonly peerPort: number
   readonly peerAddr: string
@@ -136,26 +140,13 @@ export interface Server {
 }
 
 /** One virtual service: `default` (the env file's service properties) or a `NAME.env` of services_dir. */
-export interface Service {
+export interface Service extends ServiceSettings {
   readonly name: string
   /** The file it was read from, for messages. */
   readonly file: string
   readonly mode: ServiceMode
-  readonly ports: readonly PortRange[]
-  readonly healthcheckPort: number
-  readonly maxConnections: number
   /** In the order of the file: outN first (by N), then server_ lines as written. */
   readonly servers: readonly Server[]
-  readonly healthcheckInterval: number
-  readonly healthcheckRise: number
-  readonly healthcheckFall: number
-  readonly clientTimeout: number
-  readonly serverTimeout: number
-  readonly connTimeout: number
-  readonly tcpSplice: boolean
-  /** Addresses clients connect to (the pair's virtual ones added); empty = every address. */
-  readonly inAddrs: readonly string[]
-  readonly udpSnat: boolean
 }
 
 /** The whole validated configuration of a node: its properties (node and `default`) and every service. */

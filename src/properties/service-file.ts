@@ -9,6 +9,7 @@ import { z } from 'zod'
 import { OUTPUT_NAMES, SERVICE_MODES, type PropertyProblem, type Server, type Service, type ServiceMode } from './model.js'
 import { PROPERTY_DEFAULTS, PROPERTY_NAMES, PROPERTY_SCHEMAS, type ParsedProperties, type PropertyName } from './schema.js'
 import { parseServerLine, SERVER_NAME, SERVER_PREFIX } from './server-line.js'
+import { serviceSettingsOf } from './validate.js'
 import { cycleLength, UDP_CYCLE_LIMIT } from './udp-weights.js'
 
 /** A service's name: the file's name without `.env`. */
@@ -33,12 +34,16 @@ const serviceMode = z.enum(SERVICE_MODES, {
   error: (issue) => `${JSON.stringify(String(issue.input))} is not accepted: invalid mode specified; the valid modes are ${SERVICE_MODES.join(', ')}`
 })
 
-/** One service file as read: its service name, path, entries and the problems of its lines. */
-export interface ServiceFileEntries {
-  readonly name: string
+/** A file as read: its path, its entries (name -> value as given) and the problems of its lines. */
+export interface FileEntries {
   readonly file: string
   readonly entries: ReadonlyMap<string, string>
   readonly lineProblems: readonly PropertyProblem[]
+}
+
+/** One service file as read, with its service's name. */
+export interface ServiceFileEntries extends FileEntries {
+  readonly name: string
 }
 
 export type ServiceResult =
@@ -112,25 +117,8 @@ export function validateServiceFile (source: ServiceFileEntries, inherited: { re
   }
   if (mode !== undefined && isUdpMode(mode)) problems.push(...udpServerProblems(servers, entries, file, mode))
   if (problems.length > 0 || mode === undefined) return { ok: false, problems }
-  const fields = parsed as Pick<ParsedProperties, ServicePropertyName>
-  const service: Service = {
-    name: source.name,
-    file,
-    mode,
-    ports: fields.ports.ranges,
-    healthcheckPort: fields.ports.first,
-    maxConnections: fields.max_connections,
-    servers,
-    healthcheckInterval: fields.healthcheck_interval,
-    healthcheckRise: fields.healthcheck_rise,
-    healthcheckFall: fields.healthcheck_fall,
-    clientTimeout: fields.client_timeout,
-    serverTimeout: fields.server_timeout,
-    connTimeout: fields.conn_timeout,
-    tcpSplice: fields.tcp_splice,
-    inAddrs: fields.in_addr.length === 0 ? [] : [...fields.in_addr, ...inherited.virtual.filter((address) => !fields.in_addr.includes(address))],
-    udpSnat: fields.udp_snat
-  }
+  // every property parsed: no problem was found
+  const service: Service = { name: source.name, file, mode, servers, ...serviceSettingsOf(parsed as Pick<ParsedProperties, ServicePropertyName>, inherited.virtual) }
   return { ok: true, service, warnings: serviceWarnings(service, entries) }
 }
 

@@ -1,4 +1,4 @@
-import { OUTPUT_NAMES, type HaSettings, type MailSettings, type Output, type PortRange, type Properties, type PropertiesResult, type PropertyProblem } from './model.js'
+import { OUTPUT_NAMES, type HaSettings, type MailSettings, type Output, type PortRange, type Properties, type PropertiesResult, type PropertyProblem, type ServiceSettings } from './model.js'
 import { PROPERTY_DEFAULTS, PROPERTY_NAMES, PROPERTY_SCHEMAS, SECRET_PROPERTIES, isSpecificAddress, type ParsedProperties, type PropertyName } from './schema.js'
 import { firstSharedPort } from './ports.js'
 import { isIP, isIPv4 } from 'node:net'
@@ -198,18 +198,8 @@ function toProperties (fields: ParsedProperties): Properties {
     : [{ name, index: index + 1, address: fields[name], backup: fields.backup_outputs.includes(name) }])
   return {
     mode: fields.mode,
-    ports: fields.ports.ranges,
-    healthcheckPort: fields.ports.first,
-    maxConnections: fields.max_connections,
+    ...serviceSettingsOf(fields, fields.ha_vip),
     outputs,
-    healthcheckInterval: fields.healthcheck_interval,
-    healthcheckRise: fields.healthcheck_rise,
-    healthcheckFall: fields.healthcheck_fall,
-    clientTimeout: fields.client_timeout,
-    serverTimeout: fields.server_timeout,
-    connTimeout: fields.conn_timeout,
-    tcpSplice: fields.tcp_splice,
-    inAddrs: fields.in_addr.length === 0 ? [] : inAddresses(fields.in_addr, fields.ha_vip),
     ctlAddr: fields.ctl_addr,
     ctlPort: fields.ctl_port,
     ctlToken: fields.ctl_token,
@@ -221,10 +211,30 @@ function toProperties (fields: ParsedProperties): Properties {
     monInterval: fields.mon_interval,
     peerPort: fields.peer_port,
     peerAddr: fields.peer_addr,
-    udpSnat: fields.udp_snat,
     ha: haSettings(fields),
     mail: mailSettings(fields),
     servicesDir: fields.services_dir
+  }
+}
+
+/** The parsed properties a service's settings come from. */
+export type ServiceFields = Pick<ParsedProperties, 'ports' | 'max_connections' | 'healthcheck_interval' | 'healthcheck_rise' | 'healthcheck_fall' | 'client_timeout' | 'server_timeout' | 'conn_timeout' | 'tcp_splice' | 'in_addr' | 'udp_snat'>
+
+/** A service's settings from its parsed properties, the env file's or a service file's; `virtual` (ha_vip) joins a non-empty in_addr. */
+export function serviceSettingsOf (fields: ServiceFields, virtual: readonly string[]): ServiceSettings {
+  return {
+    ports: fields.ports.ranges,
+    healthcheckPort: fields.ports.first,
+    maxConnections: fields.max_connections,
+    healthcheckInterval: fields.healthcheck_interval,
+    healthcheckRise: fields.healthcheck_rise,
+    healthcheckFall: fields.healthcheck_fall,
+    clientTimeout: fields.client_timeout,
+    serverTimeout: fields.server_timeout,
+    connTimeout: fields.conn_timeout,
+    tcpSplice: fields.tcp_splice,
+    inAddrs: fields.in_addr.length === 0 ? [] : inAddresses(fields.in_addr, virtual),
+    udpSnat: fields.udp_snat
   }
 }
 

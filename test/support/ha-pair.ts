@@ -69,6 +69,16 @@ export class HaPair {
     return child
   }
 
+  /**
+   * Starts lb1, waits until it holds `virtual` (alone on the link it becomes MASTER once no
+   * advert came for three intervals), then starts lb2 and waits until it is BACKUP.
+   */
+  async startActiveThenStandby (virtual: string): Promise<void> {
+    await this.start('lb1')
+    await this.waitFor('lb1 holds the virtual address', () => this.#topology.holds(this.#topology.names.lb1, virtual), START_TIMEOUT_MS)
+    await (await this.start('lb2')).waitForLine(/keepalived: \(l3lb\) Entering BACKUP STATE/, 5000)
+  }
+
   /** Polls `check` every 50 ms (at most 1000 rounds); the time it took, or an error with both agents' logs. */
   async waitFor (what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<number> {
     return await waitFor(what, check, timeoutMs, { context: () => this.logs() })

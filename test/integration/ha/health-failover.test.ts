@@ -92,11 +92,7 @@ before(async () => {
   await startBackends(topology, { ports: '80' })
   client = await startClient(topology)
   pair = new HaPair(topology, envFor)
-  await pair.start('lb1')
-  // alone on the link, lb1 becomes MASTER once no advert came for three intervals
-  await pair.waitFor('lb1 holds the virtual address', () => topology.holds(topology.names.lb1, topology.addresses.virtual), 15_000)
-  const lb2 = await pair.start('lb2')
-  await lb2.waitForLine(/keepalived: \(l3lb\) Entering BACKUP STATE/, 5000)
+  await pair.startActiveThenStandby(topology.addresses.virtual)
 })
 
 after(async () => {
