@@ -15,7 +15,6 @@ import { deepFreeze, NO_HOST_ADDRESSES, type HostAddresses } from './validate.js
 export const MAX_SERVICES = 256
 export const MAX_SERVERS = 1000
 
-
 export type ConfigurationResult =
   | { readonly ok: true, readonly configuration: Configuration, readonly warnings: readonly string[] }
   | { readonly ok: false, readonly problems: readonly PropertyProblem[] }
