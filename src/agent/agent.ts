@@ -14,7 +14,7 @@ import { allowNonlocalBind } from '../ha/nonlocal-bind.js'
 import { PairSync, httpPeer, peerCtlUrl } from '../ha/sync.js'
 import { localPeerName } from '../render/haproxy-config.js'
 import { Reconciler } from '../reconcile/reconciler.js'
-import { loadDisabledOutputs } from '../state/admin-store.js'
+import { loadAdminState } from '../state/admin-store.js'
 import { desiredState } from '../state/desired.js'
 import { appliancePaths } from '../state/paths.js'
 import { CountersCollector } from '../counters/collector.js'
@@ -84,9 +84,10 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
   const limits = await limitsFor(properties, services)
   log.info(`limits: ${limits.memoryBytes} bytes of memory, ${limits.cpus} CPU(s), max_connections ${limits.maxConnections}, nbthread ${limits.nbthread}, maxpipes ${limits.maxPipes}`)
   await makeFolders(paths.runtimeDir, paths.stateDir)
-  const disabled = await loadDisabledOutputs(paths.adminStateFile)
+  const { disabled, draining } = await loadAdminState(paths.adminStateFile)
   const kept = await loadKeptCounters(paths.keptCountersFile)
   if (disabled.size > 0) log.info(`outputs disabled through ctl before: ${[...disabled].join(', ')}`)
+  if (draining.size > 0) log.info(`servers draining through ctl before: ${[...draining].join(', ')}`)
 
   // the worker ending on a stop the agent asked for is routine, not an alert
   const haproxyLines = new HaproxyLogLines(() => supervisor.stopping)
@@ -129,7 +130,7 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
     netfilter: hostNetfilter,
     beforeReload: async () => { await collector?.beforeReload() }
   })
-  const appliance = new Appliance(desiredState(properties, limits, disabled, paths, [], services), reconciler, runtime)
+  const appliance = new Appliance(desiredState(properties, limits, disabled, paths, [], services, draining), reconciler, runtime)
   const checks = new OutputChecks({
     probe: icmpProbe(),
     log,
@@ -167,6 +168,7 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
     setEnabled: (selector, enabled, origin) => appliance.desired.properties.ha === null
       ? appliance.setEnabled(selector, enabled)
       : sync.setEnabled(selector, enabled, origin ?? 'client'),
+    setDraining: (selector) => appliance.setDraining(selector),
     status: (service) => appliance.status(service),
     outputs: () => appliance.outputs(),
     services: () => appliance.services(),

@@ -11,8 +11,8 @@ import type { RuntimeApi } from '../haproxy/runtime-api.js'
 import type { Limits } from '../limits/model.js'
 import { DEFAULT_SERVICE, type Output, type OutputName, type Properties, type Service } from '../properties/model.js'
 import { OUTPUTS_BACKEND, type ReconcileAction, type Reconciler } from '../reconcile/reconciler.js'
-import { saveDisabledOutputs } from '../state/admin-store.js'
-import { desiredState, withDisabled, withEnabled, withHealth, type DesiredState } from '../state/desired.js'
+import { saveAdminState } from '../state/admin-store.js'
+import { desiredState, withDisabled, withDraining, withEnabled, withHealth, type DesiredState } from '../state/desired.js'
 import { selectServers } from '../state/select-servers.js'
 import { fileServerKey, serverKey, sortedKeys, type ServerKey } from '../state/server-key.js'
 import { CtlRequestError } from '../ctl/request-error.js'
@@ -45,7 +45,7 @@ export class Appliance {
   /** New properties, limits and service files' services (SIGHUP): applied whole or not at all; admin state is kept. */
   async reconfigure (properties: Properties, limits: Limits, services: readonly Service[]): Promise<ReconcileAction> {
     return await this.#oneAtATime(async () => {
-      const next = desiredState(properties, limits, this.#desired.disabled, this.#desired.paths, [...this.#keptDown(properties), ...this.#keptDownServers(services)], services)
+      const next = desiredState(properties, limits, this.#desired.disabled, this.#desired.paths, [...this.#keptDown(properties), ...this.#keptDownServers(services)], services, this.#desired.draining)
       const action = await this.#reconciler.apply(next)
       this.#become(next)
       return action
@@ -66,10 +66,29 @@ export class Appliance {
           : `no connected output has address ${selector.address}${within}`
         return { code: 10, message: `nothing changed: ${what}`, outputs: [] }
       }
-      const changing = matched.filter((key) => state.disabled.has(key) === enabled)
+      // an enable also ends a drain; a disable of a draining server disables it
+      const changing = matched.filter((key) => enabled ? state.disabled.has(key) || state.draining.has(key) : !state.disabled.has(key))
       if (changing.length === 0) return { code: 10, message: `nothing changed: ${matched.join(', ')} already ${verb}`, outputs: matched }
       await this.#commitAdmin(state, withEnabled(state, changing, enabled))
       return { code: 0, message: `${changing.join(', ')} ${verb}`, outputs: matched }
+    })
+  }
+
+  /**
+   * (SPEC §11) Drains the selected servers: no new sessions or flows, those they have finish;
+   * `/api/enable` ends it. One disabled or draining already is left as it is (code 10).
+   */
+  async setDraining (selector: OutputSelector): Promise<AdminChangeResult> {
+    return await this.#oneAtATime(async () => {
+      const state = this.#desired
+      const selected = selectServers(state, selector)
+      if (selected === null) return { code: 10, message: `nothing changed: no service is named ${JSON.stringify(selector.service ?? '')}`, outputs: [] }
+      const matched = selected.map((server) => server.key)
+      if (matched.length === 0) return { code: 10, message: 'nothing changed: no connected server matches', outputs: [] }
+      const changing = matched.filter((key) => !state.disabled.has(key) && !state.draining.has(key))
+      if (changing.length === 0) return { code: 10, message: `nothing changed: ${matched.join(', ')} already draining or disabled`, outputs: matched }
+      await this.#commitAdmin(state, withDraining(state, changing))
+      return { code: 0, message: `${changing.join(', ')} draining`, outputs: matched }
     })
   }
 
@@ -89,11 +108,11 @@ export class Appliance {
 
   // saved first, so a crash never leaves the system ahead of the file; put back if the apply fails
   async #commitAdmin (state: DesiredState, next: DesiredState): Promise<void> {
-    await saveDisabledOutputs(state.paths.adminStateFile, next.disabled)
+    await saveAdminState(state.paths.adminStateFile, next)
     try {
       await this.#reconciler.apply(next)
     } catch (error) {
-      await saveDisabledOutputs(state.paths.adminStateFile, state.disabled).catch(() => undefined)
+      await saveAdminState(state.paths.adminStateFile, state).catch(() => undefined)
       throw error
     }
     this.#become(next)
@@ -114,7 +133,7 @@ export class Appliance {
     const state = this.#desired
     const found = state.services.find((candidate) => candidate.name === service)
     if (found === undefined) throw new CtlRequestError(404, `unknown service ${JSON.stringify(service.slice(0, 40))}: expected default or one of the service files' (${state.services.map((candidate) => candidate.name).join(', ') || 'none'})`)
-    const enabled = found.servers.filter((server) => !state.disabled.has(serverKey(found.name, server.name)))
+    const enabled = found.servers.filter((server) => !state.disabled.has(serverKey(found.name, server.name)) && !state.draining.has(serverKey(found.name, server.name)))
     if (found.mode === 'udp_roundrobin') return new Map(enabled.map((server) => [server.name, state.down.has(fileServerKey(found.name, server.name)) ? 'down' : 'up']))
     const rows = await this.#runtime.showStat()
     return new Map(enabled.map((server) => {
@@ -148,7 +167,7 @@ export class Appliance {
           port: server.port,
           weight: server.weight,
           role: server.backup ? 'backup' : 'primary',
-          admin: state.disabled.has(key) ? 'disabled' : 'enabled',
+          admin: state.disabled.has(key) ? 'disabled' : state.draining.has(key) ? 'draining' : 'enabled',
           health,
           sessions: udp ? null : Number(row?.scur ?? 0) || 0
         }
@@ -161,7 +180,7 @@ export class Appliance {
     const reports = new Map<OutputName, OutputReport>()
     for (const view of await this.outputs()) {
       // an up output's failing checks are not a notice: it is up
-      if (view.state !== 'disabled') reports.set(view.name, { health: view.state, reason: view.state === 'down' ? view.reason : '' })
+      if (view.state !== 'disabled' && view.state !== 'draining') reports.set(view.name, { health: view.state, reason: view.state === 'down' ? view.reason : '' })
     }
     return reports
   }
@@ -184,7 +203,7 @@ export class Appliance {
     return state.properties.outputs.map((output) => {
       const row = rows.find((candidate) => candidate.pxname === OUTPUTS_BACKEND && candidate.svname === output.name)
       if (row === undefined) throw new L3lbError('L3LB_HAPROXY_SOCKET', `HAProxy does not report output ${output.name}`)
-      const current = state.disabled.has(output.name) ? 'disabled' : outputHealth(row.status ?? '')
+      const current = state.disabled.has(output.name) ? 'disabled' : state.draining.has(output.name) ? 'draining' : outputHealth(row.status ?? '')
       const reason = current === 'down' ? downReason(row) : current === 'up' ? upReason(row) : ''
       return outputView(output, current, reason, secondsSinceChange(row))
     })

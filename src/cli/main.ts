@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-/** The `l3lb` command: start, render, check, status, enable, disable (SPEC §3b). */
+/** The `l3lb` command: start, render, check, status, enable, disable (SPEC §3b), drain (SPEC §11). */
 import { parseArgs } from 'node:util'
 import { startAgent, type RunningAgent } from '../agent/agent.js'
 import { DEFAULT_ENV_FILE, limitsFor, readConfiguration, readProperties } from '../agent/boot.js'
@@ -8,7 +8,7 @@ import { stderrIsJournal, streamLog } from '../agent/log.js'
 import { isL3lbError, L3lbError } from '../errors.js'
 import { renderHaproxyConfig } from '../render/haproxy-config.js'
 import { renderIptablesRules } from '../render/iptables-rules.js'
-import { loadDisabledOutputs } from '../state/admin-store.js'
+import { loadAdminState } from '../state/admin-store.js'
 import { desiredState } from '../state/desired.js'
 import { appliancePaths } from '../state/paths.js'
 import { callCtl, callCtlDocument, ctlBaseUrl } from './ctl-client.js'
@@ -28,6 +28,8 @@ const USAGE = `usage:
                                        OUTPUT is outN or an address (with --service, a
                                        server of that service or an address in it)
   l3lb disable OUTPUT [--env FILE] [--service NAME]
+  l3lb drain   OUTPUT [--env FILE] [--service NAME]
+                                       no new sessions; those it has finish (enable ends it)
 FILE defaults to ${DEFAULT_ENV_FILE}.`
 
 // under systemd each line carries its priority, so journalctl -p warning shows what matters
@@ -51,7 +53,7 @@ async function main (argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`)
     return command === undefined && values.help !== true ? 2 : 0
   }
-  const needsTarget = command === 'enable' || command === 'disable'
+  const needsTarget = command === 'enable' || command === 'disable' || command === 'drain'
   if (extra.length > 0 || (needsTarget ? target === undefined : target !== undefined)) {
     process.stderr.write(`l3lb ${command}: unexpected arguments\n${USAGE}\n`)
     return 2
@@ -62,9 +64,10 @@ async function main (argv: string[]): Promise<number> {
     case 'check': return await check(envFile)
     case 'status': return await status(envFile, values.json === true, values.service)
     case 'enable':
-    case 'disable': return await setEnabled(envFile, command, target ?? '', values.service)
+    case 'disable':
+    case 'drain': return await setEnabled(envFile, command, target ?? '', values.service)
     default:
-      process.stderr.write(`l3lb: unknown command "${command}"; accepted: start, render, check, status, enable, disable\n`)
+      process.stderr.write(`l3lb: unknown command "${command}"; accepted: start, render, check, status, enable, disable, drain\n`)
       return 2
   }
 }
@@ -105,8 +108,8 @@ async function render (envFile: string, family: string): Promise<number> {
   const { properties } = configuration
   const services = fileServices(configuration)
   const paths = appliancePaths(process.env)
-  const disabled = await loadDisabledOutputs(paths.adminStateFile)
-  const state = desiredState(properties, await limitsFor(properties, services), disabled, paths, [], services)
+  const { disabled, draining } = await loadAdminState(paths.adminStateFile)
+  const state = desiredState(properties, await limitsFor(properties, services), disabled, paths, [], services, draining)
   process.stdout.write(properties.mode === 'udp_roundrobin'
     ? renderIptablesRules(state, family === '6' ? 6 : 4)
     : renderHaproxyConfig(state))
@@ -152,7 +155,7 @@ async function status (envFile: string, json: boolean, service: string | undefin
   return answer.status.code === 0 ? 0 : 1
 }
 
-async function setEnabled (envFile: string, verb: 'enable' | 'disable', target: string, service: string | undefined): Promise<number> {
+async function setEnabled (envFile: string, verb: 'enable' | 'disable' | 'drain', target: string, service: string | undefined): Promise<number> {
   const { properties } = await readProperties(envFile)
   const selector = service === undefined
     ? /^out\d+$/.test(target) ? `channel=${target}` : encodeURIComponent(target)

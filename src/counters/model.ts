@@ -4,8 +4,8 @@ import { OUTPUT_NAMES } from '../properties/model.js'
 
 export const COUNTER_GROUP = 'L3LB'
 
-/** `outX_status`: 0 enabled and up, 1 enabled and down, 2 disabled through ctl, 100 not connected. */
-export type OutputStatus = 0 | 1 | 2 | 100
+/** `outX_status`: 0 enabled and up, 1 enabled and down, 2 disabled through ctl, 3 draining through ctl (SPEC §11), 100 not connected. */
+export type OutputStatus = 0 | 1 | 2 | 3 | 100
 
 /** One output's counters; the ones SPEC §6 leaves out of udp_roundrobin are null there. */
 export interface OutputCounters {

@@ -99,6 +99,8 @@ function perOutput (state: DesiredState, connected: (name: OutputName) => Output
 
 function statusOf (state: DesiredState, name: OutputName, up: boolean): OutputStatus {
   if (state.disabled.has(name)) return 2
+  // (SPEC §11) draining through ctl
+  if (state.draining.has(name)) return 3
   return up ? 0 : 1
 }
 

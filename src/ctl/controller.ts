@@ -30,8 +30,8 @@ export interface OutputReport {
   readonly reason: string
 }
 
-/** An output's state as `/api/outputs` and `l3lb status` show it: its health, or disabled through ctl. */
-export type OutputState = OutputHealth | 'disabled'
+/** An output's state as `/api/outputs` and `l3lb status` show it: its health, or disabled or draining through ctl. */
+export type OutputState = OutputHealth | 'disabled' | 'draining'
 
 /** One connected output as the agent runs it: what an operator asks first when one fails. */
 export interface OutputView {
@@ -53,7 +53,7 @@ export interface ServerStatus {
   readonly port: number | null
   readonly weight: number
   readonly role: 'primary' | 'backup'
-  readonly admin: 'enabled' | 'disabled'
+  readonly admin: 'enabled' | 'disabled' | 'draining'
   /** Its last check's verdict (kept while disabled); `up` where nothing checks it. */
   readonly health: OutputHealth
   /** Active sessions (TCP); null in a UDP service, whose flows /api/counters counts. */
@@ -81,6 +81,8 @@ export interface CtlController {
    * `origin` is `peer` when the HA peer forwarded the request (only with `ha`).
    */
   setEnabled (selector: OutputSelector, enabled: boolean, origin?: ChangeOrigin): Promise<AdminChangeResult>
+  /** (SPEC §11) Drains the selected servers: no new sessions, those they have finish; persists. */
+  setDraining (selector: OutputSelector): Promise<AdminChangeResult>
   /**
    * Health of every connected, enabled output, in outN order; with `service` (SPEC §11), of
    * that service's enabled servers by name. Throws CtlRequestError 404 for an unknown service.

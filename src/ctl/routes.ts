@@ -7,7 +7,7 @@ import { parseSelector, parseServiceQuery, parseSyncQuery } from './query.js'
 import { CtlRequestError } from './request-error.js'
 
 /** The paths the ctl service answers (SPEC §5, and the counters), GET only. */
-export const CTL_PATHS = ['/api/enable', '/api/disable', '/api/status', '/api/outputs', '/api/services', '/api/counters', '/metrics'] as const
+export const CTL_PATHS = ['/api/enable', '/api/disable', '/api/drain', '/api/status', '/api/outputs', '/api/services', '/api/counters', '/metrics'] as const
 
 /** (HA) The paths added when ha_vip is set: the admin state read and replaced between the two nodes. */
 export const HA_CTL_PATHS = ['/api/admin', '/api/sync'] as const
@@ -24,6 +24,7 @@ export function registerCtlRoutes (app: FastifyInstance, controller: CtlControll
   app.get('/api/services', async () => ({ status: { code: 0, message: '' }, services: await controller.services() }))
   app.get('/api/enable', async (request) => changeAnswer(await controller.setEnabled(selectorOf(request), true, ...originOf(request, ha))))
   app.get('/api/disable', async (request) => changeAnswer(await controller.setEnabled(selectorOf(request), false, ...originOf(request, ha))))
+  app.get('/api/drain', async (request) => changeAnswer(await controller.setDraining(selectorOf(request))))
   if (ha !== undefined) {
     app.get('/api/admin', async () => adminAnswer(ha.disabled(), ha.role(), ha.settings()))
     app.get('/api/sync', async (request) => {

@@ -3,7 +3,7 @@ import { L3lbError } from '../errors.js'
 import { parseInfoAndStat, parseServersState, parseShowStat, peersLocallySynced, type Row } from './parse.js'
 import { sendCommand } from './socket-client.js'
 
-export type ServerAdminState = 'ready' | 'maint'
+export type ServerAdminState = 'ready' | 'drain' | 'maint'
 
 export class RuntimeApi {
   readonly #socket: string

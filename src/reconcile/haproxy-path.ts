@@ -113,9 +113,9 @@ export class HaproxyPath {
   async #adopt (state: DesiredState, text: string): Promise<ReconcileAction> {
     const running = await readFile(state.paths.configFile, 'utf8').catch(() => '')
     const { runtime } = this.#deps
-    for (const { backend, server, key } of haproxyServers(state)) {
+    for (const { backend, server, admin } of haproxyServers(state)) {
       // a server the running file does not have yet comes with the reload below
-      await runtime.setServerState(backend, server, state.disabled.has(key) ? 'maint' : 'ready')
+      await runtime.setServerState(backend, server, admin)
         .catch((error: unknown) => { if (running === text) throw error })
     }
     if (running === text) {

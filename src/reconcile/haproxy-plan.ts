@@ -19,13 +19,16 @@ export type HaproxyStep =
   /** An empty server-state file: a fresh start carries no state of an earlier HAProxy. */
   | { readonly kind: 'clear-server-state' }
   | { readonly kind: 'start' }
-  /** `set server <backend>/<server> state ready|maint` on the runtime API. */
-  | { readonly kind: 'set-admin', readonly backend: string, readonly server: string, readonly state: 'ready' | 'maint' }
+  /** `set server <backend>/<server> state ready|drain|maint` on the runtime API; `previous` is what a failed job puts back. */
+  | { readonly kind: 'set-admin', readonly backend: string, readonly server: string, readonly state: AdminLevel, readonly previous: AdminLevel }
   /** `show servers state` into the server-state file, less the servers whose address changes. */
   | { readonly kind: 'save-server-state' }
   /** Wait until the stick table can be handed to a new worker (tcp_source). */
   | { readonly kind: 'wait-peers-sync' }
   | { readonly kind: 'reload' }
+
+/** A server's admin state as HAProxy's runtime API sets it. */
+export type AdminLevel = 'ready' | 'drain' | 'maint'
 
 /** What was put in force last: the state and its text. */
 export interface HaproxyInForce {
@@ -40,8 +43,13 @@ export interface HaproxyInForce {
  * a reload. Nothing: no step.
  */
 export function planHaproxy (inForce: HaproxyInForce | null, desired: DesiredState, text: string): HaproxyStep[] {
-  if (inForce === null) return [{ kind: 'check-and-install' }, { kind: 'clear-server-state' }, { kind: 'start' }]
-  if (text === inForce.text) return []
+  // a fresh HAProxy runs the file, where a disabled server is `disabled`: draining ones are set after it starts
+  if (inForce === null) return [{ kind: 'check-and-install' }, { kind: 'clear-server-state' }, { kind: 'start' }, ...adminSteps(null, desired)]
+  // a drain is no text at all: the runtime, and the server state that a restarted HAProxy loads
+  if (text === inForce.text) {
+    const admin = adminSteps(inForce.state, desired)
+    return admin.length === 0 ? [] : [...admin, { kind: 'save-server-state' }]
+  }
   if (onlyAdminDiffers(inForce.state, desired)) return [...adminSteps(inForce.state, desired), { kind: 'install-unchecked' }, { kind: 'save-server-state' }]
   return planReload(inForce, desired)
 }
@@ -67,7 +75,7 @@ export function planAction (steps: readonly HaproxyStep[]): 'none' | 'start' | '
 
 /** The admin steps that undo `steps`' own, in reverse: what a failed job puts back. */
 export function undoAdmin (steps: readonly HaproxyStep[]): HaproxyStep[] {
-  return steps.flatMap((step) => step.kind === 'set-admin' ? [{ ...step, state: step.state === 'ready' ? 'maint' as const : 'ready' as const }] : []).reverse()
+  return steps.flatMap((step) => step.kind === 'set-admin' ? [{ ...step, state: step.previous, previous: step.state }] : []).reverse()
 }
 
 // everything but the admin state is the very same value: the states came from one another by an admin change
@@ -75,21 +83,32 @@ function onlyAdminDiffers (before: DesiredState, after: DesiredState): boolean {
   return before.properties === after.properties && before.services === after.services && before.limits === after.limits && before.paths === after.paths
 }
 
-/** Every server in HAProxy for `state`: its backend, name and serverKey (the env file's outputs, then the TCP services'). */
-export function haproxyServers (state: DesiredState): Array<{ readonly backend: string, readonly server: string, readonly key: string }> {
+/** Every server in HAProxy for `state`: its backend, name, serverKey and the admin level it should have. */
+export function haproxyServers (state: DesiredState): Array<{ readonly backend: string, readonly server: string, readonly key: string, readonly admin: AdminLevel }> {
+  const level = (key: string, stick: boolean): AdminLevel => state.disabled.has(key)
+    ? 'maint'
+    // HAProxy's drain still lets in the clients a stick table holds to it; maintenance does not (SPEC §11)
+    : state.draining.has(key) ? (stick ? 'maint' : 'drain') : 'ready'
+  const seedStick = state.properties.mode === 'tcp_source'
   return [
-    ...(seedInConfig(state) ? state.properties.outputs.map((output) => ({ backend: OUTPUTS_BACKEND, server: output.name, key: output.name })) : []),
+    ...(seedInConfig(state) ? state.properties.outputs.map((output) => ({ backend: OUTPUTS_BACKEND, server: output.name, key: output.name, admin: level(output.name, seedStick) })) : []),
     ...state.services.filter((service) => service.mode !== 'udp_roundrobin')
-      .flatMap((service) => service.servers.map((server) => ({ backend: service.name, server: server.name, key: serverKey(service.name, server.name) })))
+      .flatMap((service) => service.servers.map((server) => {
+        const key = serverKey(service.name, server.name)
+        return { backend: service.name, server: server.name, key, admin: level(key, service.mode === 'tcp_source') }
+      }))
   ]
 }
 
-// servers in HAProxy in both states whose enabled/disabled state differs
-function adminSteps (before: DesiredState, after: DesiredState): HaproxyStep[] {
-  const was = new Set(haproxyServers(before).map((server) => `${server.backend}/${server.server}`))
-  return haproxyServers(after)
-    .filter((server) => was.has(`${server.backend}/${server.server}`) && before.disabled.has(server.key) !== after.disabled.has(server.key))
-    .map((server) => ({ kind: 'set-admin', backend: server.backend, server: server.server, state: after.disabled.has(server.key) ? 'maint' : 'ready' }))
+// servers in HAProxy in both states whose admin level differs; from null: those the file alone does not set (draining)
+function adminSteps (before: DesiredState | null, after: DesiredState): HaproxyStep[] {
+  const was = new Map((before === null ? [] : haproxyServers(before)).map((server) => [`${server.backend}/${server.server}`, server.admin]))
+  return haproxyServers(after).flatMap((server): HaproxyStep[] => {
+    const fromFile: AdminLevel = after.disabled.has(server.key) ? 'maint' : 'ready'
+    const previous = before === null ? fromFile : was.get(`${server.backend}/${server.server}`)
+    if (previous === undefined || previous === server.admin) return []
+    return [{ kind: 'set-admin', backend: server.backend, server: server.server, state: server.admin, previous }]
+  })
 }
 
 // a worker younger than its peers resync timeouts would hand an empty table on

@@ -11,6 +11,7 @@ import { renderIptablesRules } from '../render/iptables-rules.js'
 import { isUdpMode } from '../properties/service-file.js'
 import { availableOutputs, availableServers } from '../state/available-outputs.js'
 import type { DesiredState } from '../state/desired.js'
+import { serverKey } from '../state/server-key.js'
 
 /** What the path needs of netfilter (src/netfilter/ in the agent; a namespace prefix in tests). */
 export interface Netfilter {
@@ -74,13 +75,22 @@ export class NetfilterPath {
     this.#mayHaveRules = false
   }
 
-  // conntrack keeps sending a flow where it went first: forget the flows of outputs (and servers) that left
+  // conntrack keeps sending a flow where it went first: forget the flows of outputs (and servers)
+  // that left, but not of those draining, whose flows finish where they are (SPEC §11)
   async #forgetFlowsOfLeavers (before: DesiredState, after: DesiredState): Promise<void> {
-    const staying = addressesInUse(after)
+    const staying = new Set([...addressesInUse(after), ...drainingAddresses(after)])
     for (const address of addressesInUse(before)) {
       if (!staying.has(address)) await this.#netfilter.forgetFlowsTo(address)
     }
   }
+}
+
+// The addresses of the servers draining through ctl, in every service.
+function drainingAddresses (state: DesiredState): string[] {
+  return [
+    ...state.properties.outputs.filter((output) => state.draining.has(output.name)).map((output) => output.address),
+    ...state.services.flatMap((service) => service.servers.filter((server) => state.draining.has(serverKey(service.name, server.name))).map((server) => server.address))
+  ]
 }
 
 // The addresses new flows go to: default's outputs (in udp_roundrobin) and the UDP service files' servers.

@@ -1,7 +1,8 @@
 /**
- * The servers disabled through ctl, kept in $STATE_DIRECTORY so they survive restarts of
- * HAProxy and the agent: the env file's outputs by name (`out2`), a service file's servers as
- * `service/server` (server-key.ts).
+ * The servers disabled or draining through ctl, kept in $STATE_DIRECTORY so they survive
+ * restarts of HAProxy and the agent: the env file's outputs by name (`out2`), a service file's
+ * servers as `service/server` (server-key.ts). `{"version":1,"disabled":[…],"draining":[…]}`;
+ * a file from before drain has no `draining`.
  */
 import { readFile, rename, writeFile } from 'node:fs/promises'
 import { L3lbError } from '../errors.js'
@@ -9,39 +10,46 @@ import { isServerKey, sortedKeys } from './server-key.js'
 
 const FORMAT_VERSION = 1
 
-/** The disabled outputs saved in `file`; none when the file does not exist yet. */
-export async function loadDisabledOutputs (file: string): Promise<Set<string>> {
+/** The admin state the file holds: every server not named in it is enabled. */
+export interface SavedAdminState {
+  readonly disabled: Set<string>
+  readonly draining: Set<string>
+}
+
+/** The admin state saved in `file`; every server enabled when the file does not exist yet. */
+export async function loadAdminState (file: string): Promise<SavedAdminState> {
   let text: string
   try {
     text = await readFile(file, 'utf8')
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return new Set()
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { disabled: new Set(), draining: new Set() }
     throw new L3lbError('L3LB_START_FAILED', `could not read the saved output states ${file}: ${(error as Error).message}`, { cause: error })
   }
-  return parseDisabledOutputs(text, file)
+  return parseAdminState(text, file)
 }
 
-/** Pure: the saved file's text to the set of disabled outputs. */
-export function parseDisabledOutputs (text: string, file: string): Set<string> {
+/** Pure: the saved file's text to the admin state. */
+export function parseAdminState (text: string, file: string): SavedAdminState {
   let value: unknown
   try {
     value = JSON.parse(text)
   } catch (cause) {
     throw new L3lbError('L3LB_START_FAILED', `the saved output states ${file} are not valid JSON: ${(cause as Error).message}; remove the file to start with every output enabled`, { cause })
   }
-  const disabled = (value as { disabled?: unknown } | null)?.disabled
-  if (!Array.isArray(disabled) || !disabled.every((name): name is string => typeof name === 'string' && isServerKey(name))) {
-    throw new L3lbError('L3LB_START_FAILED', `the saved output states ${file} do not hold {"disabled": ["out1".."out8" or "service/server", …]}; remove the file to start with every output enabled`)
+  const { disabled, draining = [] } = (value ?? {}) as { disabled?: unknown, draining?: unknown }
+  const keys = (list: unknown): list is string[] => Array.isArray(list) && list.every((name) => typeof name === 'string' && isServerKey(name))
+  if (!keys(disabled) || !keys(draining)) {
+    throw new L3lbError('L3LB_START_FAILED', `the saved output states ${file} do not hold {"disabled": ["out1".."out8" or "service/server", …], "draining": [… likewise]}; remove the file to start with every output enabled`)
   }
-  return new Set(disabled)
+  return { disabled: new Set(disabled), draining: new Set(draining.filter((name) => !disabled.includes(name))) }
 }
 
-/** Saves the disabled outputs atomically (write beside, then rename). */
-export async function saveDisabledOutputs (file: string, disabled: ReadonlySet<string>): Promise<void> {
-  const names = sortedKeys(disabled)
+/** Saves the admin state atomically (write beside, then rename). */
+export async function saveAdminState (file: string, state: { readonly disabled: ReadonlySet<string>, readonly draining: ReadonlySet<string> }): Promise<void> {
   const candidate = `${file}.new`
+  const draining = state.draining.size === 0 ? {} : { draining: sortedKeys(state.draining) }
   try {
-    await writeFile(candidate, JSON.stringify({ version: FORMAT_VERSION, disabled: names }) + '\n', { mode: 0o600 })
+    await writeFile(candidate, JSON.stringify({ version: FORMAT_VERSION, disabled: sortedKeys(state.disabled), ...draining }) + '\n', { mode: 0o600 })
     await rename(candidate, file)
   } catch (cause) {
     throw new L3lbError('L3LB_STATE_WRITE', `could not save the output states to ${file}: ${(cause as Error).message}`, { cause })

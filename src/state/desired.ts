@@ -14,6 +14,11 @@ export interface DesiredState {
    */
   readonly disabled: ReadonlySet<string>
   /**
+   * (SPEC §11) Servers draining through ctl, by serverKey: no new sessions or flows (clients
+   * stuck to them by tcp_source included), those they have finish. Never also disabled.
+   */
+  readonly draining: ReadonlySet<string>
+  /**
    * Outputs the agent's own health checks found down (udp_roundrobin, where the kernel
    * forwards and nothing else checks); every other output counts as up. In the TCP
    * modes HAProxy checks and this stays empty. A UDP service file's server is keyed
@@ -26,23 +31,37 @@ export interface DesiredState {
 }
 
 /** A new desired state, frozen. */
-export function desiredState (properties: Properties, limits: Limits, disabled: Iterable<string>, paths: AppliancePaths, down: Iterable<OutputName | ServerKey> = [], services: readonly Service[] = []): DesiredState {
-  return Object.freeze({ properties, limits, disabled: new Set(disabled), down: new Set(down), paths, services })
+export function desiredState (properties: Properties, limits: Limits, disabled: Iterable<string>, paths: AppliancePaths, down: Iterable<OutputName | ServerKey> = [], services: readonly Service[] = [], draining: Iterable<string> = []): DesiredState {
+  return Object.freeze({ properties, limits, disabled: new Set(disabled), draining: new Set(draining), down: new Set(down), paths, services })
 }
 
-/** The same state with the given servers (serverKey) enabled or disabled. */
+/** The same state with the given servers (serverKey) enabled (no longer disabled nor draining) or disabled. */
 export function withEnabled (state: DesiredState, outputs: readonly string[], enabled: boolean): DesiredState {
   const disabled = new Set(state.disabled)
+  const draining = new Set(state.draining)
   for (const name of outputs) {
+    draining.delete(name)
     if (enabled) disabled.delete(name)
     else disabled.add(name)
   }
-  return Object.freeze({ ...state, disabled })
+  return Object.freeze({ ...state, disabled, draining })
+}
+
+/** The same state with the given servers (serverKey) draining. */
+export function withDraining (state: DesiredState, servers: readonly string[]): DesiredState {
+  const disabled = new Set(state.disabled)
+  const draining = new Set(state.draining)
+  for (const name of servers) {
+    disabled.delete(name)
+    draining.add(name)
+  }
+  return Object.freeze({ ...state, disabled, draining })
 }
 
 /** The same state with exactly these servers (serverKey) disabled (HA: the peer's whole set). */
 export function withDisabled (state: DesiredState, disabled: Iterable<string>): DesiredState {
-  return Object.freeze({ ...state, disabled: new Set(disabled) })
+  const set = new Set(disabled)
+  return Object.freeze({ ...state, disabled: set, draining: new Set([...state.draining].filter((name) => !set.has(name))) })
 }
 
 /** The same state with one output's (or service file server's) health as the checks found it. */

@@ -3,10 +3,11 @@ import type { OutputState } from '../ctl/controller.js'
 import type { OutputName } from '../properties/model.js'
 import type { DesiredState } from './desired.js'
 
-/** A connected output's state as the desired state holds it: disabled, down (udp_roundrobin's own checks) or up. */
+/** A connected output's state as the desired state holds it: disabled, draining, down (udp_roundrobin's own checks) or up. */
 export function outputStateIn (state: DesiredState, output: OutputName): OutputState | undefined {
   if (!state.properties.outputs.some((candidate) => candidate.name === output)) return undefined
   if (state.disabled.has(output)) return 'disabled'
+  if (state.draining.has(output)) return 'draining'
   return state.down.has(output) ? 'down' : 'up'
 }
 

@@ -171,6 +171,47 @@ test('ctl per service: a channel of one service, an address in every service or 
   assert.equal(await cli('enable', 'a', '--service', 'web'), '0 web/a enabled')
 })
 
+test('drain: sessions on the server finish, new ones avoid it, tcp_source clients stuck to it included; enable ends it', async () => {
+  // a session held on web/b (be2)
+  const held: number[] = []
+  let onB: number | undefined
+  for (let i = 0; i < 8 && onB === undefined; i++) {
+    const connection = await client.connect({ host: topology.addresses.lbClientSide, port: 8081, timeoutMs: 5000 })
+    if (String(connection.greeting).startsWith('be2 ')) onB = connection.conn
+    else held.push(connection.conn)
+  }
+  for (const conn of held) await client.close(conn)
+  assert.ok(onB !== undefined, 'no connection landed on web/b')
+  assert.deepEqual((await agent.ctl('/api/drain?service=web&channel=b')).status, { code: 0, message: 'web/b draining' })
+  assert.deepEqual((await agent.ctl('/api/drain?service=web&channel=b')).status, { code: 10, message: 'nothing changed: web/b already draining or disabled' })
+  const fresh = new Set<string>()
+  for (let i = 0; i < 8; i++) fresh.add(await greetedBy(8081))
+  assert.deepEqual(fresh, new Set(['be1', 'be3']), 'a new session went to the draining server')
+  assert.equal(await client.send(onB, 'still here'), 'still here', 'the draining server\'s session was cut')
+  await client.close(onB)
+  assert.deepEqual((await agent.ctl('/api/status?service=web')).status, { code: 0, message: '', a: 'up', c: 'up' })
+  const services = JSON.parse((await client.http(`http://${topology.addresses.lbClientSide}:8080/api/services`, { timeoutMs: 5000 })).body) as { services: Array<{ name: string, servers: Array<{ name: string, admin: string }> }> }
+  assert.equal(services.services.find((service) => service.name === 'web')?.servers.find((server) => server.name === 'b')?.admin, 'draining')
+  assert.deepEqual((await agent.ctl('/api/enable?service=web&channel=b')).status, { code: 0, message: 'web/b enabled' })
+  const back = new Set<string>()
+  for (let i = 0; i < 8; i++) back.add(await greetedBy(8081))
+  assert.deepEqual(back, new Set(['be1', 'be2', 'be3']))
+
+  // tcp_source: the clients stuck to a draining server go elsewhere at their next connection
+  const stuck = new Map<string, string>()
+  for (const address of topology.addresses.client) stuck.set(address, await greetedBy(8083, { localAddress: address }))
+  const onC = [...stuck].filter(([, backend]) => backend === 'be3').map(([address]) => address)
+  assert.ok(onC.length > 0, `no client stuck to sticky/c: ${JSON.stringify([...stuck])}`)
+  assert.deepEqual((await agent.ctl('/api/drain?service=sticky&channel=c')).status, { code: 0, message: 'sticky/c draining' })
+  for (const address of onC) assert.equal(await greetedBy(8083, { localAddress: address }), 'be4', `client ${address} stayed on the draining server`)
+  assert.deepEqual((await agent.ctl('/api/enable?service=sticky&channel=c')).status, { code: 0, message: 'sticky/c enabled' })
+  // the command line's drain
+  const cli = async (...args: string[]): Promise<string> => (await topology.exec(topology.names.lb, process.execPath, [CLI_PROGRAM, ...args, '--env', join(dir, 'l3lb.env')])).stdout
+  assert.equal(await cli('drain', 'c', '--service', 'sticky'), '0 sticky/c draining')
+  assert.match(await cli('status', '--service', 'sticky'), /\nc +\S+ +1 +primary +draining /)
+  assert.equal(await cli('enable', 'c', '--service', 'sticky'), '0 sticky/c enabled')
+})
+
 test('a bad service file at SIGHUP keeps every service running, and the log names the file', async () => {
   const before = agent.process.output().length
   writeFileSync(join(dir, 'services.d', 'broken.env'), 'ports=8086\nserver_a=198.18.1.2 weight=9000\nctl_port=1\n')

@@ -104,6 +104,16 @@ test('ctl disables a UDP service\'s server: its flows move at their next datagra
   assert.deepEqual(await flowsByBackend(40, 52000), { be1: 10, be2: 10, be3: 20 })
 })
 
+test('drain a UDP service\'s server: its flows keep it, new flows avoid it; enable ends it', async () => {
+  let port = 53000
+  while ((await flow(5060, port)).backend !== 'be3') port++
+  assert.deepEqual((await agent.ctl('/api/drain?service=sip&channel=c')).status, { code: 0, message: 'sip/c draining' })
+  assert.equal((await flow(5060, port)).backend, 'be3', 'a flow of the draining server moved')
+  assert.deepEqual(await flowsByBackend(20, 54000), { be1: 10, be2: 10 })
+  assert.deepEqual((await agent.ctl('/api/enable?service=sip&channel=c')).status, { code: 0, message: 'sip/c enabled' })
+  assert.deepEqual(await flowsByBackend(40, 55000), { be1: 10, be2: 10, be3: 20 })
+})
+
 test('a SIGHUP that removes a service file removes its chain and rules; removing the last one leaves nothing of l3lb', async () => {
   const before = await l3lbRules(topology)
   assert.ok(before.some((line) => line.includes('"service sip"')), before.join('\n'))

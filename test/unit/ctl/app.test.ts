@@ -36,6 +36,11 @@ class MemoryController implements CtlController {
     return { code: 0, message: '', outputs }
   }
 
+  async setDraining (selector: OutputSelector): Promise<AdminChangeResult> {
+    this.calls.push({ selector, enabled: false })
+    return { code: 10, message: 'draining is not kept in memory here', outputs: [] }
+  }
+
   async status (): Promise<ReadonlyMap<OutputName, OutputHealth>> {
     if (this.failure !== undefined) throw this.failure
     // Deliberately not in outN order: the answer must order the members itself.
@@ -210,7 +215,7 @@ test('a malformed %-sequence in the path is code 100, HTTP 400', async () => {
 
 test('an unknown path is code 100, HTTP 404', async () => {
   const app = buildCtlApp({ controller: appliance(), token: '' })
-  await refused(app, '/', 404, /^unknown path "\/": expected \/api\/enable, \/api\/disable, \/api\/status, \/api\/outputs, \/api\/services, \/api\/counters, \/metrics$/)
+  await refused(app, '/', 404, /^unknown path "\/": expected \/api\/enable, \/api\/disable, \/api\/drain, \/api\/status, \/api\/outputs, \/api\/services, \/api\/counters, \/metrics$/)
   await refused(app, '/api/stat', 404, /^unknown path "\/api\/stat"/)
   await refused(app, '/api/status/', 404, /unknown path/)
   await refused(app, '/api/disable/out3', 404, /unknown path/)

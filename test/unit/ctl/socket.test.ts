@@ -18,6 +18,10 @@ class OneOutputController implements CtlController {
     return { code: 0, message: '', outputs: ['out1'] }
   }
 
+  async setDraining (): Promise<AdminChangeResult> {
+    return { code: 10, message: 'nothing changed', outputs: [] }
+  }
+
   async status (): Promise<ReadonlyMap<OutputName, OutputHealth>> {
     return new Map<OutputName, OutputHealth>(this.enabled ? [['out1', 'up']] : [])
   }

@@ -67,6 +67,7 @@ class Node {
     })
     const controller: CtlController = {
       setEnabled: (selector, enabled, origin) => this.sync.setEnabled(selector, enabled, origin ?? 'client'),
+      setDraining: async () => ({ code: 10, message: 'not used', outputs: [] }),
       status: async () => new Map(OUTPUT_NAMES.slice(0, 3).filter((output) => !this.disabled.has(output)).map((output) => [output, 'up'])),
       outputs: async () => OUTPUT_NAMES.slice(0, 3).map((name) => ({ name, address: '198.18.1.1', backup: false, state: this.disabled.has(name) ? 'disabled' : 'up', reason: '', forSeconds: null })),
       services: async () => [],
@@ -192,15 +193,15 @@ test('/api/status names the role with HA; without HA the app answers exactly as 
   // l3lb status reads the role from /api/outputs
   assert.deepEqual((await active.get('/api/outputs')).status, { code: 0, message: '', role: 'active' })
   assert.equal((await standby.get('/api/outputs')).status.role, 'standby')
-  const plain = buildCtlApp({ controller: { setEnabled: async () => ({ code: 10, message: '', outputs: [] }), status: async () => new Map(), outputs: async () => [], services: async () => [], counters: async () => { throw new Error('not used') } }, token: '' })
+  const plain = buildCtlApp({ controller: { setEnabled: async () => ({ code: 10, message: '', outputs: [] }), setDraining: async () => ({ code: 10, message: '', outputs: [] }), status: async () => new Map(), outputs: async () => [], services: async () => [], counters: async () => { throw new Error('not used') } }, token: '' })
   assert.deepEqual((await plain.inject({ method: 'GET', url: '/api/status' })).json(), { status: { code: 0, message: '' } })
   for (const path of ['/api/sync?disabled=', '/api/admin']) {
     const reply = await plain.inject({ method: 'GET', url: path })
     assert.equal(reply.statusCode, 404)
-    assert.equal(reply.json<{ status: { message: string } }>().status.message, `unknown path "${path.split('?')[0] ?? ''}": expected /api/enable, /api/disable, /api/status, /api/outputs, /api/services, /api/counters, /metrics`)
+    assert.equal(reply.json<{ status: { message: string } }>().status.message, `unknown path "${path.split('?')[0] ?? ''}": expected /api/enable, /api/disable, /api/drain, /api/status, /api/outputs, /api/services, /api/counters, /metrics`)
   }
   const unknown = await active.get('/api/nope')
-  assert.match(String(unknown.status.message), /expected \/api\/enable, \/api\/disable, \/api\/status, \/api\/outputs, \/api\/services, \/api\/counters, \/metrics, \/api\/admin, \/api\/sync$/)
+  assert.match(String(unknown.status.message), /expected \/api\/enable, \/api\/disable, \/api\/drain, \/api\/status, \/api\/outputs, \/api\/services, \/api\/counters, \/metrics, \/api\/admin, \/api\/sync$/)
   // the token guards the HA paths like every other
   assert.equal((await standby.app.inject({ method: 'GET', url: '/api/sync?disabled=out1' })).statusCode, 401)
   assert.deepEqual([...standby.disabled], [])

@@ -3,7 +3,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { planAction, planHaproxy, undoAdmin } from '../../../src/reconcile/haproxy-plan.js'
 import { renderHaproxyConfig } from '../../../src/render/haproxy-config.js'
-import { desiredState, withEnabled, type DesiredState } from '../../../src/state/desired.js'
+import { desiredState, withDraining, withEnabled, type DesiredState } from '../../../src/state/desired.js'
 import { stateFrom, stateWithServices } from '../../support/fixtures.js'
 
 const OUTPUTS = 'out1=198.18.1.2\nout2=198.18.2.2\n'
@@ -29,12 +29,12 @@ test('only admin state: the runtime API and the file unchecked, no process at al
   const after = withEnabled(before, ['out2'], false)
   const steps = planHaproxy(inForceOf(before), after, renderHaproxyConfig(after))
   assert.deepEqual(steps, [
-    { kind: 'set-admin', backend: 'outputs', server: 'out2', state: 'maint' },
+    { kind: 'set-admin', backend: 'outputs', server: 'out2', state: 'maint', previous: 'ready' },
     { kind: 'install-unchecked' },
     { kind: 'save-server-state' }
   ])
   assert.equal(planAction(steps), 'runtime')
-  assert.deepEqual(undoAdmin(steps), [{ kind: 'set-admin', backend: 'outputs', server: 'out2', state: 'ready' }])
+  assert.deepEqual(undoAdmin(steps), [{ kind: 'set-admin', backend: 'outputs', server: 'out2', state: 'ready', previous: 'maint' }])
 })
 
 test('new properties: a checked file, admin changes first, the state saved, then a reload', () => {
@@ -43,7 +43,7 @@ test('new properties: a checked file, admin changes first, the state saved, then
   const steps = planHaproxy(inForceOf(before), changed, renderHaproxyConfig(changed))
   assert.deepEqual(steps, [
     { kind: 'check-and-install' },
-    { kind: 'set-admin', backend: 'outputs', server: 'out1', state: 'maint' },
+    { kind: 'set-admin', backend: 'outputs', server: 'out1', state: 'maint', previous: 'ready' },
     { kind: 'save-server-state' },
     { kind: 'reload' }
   ])
@@ -60,4 +60,25 @@ test('a stick table in force (the env file\'s or a service file\'s): the reload 
   const sticky = stateWithServices(OUTPUTS, { app: 'mode=tcp_source\nports=9000\nserver_a=198.18.5.1\n' })
   const next = stateWithServices(OUTPUTS, { app: 'mode=tcp_source\nports=9000\nserver_a=198.18.5.2\n' })
   assert.deepEqual(planHaproxy(inForceOf(sticky), next, renderHaproxyConfig(next)).map((step) => step.kind), ['check-and-install', 'save-server-state', 'wait-peers-sync', 'reload'])
+})
+
+test('a drain is no text: the runtime (drain, or maintenance where a stick table would let stuck clients in) and the saved server state', () => {
+  const before = stateWithServices(OUTPUTS, { app: 'mode=tcp_source\nports=9000\nserver_a=198.18.5.1\nserver_b=198.18.5.2\n' })
+  const after = withDraining(before, ['out2', 'app/a'])
+  assert.equal(renderHaproxyConfig(after), renderHaproxyConfig(before))
+  assert.deepEqual(planHaproxy(inForceOf(before), after, renderHaproxyConfig(after)), [
+    { kind: 'set-admin', backend: 'outputs', server: 'out2', state: 'drain', previous: 'ready' },
+    { kind: 'set-admin', backend: 'app', server: 'a', state: 'maint', previous: 'ready' },
+    { kind: 'save-server-state' }
+  ])
+  // a fresh start runs the file, which knows nothing of drains: they follow it
+  assert.deepEqual(planHaproxy(null, after, renderHaproxyConfig(after)).slice(3), [
+    { kind: 'set-admin', backend: 'outputs', server: 'out2', state: 'drain', previous: 'ready' },
+    { kind: 'set-admin', backend: 'app', server: 'a', state: 'maint', previous: 'ready' }
+  ])
+  // an enable ends the drain
+  assert.deepEqual(planHaproxy(inForceOf(after), withEnabled(after, ['out2'], true), renderHaproxyConfig(after)), [
+    { kind: 'set-admin', backend: 'outputs', server: 'out2', state: 'ready', previous: 'drain' },
+    { kind: 'save-server-state' }
+  ])
 })
