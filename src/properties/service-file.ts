@@ -116,6 +116,7 @@ export function validateServiceFile (source: ServiceFileEntries, inherited: { re
     if (!singlePort && parsed.ports !== undefined) add(`${SERVER_PREFIX}${server.name}`, entries.get(`${SERVER_PREFIX}${server.name}`) ?? '', `a port after the address is accepted only where the service has a single port; ports is ${JSON.stringify(given('ports'))}, so ${server.name} receives on the port each client used: drop :${String(server.port)}`)
   }
   if (mode !== undefined && isUdpMode(mode)) problems.push(...udpServerProblems(servers, entries, file, mode))
+  if (mode !== undefined && isUdpMode(mode) && parsed.in_addr !== undefined) problems.push(...udpListenProblems(parsed.in_addr, inherited.virtual, servers, given('in_addr'), file, mode))
   if (problems.length > 0 || mode === undefined) return { ok: false, problems }
   // every property parsed: no problem was found
   const service: Service = { name: source.name, file, mode, servers, ...serviceSettingsOf(parsed as Pick<ParsedProperties, ServicePropertyName>, inherited.virtual) }
@@ -142,6 +143,15 @@ function udpServerProblems (servers: readonly Server[], entries: ReadonlyMap<str
     problems.push({ property: 'servers', value: listed, file, message: `the weights of a ${mode} service spread new flows over a cycle of ${cycle} flows (their sum over their greatest common divisor), and at most ${UDP_CYCLE_LIMIT} are accepted: give weights with a common divisor, or fewer distinct ones` })
   }
   return problems
+}
+
+// A UDP service listens only in its servers' family: an in_addr with no address of it would serve nothing.
+function udpListenProblems (inAddr: readonly string[], virtual: readonly string[], servers: readonly Server[], given: string, file: string, mode: ServiceMode): PropertyProblem[] {
+  const family = servers.some((server) => isIPv4(server.address)) ? 4 : servers.some((server) => isIP(server.address) === 6) ? 6 : null
+  if (family === null || inAddr.length === 0) return []
+  const covers = (address: string): boolean => address === '::' || (family === 4 ? isIPv4(address) || /^::ffff:\d/.test(address) : isIP(address) === 6 && !/^::ffff:\d/.test(address))
+  if ([...inAddr, ...virtual].some(covers)) return []
+  return [{ property: 'in_addr', value: given, file, message: `${JSON.stringify(given)} is not accepted in ${mode}: its servers are IPv${family} and a UDP service forwards within one family, but in_addr has no IPv${family} address, so it would serve nothing; give an IPv${family} address (or none, for every address)` }]
 }
 
 function serviceWarnings (service: Service, entries: ReadonlyMap<string, string>): string[] {

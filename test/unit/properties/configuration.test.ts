@@ -94,6 +94,12 @@ test('UDP services take addresses of one family and no maxconn', () => {
     { property: 'server_d', message: 'maxconn=10 is not accepted in udp_roundrobin: a UDP server has no session limit (the kernel forwards its flows); drop it' },
     { property: 'servers', message: 'udp_roundrobin services stay within one address family (clients and servers alike: the kernel translates a flow\'s addresses, not its family), and these mix IPv4 and IPv6: a 198.18.5.1, b fd00:1b::5, c sip.example.test, d 198.18.5.4; make one service per family' }
   ])
+  // listening only where its servers' family is not served: refused, naming in_addr (the env file's, when inherited)
+  assert.deepEqual(problems('in_addr=fd00:1b::1\n', { voice: 'mode=udp_roundrobin\nports=5060\nserver_a=198.18.5.1\n' }).map(({ file, property, message }) => ({ file, property, message })), [
+    { file: '/etc/l3lb/services.d/voice.env', property: 'in_addr', message: '"fd00:1b::1" is not accepted in udp_roundrobin: its servers are IPv4 and a UDP service forwards within one family, but in_addr has no IPv4 address, so it would serve nothing; give an IPv4 address (or none, for every address)' }
+  ])
+  assert.ok(check('', { voice: 'mode=udp_roundrobin\nports=5060\nin_addr=198.18.0.1 fd00:1b::1\nserver_a=198.18.5.1\n' }).ok)
+  assert.ok(check('', { voice: 'mode=udp_roundrobin\nports=5060\nin_addr=::\nserver_a=198.18.5.1\n' }).ok)
   // a TCP service may translate between families (the LoadMaster seed's 4-to-6)
   assert.ok(check('', { web: 'in_addr=198.18.0.1\nserver_a=fd00:1b::5\nserver_b=198.18.5.2\n' }).ok)
 })
