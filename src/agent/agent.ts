@@ -42,10 +42,10 @@ import { fileServices } from '../properties/configuration.js'
 import type { Service } from '../properties/model.js'
 import { applyAllOrNothing } from './all-or-nothing.js'
 import { reconfigureSteps } from './reconfigure-steps.js'
-import { describeDifferences, effectiveEntries, pairSettingsOf, settingsDifferences, type PairSettings } from '../ha/pair-settings.js'
+import { describeDifferences, effectiveEntries, pairSettingsOf, settingsDifferences, type PairSettings } from '../properties/pair-settings.js'
 import { loadPairSettings, modifiedAtMs, savePairSettings } from '../state/pair-settings-store.js'
 import type { ReconcileAction } from '../reconcile/reconciler.js'
-import type { Log } from './log.js'
+import type { Log } from '../model/log.js'
 
 export interface AgentOptions {
   readonly envFile: string

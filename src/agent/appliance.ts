@@ -3,7 +3,6 @@
  * Invariant: changes to the desired state happen one at a time, and the desired state
  * only moves forward once the system and the saved state both hold it.
  */
-import type { AdminChangeResult, OutputHealth, OutputReport, OutputSelector, OutputState, OutputView, ServiceStatus } from '../ctl/controller.js'
 import { defaultService } from '../properties/configuration.js'
 import { portRangeText } from '../render/addresses.js'
 import { L3lbError } from '../errors.js'
@@ -18,6 +17,8 @@ import { fileServerKey, serverKey, sortedKeys, type ServerKey } from '../state/s
 import { CtlRequestError } from '../ctl/request-error.js'
 import { changedOutputs, outputStateIn } from '../state/output-changes.js'
 import { downReason, outputHealth, secondsSinceChange, serverHealth, upReason } from '../haproxy/server-status.js'
+import type { AdminChangeResult, OutputSelector } from '../model/admin.js'
+import type { OutputHealth, OutputReport, OutputState, OutputView, ServiceStatus } from '../model/health.js'
 
 export class Appliance {
   #desired: DesiredState

@@ -1,11 +1,6 @@
 /** The agent's log: one line per event on standard error, which systemd sends to the journal. */
 import { fstatSync } from 'node:fs'
-
-export interface Log {
-  info (message: string): void
-  warn (message: string): void
-  error (message: string): void
-}
+import type { Log } from '../model/log.js'
 
 export interface StreamLogOptions {
   /** Start each line with its syslog priority (`<3>`, `<4>`, `<6>`), which the journal reads as the line's priority. */

@@ -3,7 +3,7 @@ import type { CountersDocument } from '../counters/model.js'
 import { CountersPush } from '../counters/push.js'
 import { L3lbError } from '../errors.js'
 import type { Properties } from '../properties/model.js'
-import type { Log } from './log.js'
+import type { Log } from '../model/log.js'
 
 export class MonPush {
   readonly #read: () => Promise<CountersDocument>

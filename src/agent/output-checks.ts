@@ -3,12 +3,12 @@
  * and every UDP service file's (HAProxy checks the TCP modes itself). One checker per
  * service, since each has its own interval, rise and fall. Follows the properties across reloads.
  */
-import type { OutputHealth } from '../ctl/controller.js'
 import { HealthChecker, type CheckedOutput, type Probe } from '../health/health-checker.js'
 import type { OutputName, Properties, Service } from '../properties/model.js'
 import { isUdpMode } from '../properties/service-file.js'
 import { fileServerKey, type ServerKey } from '../state/server-key.js'
-import type { Log } from './log.js'
+import type { Log } from '../model/log.js'
+import type { OutputHealth } from '../model/health.js'
 
 /** What is checked: default's outputs by their name, a service file's servers by serverKey. */
 export type CheckedName = OutputName | ServerKey

@@ -11,7 +11,7 @@ import type { ReconcileAction } from '../reconcile/reconciler.js'
 import type { Step } from './all-or-nothing.js'
 import type { Appliance } from './appliance.js'
 import type { CtlListener } from './ctl-listener.js'
-import type { Log } from './log.js'
+import type { Log } from '../model/log.js'
 import type { MonPush } from './mon-push.js'
 import type { OutputChecks } from './output-checks.js'
 

@@ -1,7 +1,7 @@
 /** Pure: the ctl outputs and counters answers as a table for people, like `ipvsadm -L -n`. */
 import type { OutputMember } from '../ctl/answer.js'
-import type { ServiceStatus } from '../ctl/controller.js'
 import type { CtlAnswer } from './ctl-client.js'
+import type { ServiceStatus } from '../model/health.js'
 
 /** `/api/counters`' document, as the CLI receives it. */
 export interface CountersAnswer {

@@ -1,6 +1,9 @@
 import { OUTPUT_NAMES, type OutputName } from '../properties/model.js'
-import type { AdminChangeResult, CtlCode, NodeRole, OutputHealth, OutputState, OutputView } from './controller.js'
-import { settingsDigest, type PairSettings } from '../ha/pair-settings.js'
+import type { CtlCode } from './controller.js'
+import type { AdminChangeResult } from '../model/admin.js'
+import type { OutputHealth, OutputState, OutputView } from '../model/health.js'
+import type { NodeRole } from '../model/pair.js'
+import { settingsDigest, type PairSettings } from '../properties/pair-settings.js'
 
 /** The seed's answer body: `{"status":{"code":N,"message":"..."}}`, plus a member per server (`outN`) for /api/status. */
 export interface CtlAnswer {

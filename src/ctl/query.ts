@@ -1,6 +1,6 @@
 import { OUTPUT_NAMES, type OutputName } from '../properties/model.js'
 import { isServerKey, sortedKeys } from '../state/server-key.js'
-import type { OutputSelector } from './controller.js'
+import type { OutputSelector } from '../model/admin.js'
 import { canonicalAddress } from '../properties/canonical-address.js'
 import { CtlRequestError } from './request-error.js'
 

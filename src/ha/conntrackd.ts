@@ -8,6 +8,7 @@
  * a new one starts.
  */
 import { rm, writeFile, rename } from 'node:fs/promises'
+import type { Log } from '../model/log.js'
 import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -25,7 +26,7 @@ export interface ConntrackdOptions {
   readonly runtimeDir: string
   /** The conntrackd program; `conntrackd` from PATH by default. */
   readonly binary?: string
-  readonly log: { info (message: string): void, error (message: string): void }
+  readonly log: Pick<Log, 'info' | 'error'>
   /** The host's interfaces and addresses; os.networkInterfaces() by default. */
   readonly interfaces?: () => NodeJS.Dict<NetworkInterfaceInfo[]>
 }

@@ -7,6 +7,7 @@
  * a keepalived left by an agent that was killed is stopped before a new one starts.
  */
 import { writeFile, rename } from 'node:fs/promises'
+import type { Log } from '../model/log.js'
 import { networkInterfaces } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -30,7 +31,7 @@ export interface KeepalivedOptions {
   readonly binary?: string
   /** The socat program the health check uses; found on the PATH by default. */
   readonly socat?: string
-  readonly log: { info (message: string): void, error (message: string): void }
+  readonly log: Pick<Log, 'info' | 'error'>
   /** Called when keepalived reports a new VRRP state (the failover notices hang on this). */
   readonly onState?: (state: VrrpState, previous: VrrpState) => void
 }

@@ -9,11 +9,13 @@
  * node cannot be reached the change fails with code 100. Settings the standby cannot run are
  * logged as an error once per digest.
  */
-import type { AdminChangeResult, ChangeOrigin, HaController, NodeRole, OutputSelector } from '../ctl/controller.js'
-import { FORWARDED_HEADER } from '../ctl/controller.js'
 import { isL3lbError, L3lbError } from '../errors.js'
+import type { Log } from '../model/log.js'
 import { isServerKey, sortedKeys } from '../state/server-key.js'
-import { parsePairSettings, settingsDigest, type PairSettings } from './pair-settings.js'
+import { parsePairSettings, settingsDigest, type PairSettings } from '../properties/pair-settings.js'
+import type { AdminChangeResult, OutputSelector } from '../model/admin.js'
+import type { ChangeOrigin, NodeRole } from '../model/pair.js'
+import { FORWARDED_HEADER } from '../model/pair.js'
 
 /** What the peer's ctl service answered: the HTTP status and the seed's `status` member. */
 export interface PeerAnswer {
@@ -43,7 +45,7 @@ export interface PairSyncOptions {
   readonly peerUrl: () => string
   readonly local: LocalNode
   readonly peer: PeerCall
-  readonly log: { info (message: string): void, warn (message: string): void, error (message: string): void }
+  readonly log: Log
   /** Between two pushes (active) or pull attempts (standby); 2000 ms by default. */
   readonly intervalMs?: number
 }
@@ -54,7 +56,7 @@ export const SYNC_TIMEOUT_MS = 1000
 export const FORWARD_TIMEOUT_MS = 5000
 const INTERVAL_MS = 2000
 
-export class PairSync implements HaController {
+export class PairSync {
   readonly #options: PairSyncOptions
   #timer: NodeJS.Timeout | null = null
   // a standby takes the active node's set once per time it is standby; a push counts too

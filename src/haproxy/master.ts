@@ -10,7 +10,7 @@ import { startDaemon } from '../process/daemon.js'
 import { L3lbError } from '../errors.js'
 import { LOCAL_PEER_NAME } from '../render/haproxy-config.js'
 import { parseShowProc, type ProcessTable } from './parse.js'
-import { processGone } from './process-state.js'
+import { processGone } from '../process/process-state.js'
 import { sendCommand } from './socket-client.js'
 
 export interface HaproxyMasterOptions {

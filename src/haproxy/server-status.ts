@@ -1,6 +1,6 @@
 /** Pure: HAProxy's server `status` column to the seed's up/down, and why a server is down. */
-import type { OutputHealth } from '../ctl/controller.js'
 import type { Row } from './parse.js'
+import type { OutputHealth } from '../model/health.js'
 
 /**
  * `UP`, `UP 1/3` (still up, failing), `no check`, `DRAIN` and `NOLB` carry traffic: up.

@@ -9,8 +9,8 @@
  * - onChange is called only on a transition, never for the starting state;
  * - timers are unref'd: the checker never keeps the process alive.
  */
-import type { OutputHealth } from '../ctl/controller.js'
 import type { OutputName } from '../properties/model.js'
+import type { OutputHealth } from '../model/health.js'
 
 /** Asks one output once: true when it answered within `timeoutMs`. Must settle in about `timeoutMs`. */
 export type Probe = (address: string, timeoutMs: number) => Promise<boolean>

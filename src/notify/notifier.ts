@@ -7,7 +7,7 @@
  */
 import type { MailSettings, Properties } from '../properties/model.js'
 import { reasonOf, shown, type PostJson } from '../counters/push.js'
-import type { Log } from '../agent/log.js'
+import type { Log } from '../model/log.js'
 import { MailThrottle } from './mail-throttle.js'
 import { isMailed, noticeDocument, noticeKey, noticeLine, noticeMail, type NodeIdentity, type Notice } from './notice.js'
 import type { SendMail } from './smtp.js'

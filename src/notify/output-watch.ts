@@ -6,8 +6,8 @@
  * an output that is disabled, removed or newly connected changes nothing (ctl and reloads are
  * the operator's own doing); a read that fails (HAProxy reloading) is skipped, not guessed.
  */
-import type { OutputReport } from '../ctl/controller.js'
 import type { OutputName } from '../properties/model.js'
+import type { OutputReport } from '../model/health.js'
 
 export interface OutputWatchOptions {
   readonly read: () => Promise<ReadonlyMap<OutputName, OutputReport>>

@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises'
 import { readFileSync } from 'node:fs'
 import { setTimeout as delay } from 'node:timers/promises'
-import { processGone } from '../haproxy/process-state.js'
+import { processGone } from './process-state.js'
 
 const STOP_TIMEOUT_MS = 5000
 const POLL_MS = 50

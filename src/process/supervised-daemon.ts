@@ -6,6 +6,7 @@
  * by a start() the owner asks for; a start() that fails leaves nothing running.
  */
 import type { ResultPromise } from 'execa'
+import type { Log } from '../model/log.js'
 import { setTimeout as delay } from 'node:timers/promises'
 import { L3lbError } from '../errors.js'
 import { startDaemon } from './daemon.js'
@@ -29,7 +30,7 @@ export interface SupervisedDaemonOptions {
   readonly started?: (pid: number) => Promise<void>
   /** Run when the child has exited, whatever the reason. */
   readonly exited?: () => void
-  readonly log: { info (message: string): void, error (message: string): void }
+  readonly log: Pick<Log, 'info' | 'error'>
   readonly readyTimeoutMs?: number
 }
 

@@ -7,6 +7,7 @@
  * job; an admin change runs no process. Called only by the Reconciler, one job at a time.
  */
 import { copyFile, readFile, writeFile } from 'node:fs/promises'
+import type { Log } from '../model/log.js'
 import { installConfigFile, writeConfigFile } from '../haproxy/config-file.js'
 import { serversStateFor, type RuntimeApi } from '../haproxy/runtime-api.js'
 import type { HaproxySupervisor } from '../haproxy/supervisor.js'
@@ -19,7 +20,7 @@ export { OUTPUTS_BACKEND } from './haproxy-plan.js'
 export interface HaproxyPathDeps {
   readonly supervisor: HaproxySupervisor
   readonly runtime: RuntimeApi
-  readonly log: { error (message: string): void }
+  readonly log: Pick<Log, 'error'>
   readonly binary?: string
   /** Runs just before each reload, while the old worker still answers (the counters keep its figures). */
   readonly beforeReload?: () => Promise<void>

@@ -1,9 +1,9 @@
 /** The desired state: a plain immutable value that every event changes and the reconciler applies. */
 import type { Limits } from '../limits/model.js'
-import type { OutputHealth } from '../ctl/controller.js'
 import type { OutputName, Properties, Service } from '../properties/model.js'
 import type { AppliancePaths } from './paths.js'
 import type { ServerKey } from './server-key.js'
+import type { OutputHealth } from '../model/health.js'
 
 export interface DesiredState {
   readonly properties: Properties

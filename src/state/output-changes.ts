@@ -1,7 +1,7 @@
 /** Pure: which outputs a change of the desired state moved from one state to another. */
-import type { OutputState } from '../ctl/controller.js'
 import type { OutputName } from '../properties/model.js'
 import type { DesiredState } from './desired.js'
+import type { OutputState } from '../model/health.js'
 
 /** A connected output's state as the desired state holds it: disabled, draining, down (udp_roundrobin's own checks) or up. */
 export function outputStateIn (state: DesiredState, output: OutputName): OutputState | undefined {

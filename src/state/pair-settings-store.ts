@@ -1,7 +1,7 @@
 /** (HA) The pair's shared settings this node last ran, kept in $STATE_DIRECTORY across restarts. */
 import { readFile, rename, stat, writeFile } from 'node:fs/promises'
 import { L3lbError } from '../errors.js'
-import { parsePairSettings, type PairSettings } from '../ha/pair-settings.js'
+import { parsePairSettings, type PairSettings } from '../properties/pair-settings.js'
 
 const FORMAT_VERSION = 1
 

@@ -1,9 +1,9 @@
 /** Pure: which servers a ctl selector means (SPEC §5, §11). */
-import type { OutputSelector } from '../ctl/controller.js'
 import { canonicalAddress } from '../properties/canonical-address.js'
 import { DEFAULT_SERVICE } from '../properties/model.js'
 import type { DesiredState } from './desired.js'
 import { serverKey } from './server-key.js'
+import type { OutputSelector } from '../model/admin.js'
 
 /** One server a selector matched. */
 export interface SelectedServer {

@@ -7,7 +7,7 @@ import { startBackends } from '../../support/backend-driver.js'
 import { startClient, type ClientDriver } from '../../support/client-driver.js'
 import { programsInNamespace } from '../../support/namespace-processes.js'
 import { createTopology, type Topology } from '../../support/topology.js'
-import { processGone } from '../../../src/haproxy/process-state.js'
+import { processGone } from '../../../src/process/process-state.js'
 
 let topology: Topology
 let client: ClientDriver

@@ -4,8 +4,8 @@ import { createTopology, type Topology } from '../../support/topology.js'
 import { icmpProbe } from '../../../src/health/icmp-probe.js'
 import { HealthChecker } from '../../../src/health/health-checker.js'
 import type { Probe } from '../../../src/health/health-checker.js'
-import type { OutputHealth } from '../../../src/ctl/controller.js'
 import type { OutputName } from '../../../src/properties/model.js'
+import type { OutputHealth } from '../../../src/model/health.js'
 
 const TIMEOUT_MS = 500
 // inside be1's subnet, held by nobody: ARP goes unanswered

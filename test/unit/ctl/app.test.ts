@@ -7,7 +7,9 @@ import { countersDocument, notConnectedCounters, type CountersSnapshot, type Out
 import { buildCtlApp } from '../../../src/ctl/app.js'
 import { canonicalAddress } from '../../../src/properties/canonical-address.js'
 import { METRICS_CONTENT_TYPE, metricsText } from '../../../src/counters/prometheus.js'
-import type { AdminChangeResult, CtlController, OutputHealth, OutputSelector, OutputView, ServiceStatus } from '../../../src/ctl/controller.js'
+import type { CtlController } from '../../../src/ctl/controller.js'
+import type { AdminChangeResult, OutputSelector } from '../../../src/model/admin.js'
+import type { OutputHealth, OutputView, ServiceStatus } from '../../../src/model/health.js'
 
 /** An appliance in memory: connected outputs, which are enabled, which are healthy. */
 class MemoryController implements CtlController {

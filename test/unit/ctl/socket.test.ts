@@ -5,7 +5,9 @@ import type { AddressInfo } from 'node:net'
 import { OUTPUT_NAMES, type OutputName } from '../../../src/properties/model.js'
 import { countersDocument, notConnectedCounters, type CountersSnapshot, type OutputCounters } from '../../../src/counters/model.js'
 import { buildCtlApp } from '../../../src/ctl/app.js'
-import type { AdminChangeResult, CtlController, OutputHealth, OutputSelector, OutputView, ServiceStatus } from '../../../src/ctl/controller.js'
+import type { CtlController } from '../../../src/ctl/controller.js'
+import type { AdminChangeResult, OutputSelector } from '../../../src/model/admin.js'
+import type { OutputHealth, OutputView, ServiceStatus } from '../../../src/model/health.js'
 
 /** One output, out1, that can be disabled and enabled. */
 class OneOutputController implements CtlController {

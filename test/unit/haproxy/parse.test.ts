@@ -2,7 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { parseServersState, parseShowProc, parseShowStat, peersLocallySynced } from '../../../src/haproxy/parse.js'
 import { serversStateFor } from '../../../src/haproxy/runtime-api.js'
-import { processStateOf } from '../../../src/haproxy/process-state.js'
+import { processStateOf } from '../../../src/process/process-state.js'
 import { downReason, outputHealth, secondsSinceChange, upReason } from '../../../src/haproxy/server-status.js'
 
 // As HAProxy 2.6.12 prints them (trimmed to the columns that matter plus a few).

@@ -2,8 +2,8 @@ import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { execa } from 'execa'
 import { HealthChecker, STOP_GRACE_MS, type HealthCheckerOptions, type Probe } from '../../../src/health/health-checker.js'
-import type { OutputHealth } from '../../../src/ctl/controller.js'
 import type { OutputName } from '../../../src/properties/model.js'
+import type { OutputHealth } from '../../../src/model/health.js'
 
 const INTERVAL_MS = 10
 const WAIT_MS = 3000

@@ -1,8 +1,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import type { OutputHealth, OutputReport } from '../../../src/ctl/controller.js'
 import { OutputWatch } from '../../../src/notify/output-watch.js'
 import type { OutputName } from '../../../src/properties/model.js'
+import type { OutputHealth, OutputReport } from '../../../src/model/health.js'
 
 function watchOver (reads: Array<Array<[OutputName, OutputHealth]> | Error>): { watch: OutputWatch, changes: string[], service: string[] } {
   const changes: string[] = []

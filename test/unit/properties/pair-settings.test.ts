@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
   PAIR_PROPERTIES, describeDifferences, effectiveEntries, pairSettingsOf, parsePairSettings, settingsDifferences, settingsDigest, withPairSettings
-} from '../../../src/ha/pair-settings.js'
+} from '../../../src/properties/pair-settings.js'
 import { PROPERTY_NAMES } from '../../../src/properties/schema.js'
 import { loadPairSettings, modifiedAtMs, savePairSettings } from '../../../src/state/pair-settings-store.js'
 

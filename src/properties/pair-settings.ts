@@ -6,8 +6,8 @@
  * must match for the nodes to talk at all).
  */
 import { createHash } from 'node:crypto'
-import { OUTPUT_NAMES } from '../properties/model.js'
-import { PROPERTY_DEFAULTS, type PropertyName } from '../properties/schema.js'
+import { OUTPUT_NAMES } from './model.js'
+import { PROPERTY_DEFAULTS, type PropertyName } from './schema.js'
 
 /** The properties the active node's env file decides for both nodes, in a fixed order. */
 export const PAIR_PROPERTIES: readonly PropertyName[] = [

@@ -1,0 +1,52 @@
+/** The domain's words for a server's health and state as operators see them (`/api/outputs`, `/api/services`). */
+import type { OutputName } from '../properties/model.js'
+import type { AdminState } from './admin.js'
+
+export type OutputHealth = 'up' | 'down'
+
+/** An output's health and, when it is down, why (its last check, in the checker's words); '' when up or not known. */
+export interface OutputReport {
+  readonly health: OutputHealth
+  readonly reason: string
+}
+
+/** An output's state as `/api/outputs` and `l3lb status` show it: its health, or disabled or draining through ctl. */
+export type OutputState = OutputHealth | 'disabled' | 'draining'
+
+/** One connected output as the agent runs it: what an operator asks first when one fails. */
+export interface OutputView {
+  readonly name: OutputName
+  readonly address: string
+  readonly backup: boolean
+  readonly state: OutputState
+  /** Why it is down, in the checker's words; while up (TCP modes), that its checks are failing; '' otherwise. */
+  readonly reason: string
+  /** Seconds since the state last changed; null when the agent has not seen it change. */
+  readonly forSeconds: number | null
+}
+
+/** (SPEC §11) A server as `/api/services` shows it. */
+export interface ServerStatus {
+  readonly name: string
+  readonly address: string
+  /** null: the port the client used. */
+  readonly port: number | null
+  readonly weight: number
+  readonly role: 'primary' | 'backup'
+  readonly admin: AdminState
+  /** Its last check's verdict (kept while disabled); `up` where nothing checks it. */
+  readonly health: OutputHealth
+  /** Active sessions (TCP); null in a UDP service, whose flows /api/counters counts. */
+  readonly sessions: number | null
+}
+
+/** (SPEC §11) A service as `/api/services` shows it. */
+export interface ServiceStatus {
+  readonly name: string
+  readonly mode: string
+  /** As in the files: `80,443`, `5060-5070`. */
+  readonly ports: string
+  /** Where it listens; empty: every address. */
+  readonly addresses: readonly string[]
+  readonly servers: readonly ServerStatus[]
+}
