@@ -1,8 +1,9 @@
 /** Writing haproxy.cfg: validated by HAProxy itself first, then put in place atomically. */
-import { chmod, copyFile, rename, rm, writeFile } from 'node:fs/promises'
+import { chmod, rename, rm, writeFile } from 'node:fs/promises'
 import { execa } from 'execa'
 import { L3lbError } from '../errors.js'
 import { LOCAL_PEER_NAME } from '../render/haproxy-config.js'
+import { writeFileAtomically } from '../state/atomic-file.js'
 
 /** Runs `haproxy -c` on a file; throws L3LB_CONFIG_INVALID with HAProxy's alerts when it refuses. */
 export async function checkConfigFile (file: string, binary = 'haproxy'): Promise<void> {
@@ -41,19 +42,10 @@ export async function installConfigFile (text: string, file: string, binary = 'h
  * Writes `text` over `file` atomically (beside it, then renamed) without asking HAProxy: for a
  * text that differs from one HAProxy took only in servers' admin state (`disabled`).
  */
-export async function writeConfigFile (text: string, file: string): Promise<void> {
-  const candidate = `${file}.new`
+export function writeConfigFile (text: string, file: string): void {
   try {
-    await writeFile(candidate, text, { mode: 0o600 })
-    await chmod(candidate, 0o600)
-    await rename(candidate, file)
+    writeFileAtomically(file, text)
   } catch (cause) {
-    await rm(candidate, { force: true })
     throw new L3lbError('L3LB_CONFIG_WRITE', `could not create HAProxy configuration file ${file}: ${(cause as Error).message}`, { cause })
   }
-}
-
-/** Keeps a copy of the configuration HAProxy is running, to fall back on. */
-export async function keepLastGood (file: string, lastGood: string): Promise<void> {
-  await copyFile(file, lastGood)
 }

@@ -6,6 +6,7 @@
  * it only in servers' admin state, and matches the running HAProxy's admin state after each
  * job; an admin change runs no process. Called only by the Reconciler, one job at a time.
  */
+import { copyFileSync } from 'node:fs'
 import { copyFile, readFile, writeFile } from 'node:fs/promises'
 import type { Log } from '../model/log.js'
 import { installConfigFile, writeConfigFile } from '../haproxy/config-file.js'
@@ -13,6 +14,7 @@ import { serversStateFor, type RuntimeApi } from '../haproxy/runtime-api.js'
 import type { HaproxySupervisor } from '../haproxy/supervisor.js'
 import { haproxyServers, OUTPUTS_BACKEND, planAction, planHaproxy, planReload, undoAdmin, type HaproxyInForce, type HaproxyStep } from './haproxy-plan.js'
 import { renderHaproxyConfig } from '../render/haproxy-config.js'
+import { writeFileAtomically } from '../state/atomic-file.js'
 import type { DesiredState } from '../state/desired.js'
 
 export { OUTPUTS_BACKEND } from './haproxy-plan.js'
@@ -81,7 +83,8 @@ export class HaproxyPath {
       }
       throw error
     }
-    await copyFile(paths.configFile, paths.lastGoodConfigFile)
+    // synchronous: a few kB in the page cache, where a thread-pool hop costs ms on a loaded machine
+    copyFileSync(paths.configFile, paths.lastGoodConfigFile)
   }
 
   async #step (step: HaproxyStep, inForce: HaproxyInForce | null, state: DesiredState, text: string): Promise<void> {
@@ -90,7 +93,7 @@ export class HaproxyPath {
       case 'check-and-install':
         return await installConfigFile(text, paths.configFile, this.#deps.binary)
       case 'install-unchecked':
-        return await writeConfigFile(text, paths.configFile)
+        return writeConfigFile(text, paths.configFile)
       case 'clear-server-state':
         // the format's version line and no server: an empty file makes HAProxy warn at every start
         return await writeFile(paths.serverStateFile, '1\n', { mode: 0o600 })
@@ -150,7 +153,7 @@ export class HaproxyPath {
       return before !== null && before === after
     }
     const text = serversStateFor(await this.#deps.runtime.serversStateText(), sameAddress)
-    await writeFile(state.paths.serverStateFile, text, { mode: 0o600 })
+    writeFileAtomically(state.paths.serverStateFile, text)
   }
 }
 

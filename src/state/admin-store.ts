@@ -4,8 +4,9 @@
  * servers as `service/server` (server-key.ts). `{"version":1,"disabled":[…],"draining":[…]}`;
  * a file from before drain has no `draining`.
  */
-import { readFile, rename, writeFile } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import { L3lbError } from '../errors.js'
+import { writeFileAtomically } from './atomic-file.js'
 import { isServerKey, sortedKeys } from './server-key.js'
 
 const FORMAT_VERSION = 1
@@ -46,11 +47,9 @@ export function parseAdminState (text: string, file: string): SavedAdminState {
 
 /** Saves the admin state atomically (write beside, then rename). */
 export async function saveAdminState (file: string, state: { readonly disabled: ReadonlySet<string>, readonly draining: ReadonlySet<string> }): Promise<void> {
-  const candidate = `${file}.new`
   const draining = state.draining.size === 0 ? {} : { draining: sortedKeys(state.draining) }
   try {
-    await writeFile(candidate, JSON.stringify({ version: FORMAT_VERSION, disabled: sortedKeys(state.disabled), ...draining }) + '\n', { mode: 0o600 })
-    await rename(candidate, file)
+    writeFileAtomically(file, JSON.stringify({ version: FORMAT_VERSION, disabled: sortedKeys(state.disabled), ...draining }) + '\n')
   } catch (cause) {
     throw new L3lbError('L3LB_STATE_WRITE', `could not save the output states to ${file}: ${(cause as Error).message}`, { cause })
   }

@@ -1,0 +1,34 @@
+import assert from 'node:assert/strict'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import { writeFileAtomically } from '../../../src/state/atomic-file.js'
+
+test('writes the whole text over the file, mode 0600, and leaves no candidate beside it', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'l3lb-atomic-'))
+  try {
+    const file = join(dir, 'state.json')
+    writeFileSync(file, 'old\n', { mode: 0o644 })
+    writeFileAtomically(file, 'new\n')
+    assert.equal(readFileSync(file, 'utf8'), 'new\n')
+    assert.equal(statSync(file).mode & 0o777, 0o600)
+    assert.equal(existsSync(`${file}.new`), false)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test('a write that cannot be made throws and leaves the old file as it was', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'l3lb-atomic-'))
+  try {
+    const file = join(dir, 'state.json')
+    writeFileSync(file, 'old\n')
+    // a folder where the candidate would go: the write fails before any rename
+    mkdirSync(`${file}.new`)
+    assert.throws(() => writeFileAtomically(file, 'new\n'), /EISDIR/)
+    assert.equal(readFileSync(file, 'utf8'), 'old\n')
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
