@@ -11,6 +11,7 @@ import type { Limits } from '../limits/model.js'
 import { DEFAULT_SERVICE, type Output, type OutputName, type Properties, type Service } from '../properties/model.js'
 import { OUTPUTS_BACKEND, type ReconcileAction, type Reconciler } from '../reconcile/reconciler.js'
 import { saveAdminState } from '../state/admin-store.js'
+import { sameServers } from '../state/server-targets.js'
 import { desiredState, withDisabled, withDraining, withEnabled, withHealth, type DesiredState } from '../state/desired.js'
 import { selectServers } from '../state/select-servers.js'
 import { fileServerKey, serverKey, sortedKeys, type ServerKey } from '../state/server-key.js'
@@ -46,7 +47,7 @@ export class Appliance {
   /** New properties, limits and service files' services (SIGHUP): applied whole or not at all; admin state is kept. */
   async reconfigure (properties: Properties, limits: Limits, services: readonly Service[]): Promise<ReconcileAction> {
     return await this.#oneAtATime(async () => {
-      const next = desiredState(properties, limits, this.#desired.disabled, this.#desired.paths, [...this.#keptDown(properties), ...this.#keptDownServers(services)], services, this.#desired.draining)
+      const next = desiredState(properties, limits, this.#desired.disabled, this.#desired.paths, this.#keptDown({ properties, services }), services, this.#desired.draining)
       const action = await this.#reconciler.apply(next)
       this.#become(next)
       return action
@@ -217,22 +218,14 @@ export class Appliance {
     this.#desired = next
   }
 
-  // after a reload, an output found down stays down while its address is the same
-  #keptDown (properties: Properties): OutputName[] {
-    if (properties.mode !== 'udp_roundrobin') return []
-    const before = this.#desired.properties.outputs
-    return properties.outputs
-      .filter((output) => this.#desired.down.has(output.name) && before.some((old) => old.name === output.name && old.address === output.address))
-      .map((output) => output.name)
-  }
-
-  // likewise a service file's server: same service, same server name, same address
-  #keptDownServers (services: readonly Service[]): ServerKey[] {
-    const before = this.#desired.services
-    return services.flatMap((service) => service.servers
-      .filter((server) => this.#desired.down.has(fileServerKey(service.name, server.name)) &&
-        before.some((old) => old.name === service.name && old.servers.some((kept) => kept.name === server.name && kept.address === server.address)))
-      .map((server) => fileServerKey(service.name, server.name)))
+  // after a reload, a server found down (udp_roundrobin's own checks) stays down while it is the same server
+  #keptDown (next: Pick<DesiredState, 'properties' | 'services'>): Array<OutputName | ServerKey> {
+    const same = sameServers(this.#desired, next)
+    const checked = new Set([
+      ...(next.properties.mode === 'udp_roundrobin' ? next.properties.outputs.map((output) => output.name) : []),
+      ...next.services.filter((service) => service.mode === 'udp_roundrobin').flatMap((service) => service.servers.map((server) => fileServerKey(service.name, server.name)))
+    ])
+    return [...this.#desired.down].filter((key) => same.has(key) && checked.has(key))
   }
 
   #oneAtATime<T> (job: () => Promise<T>): Promise<T> {

@@ -16,6 +16,8 @@ import { haproxyServers, OUTPUTS_BACKEND, planAction, planHaproxy, planReload, u
 import { renderHaproxyConfig } from '../render/haproxy-config.js'
 import { writeFileAtomically } from '../state/atomic-file.js'
 import type { DesiredState } from '../state/desired.js'
+import { serverKey } from '../state/server-key.js'
+import { sameServers } from '../state/server-targets.js'
 
 export { OUTPUTS_BACKEND } from './haproxy-plan.js'
 
@@ -147,19 +149,13 @@ export class HaproxyPath {
 
   // HAProxy's live health and admin state, less the servers whose address (or port) the new state changes
   async #saveServersState (inForce: HaproxyInForce, state: DesiredState): Promise<void> {
+    const same = sameServers(inForce.state, state)
     const sameAddress = (row: Readonly<Record<string, string>>): boolean => {
-      const before = serverTarget(inForce.state, row.be_name ?? '', row.srv_name ?? '')
-      const after = serverTarget(state, row.be_name ?? '', row.srv_name ?? '')
-      return before !== null && before === after
+      const backend = row.be_name ?? ''
+      const server = row.srv_name ?? ''
+      return same.has(backend === OUTPUTS_BACKEND ? server : serverKey(backend, server))
     }
     const text = serversStateFor(await this.#deps.runtime.serversStateText(), sameAddress)
     writeFileAtomically(state.paths.serverStateFile, text)
   }
-}
-
-/** Where a server of `backend` sends (`address` or `address:port`), or null when the state has no such server. */
-function serverTarget (state: DesiredState, backend: string, server: string): string | null {
-  if (backend === OUTPUTS_BACKEND) return state.properties.outputs.find((output) => output.name === server)?.address ?? null
-  const found = state.services.find((service) => service.name === backend)?.servers.find((candidate) => candidate.name === server)
-  return found === undefined ? null : `${found.address}:${String(found.port)}`
 }

@@ -1,6 +1,7 @@
 /** Pure: which outputs a change of the desired state moved from one state to another. */
 import type { OutputName } from '../properties/model.js'
 import type { DesiredState } from './desired.js'
+import { sameServers } from './server-targets.js'
 import type { OutputState } from '../model/health.js'
 
 /** A connected output's state as the desired state holds it: disabled, draining, down (udp_roundrobin's own checks) or up. */
@@ -13,10 +14,8 @@ export function outputStateIn (state: DesiredState, output: OutputName): OutputS
 
 /** The outputs of `after` whose state, or address, differs from `before`'s: a new output counts as changed. */
 export function changedOutputs (before: DesiredState, after: DesiredState): OutputName[] {
+  const same = sameServers(before, after)
   return after.properties.outputs
-    .filter((output) => {
-      const old = before.properties.outputs.find((candidate) => candidate.name === output.name)
-      return old?.address !== output.address || outputStateIn(before, output.name) !== outputStateIn(after, output.name)
-    })
+    .filter((output) => !same.has(output.name) || outputStateIn(before, output.name) !== outputStateIn(after, output.name))
     .map((output) => output.name)
 }

@@ -1,0 +1,32 @@
+/**
+ * Pure: the one rule for "the same server" across two states (a reload, a SIGHUP, the pair's
+ * settings): the same server key sending to the same address and port. A server given
+ * another address is another machine: its health, its counters and HAProxy's saved state of
+ * it start again.
+ */
+import type { Properties, Service } from '../properties/model.js'
+import { serverKey } from './server-key.js'
+
+/** What a state says about its servers: the env file's outputs and the service files' servers. */
+export interface ServerSet {
+  readonly properties: Pick<Properties, 'outputs'>
+  readonly services: readonly Pick<Service, 'name' | 'servers'>[]
+}
+
+/** Every server by key, to where it sends: `address` (the client's port) or `address port`. */
+export function serverTargets (state: ServerSet): Map<string, string> {
+  const targets = new Map<string, string>()
+  for (const output of state.properties.outputs) targets.set(output.name, output.address)
+  for (const service of state.services) {
+    for (const server of service.servers) {
+      targets.set(serverKey(service.name, server.name), server.port === null ? server.address : `${server.address} ${String(server.port)}`)
+    }
+  }
+  return targets
+}
+
+/** The keys of the servers that are the same in both: in `after`, with the target they had in `before`. */
+export function sameServers (before: ServerSet, after: ServerSet): Set<string> {
+  const was = serverTargets(before)
+  return new Set([...serverTargets(after)].filter(([key, target]) => was.get(key) === target).map(([key]) => key))
+}
