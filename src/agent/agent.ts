@@ -13,6 +13,7 @@ import { Conntrackd } from '../ha/conntrackd.js'
 import { allowNonlocalBind } from '../ha/nonlocal-bind.js'
 import { PairSync, httpPeer, peerCtlUrl } from '../ha/sync.js'
 import { localPeerName } from '../render/haproxy-config.js'
+import { ChangeQueue } from '../reconcile/change-queue.js'
 import { Reconciler } from '../reconcile/reconciler.js'
 import { loadAdminState } from '../state/admin-store.js'
 import { desiredState } from '../state/desired.js'
@@ -122,6 +123,8 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
   const peerName = localPeerName(properties)
   const runtime = new RuntimeApi(paths.statsSocket)
   let collector: CountersCollector | null = null
+  // every change to the system, whoever asks for it, is one job of this queue (its invariants are at its top)
+  const changes = new ChangeQueue()
   const reconciler = new Reconciler({
     supervisor,
     runtime,
@@ -130,7 +133,7 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
     netfilter: hostNetfilter,
     beforeReload: async () => { await collector?.beforeReload() }
   })
-  const appliance = new Appliance(desiredState(properties, limits, disabled, paths, [], services, draining), reconciler, runtime)
+  const appliance = new Appliance(desiredState(properties, limits, disabled, paths, [], services, draining), reconciler, runtime, changes)
   const checks = new OutputChecks({
     probe: icmpProbe(),
     log,
@@ -218,17 +221,14 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
     clearInterval(sampler)
     await push.stop()
     await checks.stop()
-    await reconciler.stop().catch((cause: unknown) => log.error(`while giving up: ${(cause as Error).message}`))
+    await changes.run(() => reconciler.stop()).catch((cause: unknown) => log.error(`while giving up: ${(cause as Error).message}`))
     throw startError(error)
   }
   log.info(`ctl service on ${properties.ctlAddr}:${properties.ctlPort}`)
 
-  // SIGHUP and the pair's settings each reconfigure everything: one at a time
-  let turn: Promise<unknown> = Promise.resolve()
+  // SIGHUP and the pair's settings each reconfigure every part: one job of the change queue
   function oneAtATime<T> (job: () => Promise<T>): Promise<T> {
-    const run = turn.then(job)
-    turn = run.catch(() => undefined)
-    return run
+    return changes.run(job)
   }
 
   // Brings every part to `entries`, whole or not at all: a bad set keeps what runs, and a part
@@ -316,7 +316,7 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
       await counters.keptForRestart()
         .then((figures) => saveKeptCounters(paths.keptCountersFile, figures))
         .catch((error: unknown) => log.error(`the counters' maxima and totals were not saved: ${(error as Error).message}`))
-      await reconciler.stop()
+      await changes.run(() => reconciler.stop())
     }
   }
 }

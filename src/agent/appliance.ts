@@ -9,6 +9,7 @@ import { L3lbError } from '../errors.js'
 import type { RuntimeApi } from '../haproxy/runtime-api.js'
 import type { Limits } from '../limits/model.js'
 import { DEFAULT_SERVICE, type Output, type OutputName, type Properties, type Service } from '../properties/model.js'
+import type { ChangeQueue } from '../reconcile/change-queue.js'
 import { OUTPUTS_BACKEND, type ReconcileAction, type Reconciler } from '../reconcile/reconciler.js'
 import { saveAdminState } from '../state/admin-store.js'
 import { sameServers } from '../state/server-targets.js'
@@ -25,14 +26,15 @@ export class Appliance {
   #desired: DesiredState
   readonly #reconciler: Reconciler
   readonly #runtime: RuntimeApi
-  #turn: Promise<unknown> = Promise.resolve()
+  readonly #queue: ChangeQueue
   // (udp_roundrobin) when each output last changed state, as this agent saw it; HAProxy keeps its own
   readonly #changedAt = new Map<OutputName, number>()
 
-  constructor (desired: DesiredState, reconciler: Reconciler, runtime: RuntimeApi) {
+  constructor (desired: DesiredState, reconciler: Reconciler, runtime: RuntimeApi, queue: ChangeQueue) {
     this.#desired = desired
     this.#reconciler = reconciler
     this.#runtime = runtime
+    this.#queue = queue
   }
 
   get desired (): DesiredState {
@@ -44,14 +46,16 @@ export class Appliance {
     return await this.#oneAtATime(() => this.#reconciler.apply(this.#desired))
   }
 
-  /** New properties, limits and service files' services (SIGHUP): applied whole or not at all; admin state is kept. */
+  /**
+   * New properties, limits and service files' services (SIGHUP, the pair's settings): applied
+   * whole or not at all; admin state is kept. Runs inside the caller's job of the change queue
+   * (the agent's SIGHUP or pair-settings job, which changes keepalived and the rest with it).
+   */
   async reconfigure (properties: Properties, limits: Limits, services: readonly Service[]): Promise<ReconcileAction> {
-    return await this.#oneAtATime(async () => {
-      const next = desiredState(properties, limits, this.#desired.disabled, this.#desired.paths, this.#keptDown({ properties, services }), services, this.#desired.draining)
-      const action = await this.#reconciler.apply(next)
-      this.#become(next)
-      return action
-    })
+    const next = desiredState(properties, limits, this.#desired.disabled, this.#desired.paths, this.#keptDown({ properties, services }), services, this.#desired.draining)
+    const action = await this.#reconciler.apply(next)
+    this.#become(next)
+    return action
   }
 
   async setEnabled (selector: OutputSelector, enabled: boolean): Promise<AdminChangeResult> {
@@ -228,10 +232,9 @@ export class Appliance {
     return [...this.#desired.down].filter((key) => same.has(key) && checked.has(key))
   }
 
+  // every change of the desired state is a job of the agent's one queue (reconcile/change-queue.ts)
   #oneAtATime<T> (job: () => Promise<T>): Promise<T> {
-    const run = this.#turn.then(job)
-    this.#turn = run.catch(() => undefined)
-    return run
+    return this.#queue.run(job)
   }
 }
 

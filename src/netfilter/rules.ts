@@ -8,7 +8,8 @@
  *   anything changes; if the real apply then fails, l3lb's previous rules are put
  *   back, since iptables-restore commits table by table (docs/netfilter.md);
  * - each jump exists once, first in its built-in chain, after every apply;
- * - one apply or removal at a time in this process.
+ * - one apply or removal at a time: callers serialize them (the agent's one change queue,
+ *   reconcile/change-queue.ts), since each reads the rules, then writes them.
  */
 import { L3lbError } from '../errors.js'
 import type { IpFamily } from '../render/iptables-chains.js'
@@ -25,15 +26,6 @@ const PROGRAMS = {
 
 // Waits for the xtables lock that the legacy backend takes; nf_tables ignores it.
 const WAIT = '--wait=10'
-
-let queue: Promise<unknown> = Promise.resolve()
-
-/** Runs jobs one after another, whatever the previous one's outcome. */
-function serialized<T> (job: () => Promise<T>): Promise<T> {
-  const next = queue.then(job, job)
-  queue = next.catch(() => {})
-  return next
-}
 
 async function save (family: IpFamily, options: NetfilterOptions): Promise<string> {
   const program = PROGRAMS[family].save
@@ -80,26 +72,24 @@ export async function applyRules (family: IpFamily, text: string, options: Netfi
   if (problems.length > 0) {
     throw new L3lbError('L3LB_RULES_INVALID', `the IPv${family} rules text breaks l3lb's chain contract; nothing was changed:\n${problems.join('\n')}`)
   }
-  await serialized(async () => {
-    const before = parseSave(await save(family, options))
-    // a UDP service whose file went loses its chain in the same commit
-    const input = withStaleChainsDeleted(text, before)
-    const refused = await restore(family, input, options, true)
-    if (refused !== undefined) {
-      throw new L3lbError('L3LB_RULES_INVALID', `${PROGRAMS[family].restore} --test refused the IPv${family} rules; nothing was changed: ${refused}`)
-    }
-    try {
-      const failure = await restore(family, input, options)
-      if (failure !== undefined) throw new Error(`${PROGRAMS[family].restore} refused the IPv${family} rules: ${failure}`)
-      await fixJumps(family, options)
-    } catch (error) {
-      const rollbackFailure = await rollBack(family, before, options)
-      const outcome = rollbackFailure === undefined
-        ? 'the previous rules were put back'
-        : `putting the previous rules back failed too: ${rollbackFailure}`
-      throw new L3lbError('L3LB_RULES_APPLY', `${(error as Error).message}; ${outcome}`, { cause: error })
-    }
-  })
+  const before = parseSave(await save(family, options))
+  // a UDP service whose file went loses its chain in the same commit
+  const input = withStaleChainsDeleted(text, before)
+  const refused = await restore(family, input, options, true)
+  if (refused !== undefined) {
+    throw new L3lbError('L3LB_RULES_INVALID', `${PROGRAMS[family].restore} --test refused the IPv${family} rules; nothing was changed: ${refused}`)
+  }
+  try {
+    const failure = await restore(family, input, options)
+    if (failure !== undefined) throw new Error(`${PROGRAMS[family].restore} refused the IPv${family} rules: ${failure}`)
+    await fixJumps(family, options)
+  } catch (error) {
+    const rollbackFailure = await rollBack(family, before, options)
+    const outcome = rollbackFailure === undefined
+      ? 'the previous rules were put back'
+      : `putting the previous rules back failed too: ${rollbackFailure}`
+    throw new L3lbError('L3LB_RULES_APPLY', `${(error as Error).message}; ${outcome}`, { cause: error })
+  }
 }
 
 /**
@@ -107,14 +97,12 @@ export async function applyRules (family: IpFamily, text: string, options: Netfi
  * `family`, in one iptables-restore run. Nothing there is not an error.
  */
 export async function removeRules (family: IpFamily, options: NetfilterOptions = {}): Promise<void> {
-  await serialized(async () => {
-    const text = removalText(parseSave(await save(family, options)))
-    if (text === '') return
-    const failure = await restore(family, text, options)
-    if (failure !== undefined) {
-      throw new L3lbError('L3LB_RULES_APPLY', `${PROGRAMS[family].restore} could not remove l3lb's IPv${family} rules: ${failure}`)
-    }
-  })
+  const text = removalText(parseSave(await save(family, options)))
+  if (text === '') return
+  const failure = await restore(family, text, options)
+  if (failure !== undefined) {
+    throw new L3lbError('L3LB_RULES_APPLY', `${PROGRAMS[family].restore} could not remove l3lb's IPv${family} rules: ${failure}`)
+  }
 }
 
 /** The lines of `iptables-save` (`ip6tables-save` for 6) that mention an l3lb chain, one per line; '' when none. */

@@ -1,9 +1,11 @@
 /**
- * The one writer: makes the system match the desired state, one job at a time.
+ * The one writer: makes the system match the desired state.
  * TCP modes go to HAProxy (haproxy-path.ts), udp_roundrobin (default's or a service
  * file's) to netfilter (netfilter-path.ts); switching modes brings the new one up before the old one goes,
  * so a failed switch leaves the old mode serving.
- * Invariants: jobs run strictly in order; a job that fails leaves what was in force.
+ * Invariants: it runs only inside a job of the agent's one ChangeQueue (change-queue.ts): the
+ * appliance's jobs and the agent's stop call it, so its work never overlaps another change;
+ * a job that fails leaves what was in force.
  */
 import type { DesiredState } from '../state/desired.js'
 import { HaproxyPath, type HaproxyPathDeps, type ReconcileAction } from './haproxy-path.js'
@@ -19,29 +21,24 @@ export interface ReconcilerDeps extends HaproxyPathDeps {
 export class Reconciler {
   readonly #haproxy: HaproxyPath
   readonly #netfilter: NetfilterPath
-  #queue: Promise<unknown> = Promise.resolve()
 
   constructor (deps: ReconcilerDeps) {
     this.#haproxy = new HaproxyPath(deps)
     this.#netfilter = new NetfilterPath(deps.netfilter)
   }
 
-  /** Queues a job that brings the system to `state`; resolves with what it had to do. */
-  apply (state: DesiredState): Promise<ReconcileAction> {
-    return this.#enqueue(() => this.#reconcile(state))
+  /** Stops HAProxy and removes l3lb's rules: nothing of l3lb is left. */
+  async stop (): Promise<void> {
+    await this.#haproxy.stop()
+    await this.#netfilter.remove()
   }
 
-  /** Queues a job that stops HAProxy and removes l3lb's rules: nothing of l3lb is left. */
-  stop (): Promise<void> {
-    return this.#enqueue(async () => {
-      await this.#haproxy.stop()
-      await this.#netfilter.remove()
-    })
-  }
-
-  // HAProxy serves every TCP service (and the stats UI while the env file's is TCP), the
-  // kernel's rules every UDP one; the half that is needed comes up before the other goes
-  async #reconcile (state: DesiredState): Promise<ReconcileAction> {
+  /**
+   * Brings the system to `state`; resolves with what it had to do. HAProxy serves every TCP
+   * service (and the stats UI while the env file's is TCP), the kernel's rules every UDP one;
+   * the half that is needed comes up before the other goes.
+   */
+  async apply (state: DesiredState): Promise<ReconcileAction> {
     const defaultUdp = state.properties.mode === 'udp_roundrobin'
     const udp = defaultUdp || state.services.some((service) => service.mode === 'udp_roundrobin')
     const tcp = !defaultUdp || state.services.some((service) => service.mode !== 'udp_roundrobin')
@@ -54,11 +51,5 @@ export class Reconciler {
     }
     if (!udp && this.#netfilter.active) await this.#netfilter.remove()
     return actions.find((action) => action !== 'none') ?? 'none'
-  }
-
-  #enqueue<T> (job: () => Promise<T>): Promise<T> {
-    const run = this.#queue.then(job)
-    this.#queue = run.catch(() => undefined)
-    return run
   }
 }
