@@ -16,7 +16,7 @@ import { sameServers } from '../state/server-targets.js'
 import { desiredState, withDisabled, withDraining, withEnabled, withHealth, type DesiredState } from '../state/desired.js'
 import { selectServers } from '../state/select-servers.js'
 import { fileServerKey, serverKey, sortedKeys, type ServerKey } from '../state/server-key.js'
-import { CtlRequestError } from '../ctl/request-error.js'
+import { unknownServiceError } from '../ctl/request-error.js'
 import { changedOutputs, outputStateIn } from '../state/output-changes.js'
 import { downReason, outputHealth, secondsSinceChange, serverHealth, upReason } from '../haproxy/server-status.js'
 import type { AdminChangeResult, OutputSelector } from '../model/admin.js'
@@ -138,7 +138,7 @@ export class Appliance {
     if (service === undefined || service === DEFAULT_SERVICE) return new Map([...await this.reports()].map(([output, report]) => [output, report.health]))
     const state = this.#desired
     const found = state.services.find((candidate) => candidate.name === service)
-    if (found === undefined) throw new CtlRequestError(404, `unknown service ${JSON.stringify(service.slice(0, 40))}: expected default or one of the service files' (${state.services.map((candidate) => candidate.name).join(', ') || 'none'})`)
+    if (found === undefined) throw unknownServiceError(service, state.services.map((candidate) => candidate.name))
     const enabled = found.servers.filter((server) => !state.disabled.has(serverKey(found.name, server.name)) && !state.draining.has(serverKey(found.name, server.name)))
     if (found.mode === 'udp_roundrobin') return new Map(enabled.map((server) => [server.name, state.down.has(fileServerKey(found.name, server.name)) ? 'down' : 'up']))
     const rows = await this.#runtime.showStat()

@@ -63,10 +63,9 @@ export class OutputChecks {
     for (const [name, set] of wanted) await this.#configureOne(name, set)
   }
 
-  /** Failed checks per output of default since the checks started. */
-  failures (): ReadonlyMap<OutputName, number> {
-    const failures = this.#running.get('default')?.checker.failures() ?? new Map<CheckedName, number>()
-    return failures as ReadonlyMap<OutputName, number>
+  /** Failed checks per output of default (by name) and per UDP service file server (by server key) since its checks started. */
+  failures (): ReadonlyMap<CheckedName, number> {
+    return new Map([...this.#running.values()].flatMap(({ checker }) => [...checker.failures()]))
   }
 
   async stop (): Promise<void> {

@@ -1,15 +1,20 @@
 /**
- * Reads the seed's counters from where they live: HAProxy's `show stat` (one round trip a
- * read) and the listen backlog in the TCP modes; conntrack and the ICMP checks in
- * udp_roundrobin. Keeps what HAProxy forgets on reload (kept.ts).
+ * Reads the counters of every service from where they live: HAProxy's `show stat` (one round
+ * trip a read, however many services) and the listen backlog for the TCP services; conntrack
+ * (one listing per address family) and the agent's checks for the UDP ones. Keeps what
+ * HAProxy forgets on reload (kept.ts), per server key.
  */
 import type { Row } from '../haproxy/parse.js'
-import type { OutputName } from '../properties/model.js'
+import type { UdpFlow } from '../netfilter/conntrack.js'
+import type { OutputName, Service } from '../properties/model.js'
+import { isUdpMode } from '../properties/service-file.js'
 import type { DesiredState } from '../state/desired.js'
+import { fileServerKey } from '../state/server-key.js'
 import { emptyKept, keptAcrossReload, keptAfterReading, keptWithout, type KeptCounters, type OutputReading } from './kept.js'
 import { listenBacklog } from './listen-backlog.js'
-import type { CountersSnapshot } from './model.js'
-import { backendQueue, tcpReadings, tcpSnapshot, udpSnapshot } from './snapshot.js'
+import type { CountersSnapshot, ServiceCounters } from './model.js'
+import { backendQueue, serviceReadings, tcpReadings, tcpServiceCounters, tcpSnapshot, udpServiceCounters, udpSnapshot, type TcpReading } from './snapshot.js'
+import { flowsPerServer, udpFamilies, udpTargets, type UdpTarget } from './udp-flows.js'
 
 /** Where the figures come from; the agent passes the real adapters. */
 export interface CounterSources {
@@ -17,22 +22,27 @@ export interface CounterSources {
   readStats (): Promise<{ readonly workerPid: number | null, readonly rows: Row[] }>
   /** `ss -H -l -t -n`: the listening sockets and their accept queues. */
   listeningSockets (): Promise<string>
+  /** The UDP flows whose replies come from `address`; used only without listFlows (it cannot tell two services apart). */
   countFlowsTo (address: string): Promise<number>
-  checkFailures (): ReadonlyMap<OutputName, number>
+  /** Every UDP flow of one address family, one conntrack listing for every server of every service. */
+  listFlows?: (family: 4 | 6) => Promise<readonly UdpFlow[]>
+  /** Failed checks of the agent's own (UDP) checks, by server key: `out2`, `sip/a`. */
+  checkFailures (): ReadonlyMap<string, number>
 }
 
-type Readings = ReadonlyMap<OutputName, OutputReading>
+type Readings = ReadonlyMap<string, OutputReading>
 
 export class CountersCollector {
   readonly #sources: CounterSources
   readonly #state: () => DesiredState
   #kept: KeptCounters = emptyKept()
-  // the latest reading of the current worker and its pid, to keep its totals once another worker answers
+  // the latest reading of the current worker (every TCP server, by key) and its pid, to keep its totals once another worker answers
   #last: Readings | null = null
   #lastWorker: number | null = null
   // reads, samples and the reload hook run one at a time, so #last is always the latest
   #turn: Promise<unknown> = Promise.resolve()
-  #addresses = new Map<OutputName, string>()
+  // each server key's address (and port), to see one become another server
+  #identities = new Map<string, string>()
 
   constructor (sources: CounterSources, state: () => DesiredState, kept: KeptCounters = emptyKept()) {
     this.#sources = sources
@@ -47,33 +57,50 @@ export class CountersCollector {
   keptForRestart (): Promise<KeptCounters> {
     return this.#oneAtATime(async () => {
       const state = this.#state()
-      if (state.properties.mode === 'udp_roundrobin') return this.#kept
-      const readings = tcpReadings(state, (await this.#sources.readStats()).rows)
-      return keptAcrossReload(keptAfterReading(this.#kept, readings, 0), readings)
+      if (!servesTcp(state)) return this.#kept
+      const { workerPid, rows } = await this.#sources.readStats()
+      const readings = allTcpReadings(state, rows)
+      const kept = this.#last !== null && workerPid !== this.#lastWorker ? keptAcrossReload(this.#kept, this.#last) : this.#kept
+      return keptAcrossReload(keptAfterReading(kept, readings, 0), readings)
     })
   }
 
-  /** The counters now. */
+  /** The counters now: the seed's service's, with every service file's in `services`. */
   read (): Promise<CountersSnapshot> {
     return this.#oneAtATime(() => this.#read())
   }
 
   async #read (): Promise<CountersSnapshot> {
-    const state = this.#forgetReaddressed(this.#state())
-    if (state.properties.mode === 'udp_roundrobin') {
-      const flows = await this.#flows(state)
-      this.#kept = keptAfterReading(this.#kept, udpReadings(flows), 0)
-      return udpSnapshot(state, flows, this.#sources.checkFailures(), this.#kept)
+    const state = this.#state()
+    this.#forgetOtherServers(state)
+    const tcp = servesTcp(state)
+    const targets = udpTargets(state)
+    const [stats, sockets, flows] = await Promise.all([
+      tcp ? this.#sources.readStats() : null,
+      tcp ? this.#sources.listeningSockets() : '',
+      this.#flows(targets)
+    ])
+    const rows = stats?.rows ?? []
+    const readings = allTcpReadings(state, rows)
+    if (stats !== null) {
+      // another worker answers (a reload, or HAProxy restarted): what the last one counted is kept
+      if (this.#last !== null && stats.workerPid !== this.#lastWorker) this.#kept = keptAcrossReload(this.#kept, this.#last)
+      this.#last = readings
+      this.#lastWorker = stats.workerPid
     }
-    const [{ workerPid, rows }, backlog] = await Promise.all([this.#sources.readStats(), this.#backlog(state)])
-    const readings = tcpReadings(state, rows)
-    // another worker answers (a reload, or HAProxy restarted): what the last one counted is kept
-    if (this.#last !== null && workerPid !== this.#lastWorker) this.#kept = keptAcrossReload(this.#kept, this.#last)
-    const waiting = backendQueue(rows) + backlog
-    this.#kept = keptAfterReading(this.#kept, readings, waiting)
-    this.#last = readings
-    this.#lastWorker = workerPid
-    return tcpSnapshot(state, readings, waiting, this.#kept)
+    const defaultTcp = state.properties.mode !== 'udp_roundrobin'
+    const waiting = defaultTcp ? backendQueue(rows) + listenBacklog(sockets, state.properties.ports) : 0
+    const serviceWaiting = new Map(state.services.filter((service) => !isUdpMode(service.mode))
+      .map((service) => [service.name, backendQueue(rows, service.name) + listenBacklog(sockets, service.ports)]))
+    this.#kept = keptAfterReading(this.#kept, new Map([...readings, ...udpReadings(flows)]), waiting, serviceWaiting)
+    const failures = this.#sources.checkFailures()
+    const services: ServiceCounters[] = state.services.map((service) => isUdpMode(service.mode)
+      ? udpServiceCounters(state, service, flows, failures, this.#kept)
+      : tcpServiceCounters(state, service, readings, serviceWaiting.get(service.name) ?? 0, this.#kept))
+    const seed = defaultTcp
+      ? tcpSnapshot(state, readings as ReadonlyMap<OutputName, TcpReading>, waiting, this.#kept)
+      : udpSnapshot(state, flows as ReadonlyMap<OutputName, number>, failures as ReadonlyMap<OutputName, number>, this.#kept)
+    return { ...seed, services }
   }
 
   /** Called just before HAProxy reloads: the old worker's latest figures, kept once the new one answers. */
@@ -95,29 +122,51 @@ export class CountersCollector {
     return run
   }
 
-  async #backlog (state: DesiredState): Promise<number> {
-    return listenBacklog(await this.#sources.listeningSockets(), state.properties.ports)
-  }
-
-  async #flows (state: DesiredState): Promise<Map<OutputName, number>> {
-    const counted = await Promise.all(state.properties.outputs.map(async (output) => [output.name, await this.#sources.countFlowsTo(output.address)] as const))
-    return new Map(counted)
-  }
-
-  // an output given another address is another server: its kept figures start again
-  #forgetReaddressed (state: DesiredState): DesiredState {
-    const changed = state.properties.outputs
-      .filter((output) => this.#addresses.has(output.name) && this.#addresses.get(output.name) !== output.address)
-      .map((output) => output.name)
-    if (changed.length > 0) {
-      this.#kept = keptWithout(this.#kept, changed)
-      this.#last = null
+  async #flows (targets: readonly UdpTarget[]): Promise<Map<string, number>> {
+    if (targets.length === 0) return new Map()
+    const list = this.#sources.listFlows
+    if (list === undefined) {
+      const counted = await Promise.all(targets.map(async (target) => [target.key, await this.#sources.countFlowsTo(target.address)] as const))
+      return new Map(counted)
     }
-    this.#addresses = new Map(state.properties.outputs.map((output) => [output.name, output.address]))
-    return state
+    const flows = await Promise.all(udpFamilies(targets).map((family) => list(family)))
+    return flowsPerServer(targets, flows.flat())
+  }
+
+  // a server given another address (or port) is another server: its kept figures start again; one removed is forgotten
+  #forgetOtherServers (state: DesiredState): void {
+    const identities = serverIdentities(state)
+    const changed = [...identities].filter(([key, identity]) => this.#identities.has(key) && this.#identities.get(key) !== identity).map(([key]) => key)
+    const removed = Object.keys(this.#kept.servers).filter((key) => !identities.has(key))
+    const services = new Set(state.services.map((service) => service.name))
+    const removedServices = Object.keys(this.#kept.serviceQueueMax).filter((name) => !services.has(name))
+    if (changed.length > 0 || removed.length > 0 || removedServices.length > 0) {
+      this.#kept = keptWithout(this.#kept, [...changed, ...removed], removedServices)
+      if (this.#last !== null) this.#last = new Map([...this.#last].filter(([key]) => !changed.includes(key)))
+    }
+    this.#identities = identities
   }
 }
 
-function udpReadings (flows: ReadonlyMap<OutputName, number>): Readings {
+// whether HAProxy runs: the env file's service in a TCP mode, or a TCP service file
+function servesTcp (state: DesiredState): boolean {
+  return state.properties.mode !== 'udp_roundrobin' || state.services.some((service) => !isUdpMode(service.mode))
+}
+
+// every TCP server's reading by key: default's outputs (outN) and each TCP service file's servers
+function allTcpReadings (state: DesiredState, rows: readonly Row[]): Map<string, TcpReading> {
+  const outputs: Array<[string, TcpReading]> = state.properties.mode === 'udp_roundrobin' ? [] : [...tcpReadings(state, rows)]
+  const servers = state.services.filter((service: Service) => !isUdpMode(service.mode)).flatMap((service) => [...serviceReadings(service, rows)])
+  return new Map([...outputs, ...servers])
+}
+
+function serverIdentities (state: DesiredState): Map<string, string> {
+  return new Map<string, string>([
+    ...state.properties.outputs.map((output): [string, string] => [output.name, output.address]),
+    ...state.services.flatMap((service) => service.servers.map((server): [string, string] => [fileServerKey(service.name, server.name), `${server.address} ${String(server.port)}`]))
+  ])
+}
+
+function udpReadings (flows: ReadonlyMap<string, number>): Readings {
   return new Map([...flows].map(([name, sessions]) => [name, { sessions, sessionsMax: sessions, queue: 0, queueMax: 0, sessionsTotal: 0, errors: 0 }]))
 }

@@ -1,7 +1,8 @@
 /**
  * Pure: the figures the agent keeps because HAProxy forgets them on reload (maxima since
  * the agent started, totals and failed checks of earlier workers), and how they follow
- * each new reading.
+ * each new reading. Kept per server key (server-key.ts): `outN` for the env file's outputs,
+ * `service/server` for a service file's (SPEC §11).
  */
 import { OUTPUT_NAMES, type OutputName } from '../properties/model.js'
 
@@ -16,8 +17,12 @@ export interface KeptOutput {
 
 export interface KeptCounters {
   readonly outputs: Readonly<Record<OutputName, KeptOutput>>
-  /** The largest total queue seen (HAProxy's queues and the listen backlog). */
+  /** The largest total queue seen of the env file's service (HAProxy's queues and the listen backlog). */
   readonly queueMax: number
+  /** (SPEC §11) A service file's servers, by server key (`web/web1`); one not listed has kept nothing. */
+  readonly servers: Readonly<Record<string, KeptOutput>>
+  /** (SPEC §11) The largest total queue seen of each service file's service, by name. */
+  readonly serviceQueueMax: Readonly<Record<string, number>>
 }
 
 /** What one output reads now, before the kept figures are added. */
@@ -32,46 +37,68 @@ export interface OutputReading {
 }
 
 const ZERO: KeptOutput = Object.freeze({ sessionsMax: 0, queueMax: 0, sessionsTotalBase: 0, errorsBase: 0 })
+const OUTPUTS: ReadonlySet<string> = new Set(OUTPUT_NAMES)
 
 /** Nothing kept yet (the agent has just started). */
 export function emptyKept (): KeptCounters {
-  return { outputs: Object.fromEntries(OUTPUT_NAMES.map((name) => [name, ZERO])) as Record<OutputName, KeptOutput>, queueMax: 0 }
+  return { outputs: Object.fromEntries(OUTPUT_NAMES.map((name) => [name, ZERO])) as Record<OutputName, KeptOutput>, queueMax: 0, servers: {}, serviceQueueMax: {} }
 }
 
-/** The kept figures after a reading: maxima grow to what is read now. */
-export function keptAfterReading (kept: KeptCounters, readings: ReadonlyMap<OutputName, OutputReading>, queue: number): KeptCounters {
-  const outputs = { ...kept.outputs }
-  for (const [name, reading] of readings) {
-    const before = outputs[name]
-    outputs[name] = {
-      ...before,
-      sessionsMax: Math.max(before.sessionsMax, reading.sessionsMax, reading.sessions),
-      queueMax: Math.max(before.queueMax, reading.queueMax, reading.queue)
-    }
-  }
-  return { outputs, queueMax: Math.max(kept.queueMax, queue) }
+/** What is kept of one server, by its key (`out2`, `web/web1`). */
+export function keptOf (kept: KeptCounters, key: string): KeptOutput {
+  return OUTPUTS.has(key) ? kept.outputs[key as OutputName] : kept.servers[key] ?? ZERO
+}
+
+/**
+ * The kept figures after a reading (readings by server key): maxima grow to what is read now;
+ * `queue` is the env file's service's, `serviceQueues` each service file's.
+ */
+export function keptAfterReading (kept: KeptCounters, readings: ReadonlyMap<string, OutputReading>, queue: number, serviceQueues: ReadonlyMap<string, number> = new Map()): KeptCounters {
+  const next = keptWith(kept, readings, (before, reading) => ({
+    ...before,
+    sessionsMax: Math.max(before.sessionsMax, reading.sessionsMax, reading.sessions),
+    queueMax: Math.max(before.queueMax, reading.queueMax, reading.queue)
+  }))
+  const serviceQueueMax = { ...kept.serviceQueueMax }
+  for (const [service, waiting] of serviceQueues) serviceQueueMax[service] = Math.max(serviceQueueMax[service] ?? 0, waiting)
+  return { ...next, queueMax: Math.max(kept.queueMax, queue), serviceQueueMax }
 }
 
 /**
  * The kept figures for a new worker, from the last reading of the old one: its completed
  * sessions (and those still open, which it finishes) and its failed checks become bases.
  */
-export function keptAcrossReload (kept: KeptCounters, lastReadings: ReadonlyMap<OutputName, OutputReading>): KeptCounters {
-  const outputs = { ...kept.outputs }
-  for (const [name, reading] of lastReadings) {
-    const before = outputs[name]
-    outputs[name] = {
-      ...before,
-      sessionsTotalBase: before.sessionsTotalBase + reading.sessionsTotal + reading.sessions,
-      errorsBase: before.errorsBase + reading.errors
-    }
-  }
-  return { ...kept, outputs }
+export function keptAcrossReload (kept: KeptCounters, lastReadings: ReadonlyMap<string, OutputReading>): KeptCounters {
+  return keptWith(kept, lastReadings, (before, reading) => ({
+    ...before,
+    sessionsTotalBase: before.sessionsTotalBase + reading.sessionsTotal + reading.sessions,
+    errorsBase: before.errorsBase + reading.errors
+  }))
 }
 
-/** The kept figures of outputs whose address changed start again (they are another server now). */
-export function keptWithout (kept: KeptCounters, outputs: readonly OutputName[]): KeptCounters {
+/**
+ * The kept figures of servers whose address changed start again (they are another server
+ * now); a service file's server, or service, no longer configured is forgotten.
+ */
+export function keptWithout (kept: KeptCounters, outputs: readonly string[], services: readonly string[] = []): KeptCounters {
   const next = { ...kept.outputs }
-  for (const name of outputs) next[name] = ZERO
-  return { ...kept, outputs: next }
+  const servers = { ...kept.servers }
+  for (const name of outputs) {
+    if (OUTPUTS.has(name)) next[name as OutputName] = ZERO
+    else delete servers[name]
+  }
+  const serviceQueueMax = { ...kept.serviceQueueMax }
+  for (const service of services) delete serviceQueueMax[service]
+  return { ...kept, outputs: next, servers, serviceQueueMax }
+}
+
+function keptWith (kept: KeptCounters, readings: ReadonlyMap<string, OutputReading>, change: (before: KeptOutput, reading: OutputReading) => KeptOutput): KeptCounters {
+  const outputs = { ...kept.outputs }
+  const servers = { ...kept.servers }
+  for (const [key, reading] of readings) {
+    const after = change(keptOf(kept, key), reading)
+    if (OUTPUTS.has(key)) outputs[key as OutputName] = after
+    else servers[key] = after
+  }
+  return { ...kept, outputs, servers }
 }

@@ -1,6 +1,6 @@
-/** The seed's counters (SPEC §6, group L3LB): what each one is, and the document they travel in. */
-import type { Mode, OutputName } from '../properties/model.js'
-import { OUTPUT_NAMES } from '../properties/model.js'
+/** The seed's counters (SPEC §6, group L3LB) and every service's (SPEC §11): what each one is, and the documents they travel in. */
+import type { Mode, OutputName, ServiceMode } from '../properties/model.js'
+import { DEFAULT_SERVICE, OUTPUT_NAMES } from '../properties/model.js'
 
 export const COUNTER_GROUP = 'L3LB'
 
@@ -28,11 +28,36 @@ export interface CountersSnapshot {
   readonly sessionsMax: number
   readonly sessionsTotal: number | null
   readonly errors: number
+  /**
+   * (SPEC §11) Every service file's counters, read in the same round trip; absent where only
+   * the seed's service is known (then /metrics has the seed's metrics alone).
+   */
+  readonly services?: readonly ServiceCounters[]
 }
 
-/** What `/api/counters` answers and the mon push sends. */
+/** (SPEC §11) One server of a service and its counters (`<server>_status`, ...). */
+export interface ServerCounters {
+  readonly name: string
+  readonly counters: OutputCounters
+}
+
+/** (SPEC §11) One service's counters: its servers' in its file's order, and their sums (null as in udp_roundrobin). */
+export interface ServiceCounters {
+  readonly name: string
+  readonly mode: ServiceMode
+  readonly servers: readonly ServerCounters[]
+  readonly queue: number | null
+  readonly queueMax: number | null
+  readonly sessionsActive: number
+  readonly sessionsMax: number
+  readonly sessionsTotal: number | null
+  readonly errors: number
+}
+
+/** What `/api/counters` answers and the mon push sends; `service` only when the request named one (SPEC §11). */
 export interface CountersDocument {
   readonly group: typeof COUNTER_GROUP
+  readonly service?: string
   readonly counters: Readonly<Record<string, number>>
 }
 
@@ -44,10 +69,33 @@ export function notConnectedCounters (mode: Mode): OutputCounters {
 
 /** The seed's flat names (`out1_status`, …, `queue`, `sessions_active`, …), in SPEC §6 order; nulls left out. */
 export function countersDocument (snapshot: CountersSnapshot): CountersDocument {
+  return { group: COUNTER_GROUP, counters: flatCounters(OUTPUT_NAMES.map((name) => ({ name, counters: snapshot.outputs[name] })), snapshot) }
+}
+
+/** (SPEC §11) `/api/counters?service=NAME`: §6's names with the service's server names, and `service` beside `group`. */
+export function serviceCountersDocument (service: ServiceCounters): CountersDocument {
+  return { group: COUNTER_GROUP, service: service.name, counters: flatCounters(service.servers, service) }
+}
+
+/** (SPEC §11) `/api/counters?service=default`: the seed's document, named. */
+export function defaultServiceDocument (snapshot: CountersSnapshot): CountersDocument {
+  return { group: COUNTER_GROUP, service: DEFAULT_SERVICE, counters: countersDocument(snapshot).counters }
+}
+
+/** The seed's service as a service: its connected outputs (status 100 is an output that is not one) and its sums. */
+export function defaultServiceCounters (snapshot: CountersSnapshot): ServiceCounters {
+  const servers = OUTPUT_NAMES.filter((name) => snapshot.outputs[name].status !== 100).map((name) => ({ name, counters: snapshot.outputs[name] }))
+  const { mode, queue, queueMax, sessionsActive, sessionsMax, sessionsTotal, errors } = snapshot
+  return { name: DEFAULT_SERVICE, mode, servers, queue, queueMax, sessionsActive, sessionsMax, sessionsTotal, errors }
+}
+
+type Sums = Pick<CountersSnapshot, 'queue' | 'queueMax' | 'sessionsActive' | 'sessionsMax' | 'sessionsTotal' | 'errors'>
+
+// each server's seven counters in order, then the sums; nulls left out
+function flatCounters (servers: readonly ServerCounters[], snapshot: Sums): Record<string, number> {
   const counters: Record<string, number> = {}
   const put = (name: string, value: number | null): void => { if (value !== null) counters[name] = value }
-  for (const name of OUTPUT_NAMES) {
-    const output = snapshot.outputs[name]
+  for (const { name, counters: output } of servers) {
     put(`${name}_status`, output.status)
     put(`${name}_queue`, output.queue)
     put(`${name}_queue_max`, output.queueMax)
@@ -62,5 +110,5 @@ export function countersDocument (snapshot: CountersSnapshot): CountersDocument 
   put('sessions_max', snapshot.sessionsMax)
   put('sessions_total', snapshot.sessionsTotal)
   put('errors', snapshot.errors)
-  return { group: COUNTER_GROUP, counters }
+  return counters
 }

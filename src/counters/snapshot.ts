@@ -1,56 +1,77 @@
-/** Pure: readings and kept figures to the seed's counters (SPEC §6). */
+/** Pure: readings and kept figures to the seed's counters (SPEC §6) and every service's (SPEC §11). */
 import { outputHealth } from '../haproxy/server-status.js'
 import type { Row } from '../haproxy/parse.js'
-import { OUTPUT_NAMES, type OutputName } from '../properties/model.js'
+import { OUTPUT_NAMES, type OutputName, type Service } from '../properties/model.js'
 import type { DesiredState } from '../state/desired.js'
-import type { KeptCounters, OutputReading } from './kept.js'
-import { notConnectedCounters, type CountersSnapshot, type OutputCounters, type OutputStatus } from './model.js'
+import { fileServerKey } from '../state/server-key.js'
+import { keptOf, type KeptCounters, type KeptOutput, type OutputReading } from './kept.js'
+import { notConnectedCounters, type CountersSnapshot, type OutputCounters, type OutputStatus, type ServiceCounters } from './model.js'
+
+/** A server's reading and whether HAProxy finds it up. */
+export type TcpReading = OutputReading & { readonly up: boolean }
 
 /** The backend of the outputs in haproxy.cfg (render/haproxy-config). */
 const OUTPUTS_BACKEND = 'outputs'
 
 /** Each connected output's reading from `show stat` rows (server rows of backend `outputs`). */
-export function tcpReadings (state: DesiredState, rows: readonly Row[]): Map<OutputName, OutputReading & { readonly up: boolean }> {
-  const readings = new Map<OutputName, OutputReading & { readonly up: boolean }>()
+export function tcpReadings (state: DesiredState, rows: readonly Row[]): Map<OutputName, TcpReading> {
+  const readings = new Map<OutputName, TcpReading>()
+  const backend = rowsOf(rows, OUTPUTS_BACKEND)
   for (const output of state.properties.outputs) {
-    const row = rows.find((candidate) => candidate.pxname === OUTPUTS_BACKEND && candidate.svname === output.name)
-    if (row === undefined) continue
-    const sessions = count(row.scur)
-    readings.set(output.name, {
-      sessions,
-      sessionsMax: count(row.smax),
-      queue: count(row.qcur),
-      queueMax: count(row.qmax),
-      // stot counts every session the worker gave this server; the open ones are not completed yet
-      sessionsTotal: Math.max(0, count(row.stot) - sessions),
-      errors: count(row.chkfail),
-      up: outputHealth(row.status ?? '') === 'up'
-    })
+    const row = backend.get(output.name)
+    if (row !== undefined) readings.set(output.name, readingOf(row))
   }
   return readings
 }
 
-/** Connections waiting in HAProxy's backend queue (not yet given to an output), from the BACKEND row. */
-export function backendQueue (rows: readonly Row[]): number {
-  const row = rows.find((candidate) => candidate.pxname === OUTPUTS_BACKEND && candidate.svname === 'BACKEND')
+/** (SPEC §11) A TCP service file's servers' readings by server key (`web/web1`), from its backend (named after the service). */
+export function serviceReadings (service: Service, rows: readonly Row[]): Map<string, TcpReading> {
+  const readings = new Map<string, TcpReading>()
+  const backend = rowsOf(rows, service.name)
+  for (const server of service.servers) {
+    const row = backend.get(server.name)
+    if (row !== undefined) readings.set(fileServerKey(service.name, server.name), readingOf(row))
+  }
+  return readings
+}
+
+/** Connections waiting in HAProxy's backend queue (not yet given to a server), from the BACKEND row of `backend`. */
+export function backendQueue (rows: readonly Row[], backend: string = OUTPUTS_BACKEND): number {
+  const row = rows.find((candidate) => candidate.pxname === backend && candidate.svname === 'BACKEND')
   return row === undefined ? 0 : count(row.qcur)
 }
 
-/** The TCP modes' snapshot: per-output figures plus what the agent kept; `waiting` = backend queue + listen backlog. */
-export function tcpSnapshot (state: DesiredState, readings: ReadonlyMap<OutputName, OutputReading & { readonly up: boolean }>, waiting: number, kept: KeptCounters): CountersSnapshot {
-  const outputs = perOutput(state, (name) => {
-    const reading = readings.get(name)
-    const k = kept.outputs[name]
-    return {
-      status: statusOf(state, name, reading?.up ?? false),
-      queue: reading?.queue ?? 0,
-      queueMax: Math.max(k.queueMax, reading?.queueMax ?? 0, reading?.queue ?? 0),
-      sessions: reading?.sessions ?? 0,
-      sessionsMax: Math.max(k.sessionsMax, reading?.sessionsMax ?? 0, reading?.sessions ?? 0),
-      sessionsTotal: k.sessionsTotalBase + (reading?.sessionsTotal ?? 0),
-      errors: k.errorsBase + (reading?.errors ?? 0)
-    }
+/** (SPEC §11) A TCP service file's counters: its servers' figures plus what the agent kept; `waiting` = backend queue + listen backlog. */
+export function tcpServiceCounters (state: DesiredState, service: Service, readings: ReadonlyMap<string, TcpReading>, waiting: number, kept: KeptCounters): ServiceCounters {
+  const servers = service.servers.map((server) => {
+    const key = fileServerKey(service.name, server.name)
+    return { name: server.name, counters: tcpCounters(statusOf(state, key, readings.get(key)?.up ?? false), readings.get(key), keptOf(kept, key)) }
   })
+  const list = servers.map((server) => server.counters)
+  const queue = sum(list.map((server) => server.queue ?? 0)) + waiting
+  return {
+    name: service.name,
+    mode: service.mode,
+    servers,
+    queue,
+    queueMax: Math.max(kept.serviceQueueMax[service.name] ?? 0, queue, sum(list.map((server) => server.queueMax ?? 0))),
+    ...sums(list),
+    sessionsTotal: sum(list.map((server) => server.sessionsTotal ?? 0))
+  }
+}
+
+/** (SPEC §11) A UDP service file's counters: flows by server key from conntrack, failed checks by server key; no queue or totals. */
+export function udpServiceCounters (state: DesiredState, service: Service, flows: ReadonlyMap<string, number>, failures: ReadonlyMap<string, number>, kept: KeptCounters): ServiceCounters {
+  const servers = service.servers.map((server) => {
+    const key = fileServerKey(service.name, server.name)
+    return { name: server.name, counters: udpCounters(statusOf(state, key, !state.down.has(key as OutputName)), flows.get(key) ?? 0, failures.get(key) ?? 0, keptOf(kept, key)) }
+  })
+  return { name: service.name, mode: service.mode, servers, queue: null, queueMax: null, ...sums(servers.map((server) => server.counters)), sessionsTotal: null }
+}
+
+/** The TCP modes' snapshot: per-output figures plus what the agent kept; `waiting` = backend queue + listen backlog. */
+export function tcpSnapshot (state: DesiredState, readings: ReadonlyMap<OutputName, TcpReading>, waiting: number, kept: KeptCounters): CountersSnapshot {
+  const outputs = perOutput(state, (name) => tcpCounters(statusOf(state, name, readings.get(name)?.up ?? false), readings.get(name), kept.outputs[name]))
   const list = OUTPUT_NAMES.map((name) => outputs[name])
   const queue = sum(list.map((output) => output.queue ?? 0)) + waiting
   return {
@@ -67,18 +88,7 @@ export function tcpSnapshot (state: DesiredState, readings: ReadonlyMap<OutputNa
 
 /** udp_roundrobin's snapshot: flows from conntrack, failed pings from the checker; no queue or totals. */
 export function udpSnapshot (state: DesiredState, flows: ReadonlyMap<OutputName, number>, failures: ReadonlyMap<OutputName, number>, kept: KeptCounters): CountersSnapshot {
-  const outputs = perOutput(state, (name) => {
-    const sessions = flows.get(name) ?? 0
-    return {
-      status: statusOf(state, name, !state.down.has(name)),
-      queue: null,
-      queueMax: null,
-      sessions,
-      sessionsMax: Math.max(kept.outputs[name].sessionsMax, sessions),
-      sessionsTotal: null,
-      errors: failures.get(name) ?? 0
-    }
-  })
+  const outputs = perOutput(state, (name) => udpCounters(statusOf(state, name, !state.down.has(name)), flows.get(name) ?? 0, failures.get(name) ?? 0, kept.outputs[name]))
   const list = OUTPUT_NAMES.map((name) => outputs[name])
   return {
     mode: state.properties.mode,
@@ -97,7 +107,47 @@ function perOutput (state: DesiredState, connected: (name: OutputName) => Output
   return Object.fromEntries(OUTPUT_NAMES.map((name) => [name, names.has(name) ? connected(name) : notConnectedCounters(state.properties.mode)])) as Record<OutputName, OutputCounters>
 }
 
-function statusOf (state: DesiredState, name: OutputName, up: boolean): OutputStatus {
+function tcpCounters (status: OutputStatus, reading: TcpReading | undefined, k: KeptOutput): OutputCounters {
+  return {
+    status,
+    queue: reading?.queue ?? 0,
+    queueMax: Math.max(k.queueMax, reading?.queueMax ?? 0, reading?.queue ?? 0),
+    sessions: reading?.sessions ?? 0,
+    sessionsMax: Math.max(k.sessionsMax, reading?.sessionsMax ?? 0, reading?.sessions ?? 0),
+    sessionsTotal: k.sessionsTotalBase + (reading?.sessionsTotal ?? 0),
+    errors: k.errorsBase + (reading?.errors ?? 0)
+  }
+}
+
+function udpCounters (status: OutputStatus, sessions: number, errors: number, k: KeptOutput): OutputCounters {
+  return { status, queue: null, queueMax: null, sessions, sessionsMax: Math.max(k.sessionsMax, sessions), sessionsTotal: null, errors }
+}
+
+function sums (list: readonly OutputCounters[]): { sessionsActive: number, sessionsMax: number, errors: number } {
+  return { sessionsActive: sum(list.map((server) => server.sessions)), sessionsMax: sum(list.map((server) => server.sessionsMax)), errors: sum(list.map((server) => server.errors)) }
+}
+
+// one backend's rows by server name, so a service of many servers is not searched once per server
+function rowsOf (rows: readonly Row[], backend: string): Map<string, Row> {
+  return new Map(rows.filter((row) => row.pxname === backend).map((row) => [row.svname ?? '', row]))
+}
+
+function readingOf (row: Row): TcpReading {
+  const sessions = count(row.scur)
+  return {
+    sessions,
+    sessionsMax: count(row.smax),
+    queue: count(row.qcur),
+    queueMax: count(row.qmax),
+    // stot counts every session the worker gave this server; the open ones are not completed yet
+    sessionsTotal: Math.max(0, count(row.stot) - sessions),
+    errors: count(row.chkfail),
+    up: outputHealth(row.status ?? '') === 'up'
+  }
+}
+
+// by server key: `out2`, or `web/web1`
+function statusOf (state: DesiredState, name: string, up: boolean): OutputStatus {
   if (state.disabled.has(name)) return 2
   // (SPEC §11) draining through ctl
   if (state.draining.has(name)) return 3

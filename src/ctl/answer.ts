@@ -1,9 +1,11 @@
-import { OUTPUT_NAMES, type OutputName } from '../properties/model.js'
+import { countersDocument, defaultServiceDocument, serviceCountersDocument, type CountersDocument, type CountersSnapshot } from '../counters/model.js'
+import { DEFAULT_SERVICE, OUTPUT_NAMES, type OutputName } from '../properties/model.js'
 import type { CtlCode } from './controller.js'
 import type { AdminChangeResult } from '../model/admin.js'
 import type { OutputHealth, OutputState, OutputView } from '../model/health.js'
 import type { NodeRole } from '../model/pair.js'
 import { settingsDigest, type PairSettings } from '../properties/pair-settings.js'
+import { unknownServiceError } from './request-error.js'
 
 /** The seed's answer body: `{"status":{"code":N,"message":"..."}}`, plus a member per server (`outN`) for /api/status. */
 export interface CtlAnswer {
@@ -62,4 +64,17 @@ export function outputsAnswer (views: readonly OutputView[], role?: NodeRole): C
     for_seconds: view.forSeconds
   }))
   return { status: { code: 0, message: '', ...(role === undefined ? {} : { role }) }, outputs }
+}
+
+/**
+ * `/api/counters`: the seed's document without `service` (SPEC §6, exactly), and with
+ * `service=NAME` that service's (SPEC §11). Throws CtlRequestError 404 for an unknown service.
+ */
+export function countersAnswer (snapshot: CountersSnapshot, service: string | undefined): CountersDocument {
+  if (service === undefined) return countersDocument(snapshot)
+  if (service === DEFAULT_SERVICE) return defaultServiceDocument(snapshot)
+  const services = snapshot.services ?? []
+  const found = services.find((candidate) => candidate.name === service)
+  if (found === undefined) throw unknownServiceError(service, services.map((candidate) => candidate.name))
+  return serviceCountersDocument(found)
 }

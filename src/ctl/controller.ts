@@ -28,7 +28,10 @@ export interface CtlController {
   outputs (): Promise<readonly OutputView[]>
   /** (SPEC §11) Every service and its servers with their state (`/api/services`); one stats-socket round trip. */
   services (): Promise<readonly ServiceStatus[]>
-  /** The seed's counters now (SPEC §6); one stats-socket round trip in the TCP modes. */
+  /**
+   * The seed's counters now (SPEC §6), and (SPEC §11) every service file's in `services`; one
+   * stats-socket round trip however many services.
+   */
   counters (): Promise<CountersSnapshot>
 }
 

@@ -13,3 +13,8 @@ export class CtlRequestError extends L3lbError {
     this.statusCode = statusCode
   }
 }
+
+/** (SPEC §11) The 404 for a `service=` naming no service: the name given, and those that exist. */
+export function unknownServiceError (service: string, services: readonly string[]): CtlRequestError {
+  return new CtlRequestError(404, `unknown service ${JSON.stringify(service.slice(0, 40))}: expected default or one of the service files' (${services.join(', ') || 'none'})`)
+}

@@ -1,9 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { countersDocument } from '../counters/model.js'
 import { METRICS_CONTENT_TYPE, metricsText } from '../counters/prometheus.js'
 import { FORWARDED_HEADER } from '../model/pair.js'
 import type { CtlController, HaController } from './controller.js'
-import { adminAnswer, changeAnswer, outputsAnswer, statusAnswer } from './answer.js'
+import { adminAnswer, changeAnswer, countersAnswer, outputsAnswer, statusAnswer } from './answer.js'
 import { parseSelector, parseServiceQuery, parseSyncQuery } from './query.js'
 import { CtlRequestError } from './request-error.js'
 
@@ -33,7 +32,10 @@ export function registerCtlRoutes (app: FastifyInstance, controller: CtlControll
       return changeAnswer(await ha.replaceDisabled(disabled, digest))
     })
   }
-  app.get('/api/counters', async () => countersDocument(await controller.counters()))
+  app.get('/api/counters', async (request) => {
+    const service = parseServiceQuery(request.raw.url ?? '')
+    return countersAnswer(await controller.counters(), service)
+  })
   app.get('/metrics', async (_request, reply) => {
     const text = await metricsText(await controller.counters())
     reply.type(METRICS_CONTENT_TYPE)

@@ -45,3 +45,38 @@ export async function countFlowsTo (address: string, options: NetfilterOptions =
   }
   return shown
 }
+
+/** One UDP flow of the conntrack table: where the client sent it, and where its replies come from. */
+export interface UdpFlow {
+  /** The original direction's destination: the address and port the client sent to. */
+  readonly to: string
+  readonly toPort: number
+  /** The reply direction's source: after DNAT, the server's address and port. */
+  readonly replyFrom: string
+  readonly replyFromPort: number
+}
+
+/** Pure: `conntrack -L -p udp`'s lines to flows (the first tuple is the original direction, the second the reply). */
+export function parseUdpFlows (text: string): UdpFlow[] {
+  const flows: UdpFlow[] = []
+  for (const line of text.split('\n')) {
+    const tuples = [...line.matchAll(/src=(\S+) dst=(\S+) sport=(\d+) dport=(\d+)/g)]
+    const [original, reply] = tuples
+    if (original === undefined || reply === undefined) continue
+    flows.push({ to: original[2] ?? '', toPort: Number(original[4]), replyFrom: reply[1] ?? '', replyFromPort: Number(reply[3]) })
+  }
+  return flows
+}
+
+/**
+ * Every UDP flow of one address family: one `conntrack -L` for all servers of all services,
+ * however many there are. Errors as forgetFlowsTo's.
+ */
+export async function listUdpFlows (family: 4 | 6, options: NetfilterOptions = {}): Promise<UdpFlow[]> {
+  const args = ['-L', ...(family === 6 ? ['-f', 'ipv6'] : []), '-p', 'udp']
+  const result = await runProgram('conntrack', args, options)
+  if (result.exitCode !== 0 || parseFlowCount(result.stderr, 'shown') === undefined) {
+    throw commandFailed(`could not list the UDP flows (IPv${family})`, options.command ?? [], 'conntrack', args, result)
+  }
+  return parseUdpFlows(result.stdout)
+}
