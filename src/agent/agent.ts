@@ -31,7 +31,7 @@ import { sortedKeys } from '../state/server-key.js'
 import type { CtlController } from '../ctl/controller.js'
 import { icmpProbe } from '../health/icmp-probe.js'
 import { enableForwarding } from '../netfilter/forwarding.js'
-import { countFlowsTo, forgetFlowsTo, listUdpFlows } from '../netfilter/conntrack.js'
+import { forgetFlowsTo, listUdpFlows } from '../netfilter/conntrack.js'
 import { applyRules, removeRules } from '../netfilter/rules.js'
 import type { Netfilter } from '../reconcile/reconciler.js'
 import { Appliance } from './appliance.js'
@@ -144,7 +144,6 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
   collector = new CountersCollector({
     readStats: () => runtime.statWithWorker(),
     listeningSockets: readListeningSockets,
-    countFlowsTo: (address) => countFlowsTo(address),
     listFlows: (family) => listUdpFlows(family),
     checkFailures: () => checks.failures()
   }, () => appliance.desired, kept)

@@ -9,7 +9,7 @@ import type { UdpFlow } from '../netfilter/conntrack.js'
 import type { OutputName, Service } from '../properties/model.js'
 import { isUdpMode } from '../properties/service-file.js'
 import type { DesiredState } from '../state/desired.js'
-import { fileServerKey } from '../state/server-key.js'
+import { serverTargets } from '../state/server-targets.js'
 import { emptyKept, keptAcrossReload, keptAfterReading, keptWithout, type KeptCounters, type OutputReading } from './kept.js'
 import { listenBacklog } from './listen-backlog.js'
 import type { CountersSnapshot, ServiceCounters } from './model.js'
@@ -22,10 +22,8 @@ export interface CounterSources {
   readStats (): Promise<{ readonly workerPid: number | null, readonly rows: Row[] }>
   /** `ss -H -l -t -n`: the listening sockets and their accept queues. */
   listeningSockets (): Promise<string>
-  /** The UDP flows whose replies come from `address`; used only without listFlows (it cannot tell two services apart). */
-  countFlowsTo (address: string): Promise<number>
   /** Every UDP flow of one address family, one conntrack listing for every server of every service. */
-  listFlows?: (family: 4 | 6) => Promise<readonly UdpFlow[]>
+  listFlows (family: 4 | 6): Promise<readonly UdpFlow[]>
   /** Failed checks of the agent's own (UDP) checks, by server key: `out2`, `sip/a`. */
   checkFailures (): ReadonlyMap<string, number>
 }
@@ -124,18 +122,13 @@ export class CountersCollector {
 
   async #flows (targets: readonly UdpTarget[]): Promise<Map<string, number>> {
     if (targets.length === 0) return new Map()
-    const list = this.#sources.listFlows
-    if (list === undefined) {
-      const counted = await Promise.all(targets.map(async (target) => [target.key, await this.#sources.countFlowsTo(target.address)] as const))
-      return new Map(counted)
-    }
-    const flows = await Promise.all(udpFamilies(targets).map((family) => list(family)))
+    const flows = await Promise.all(udpFamilies(targets).map((family) => this.#sources.listFlows(family)))
     return flowsPerServer(targets, flows.flat())
   }
 
   // a server given another address (or port) is another server: its kept figures start again; one removed is forgotten
   #forgetOtherServers (state: DesiredState): void {
-    const identities = serverIdentities(state)
+    const identities = serverTargets(state)
     const changed = [...identities].filter(([key, identity]) => this.#identities.has(key) && this.#identities.get(key) !== identity).map(([key]) => key)
     const removed = Object.keys(this.#kept.servers).filter((key) => !identities.has(key))
     const services = new Set(state.services.map((service) => service.name))
@@ -158,13 +151,6 @@ function allTcpReadings (state: DesiredState, rows: readonly Row[]): Map<string,
   const outputs: Array<[string, TcpReading]> = state.properties.mode === 'udp_roundrobin' ? [] : [...tcpReadings(state, rows)]
   const servers = state.services.filter((service: Service) => !isUdpMode(service.mode)).flatMap((service) => [...serviceReadings(service, rows)])
   return new Map([...outputs, ...servers])
-}
-
-function serverIdentities (state: DesiredState): Map<string, string> {
-  return new Map<string, string>([
-    ...state.properties.outputs.map((output): [string, string] => [output.name, output.address]),
-    ...state.services.flatMap((service) => service.servers.map((server): [string, string] => [fileServerKey(service.name, server.name), `${server.address} ${String(server.port)}`]))
-  ])
 }
 
 function udpReadings (flows: ReadonlyMap<string, number>): Readings {

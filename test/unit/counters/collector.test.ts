@@ -17,7 +17,7 @@ function collectorOver (answers: Array<[number, number, number]>): CountersColle
       return { workerPid, rows: parseShowStat(`${HEADER}outputs,out1,0,0,${scur},${scur},,${stot},UP,0\n`) }
     },
     listeningSockets: async () => '',
-    countFlowsTo: async () => 0,
+    listFlows: async () => [],
     checkFailures: () => new Map()
   }, () => state)
 }
