@@ -3,6 +3,7 @@
  * Boot order: properties -> limits -> saved state -> folders -> HAProxy -> ctl.
  */
 import { mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
 import { hostname } from 'node:os'
 import { L3lbError } from '../errors.js'
 import { RuntimeApi } from '../haproxy/runtime-api.js'
@@ -11,7 +12,7 @@ import { HaproxySupervisor } from '../haproxy/supervisor.js'
 import { Keepalived, type VrrpState } from '../ha/keepalived.js'
 import { Conntrackd } from '../ha/conntrackd.js'
 import { allowNonlocalBind } from '../ha/nonlocal-bind.js'
-import { PairSync, httpPeer, peerCtlUrl } from '../ha/sync.js'
+import { PairSync, httpPeer, httpPeerPost, peerCtlUrl } from '../ha/sync.js'
 import { localPeerName } from '../render/haproxy-config.js'
 import { ChangeQueue } from '../reconcile/change-queue.js'
 import { Reconciler } from '../reconcile/reconciler.js'
@@ -43,7 +44,9 @@ import { fileServices } from '../properties/configuration.js'
 import type { Service } from '../properties/model.js'
 import { applyAllOrNothing } from './all-or-nothing.js'
 import { reconfigureSteps } from './reconfigure-steps.js'
-import { describeDifferences, effectiveEntries, pairSettingsOf, settingsDifferences, type PairSettings } from '../properties/pair-settings.js'
+import { describeDifferences, describeServiceFileChanges, effectiveEntries, pairServicesOf, pairSettingsOf, servicesOf, settingsDifferences, type PairServices, type PairSettings } from '../properties/pair-settings.js'
+import type { ServiceFileEntries } from '../properties/service-file.js'
+import { writeServiceFiles } from '../state/service-files-store.js'
 import { loadPairSettings, modifiedAtMs, savePairSettings } from '../state/pair-settings-store.js'
 import type { ReconcileAction } from '../reconcile/reconciler.js'
 import type { Log } from '../model/log.js'
@@ -75,7 +78,10 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
   const saved = await loadPairSettings(paths.pairSettingsFile, (message) => log.warn(message))
   const followSaved = saved !== null && await fileOlderThanPairSettings()
   let runningEntries = effectiveEntries(file.entries, saved?.settings ?? null, followSaved)
-  const { configuration, warnings } = configurationFrom(runningEntries, file.problems, envFile, await readServiceFiles(servicesFolder(envFile, runningEntries)))
+  const bootServiceFiles = await readServiceFiles(servicesFolder(envFile, runningEntries))
+  const { configuration, warnings } = configurationFrom(runningEntries, file.problems, envFile, bootServiceFiles)
+  // (HA) the service files this node runs: the pair's settings carry them
+  let runningServices = pairServicesOf(bootServiceFiles)
   const { properties } = configuration
   const services = fileServices(configuration)
   for (const warning of warnings) log.warn(warning)
@@ -159,19 +165,24 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
     peerUrl,
     local: {
       disabled: () => sortedKeys(appliance.desired.disabled),
+      draining: () => sortedKeys(appliance.desired.draining),
       setEnabled: (selector, enabled) => appliance.setEnabled(selector, enabled),
-      replaceDisabled: (disabled) => appliance.replaceDisabled(disabled),
-      settings: () => pairSettingsOf(runningEntries),
+      setDraining: (selector) => appliance.setDraining(selector),
+      replaceDisabled: (disabled, draining) => appliance.replaceDisabled(disabled, draining),
+      settings: () => pairSettingsOf(runningEntries, runningServices),
       replaceSettings: (settings) => oneAtATime(() => runPairSettings(settings))
     },
     peer: httpPeer(() => ({ baseUrl: peerUrl(), token: appliance.desired.properties.ctlToken })),
+    post: httpPeerPost(() => ({ baseUrl: peerUrl(), token: appliance.desired.properties.ctlToken })),
     log
   })
   const controller: CtlController = {
     setEnabled: (selector, enabled, origin) => appliance.desired.properties.ha === null
       ? appliance.setEnabled(selector, enabled)
       : sync.setEnabled(selector, enabled, origin ?? 'client'),
-    setDraining: (selector) => appliance.setDraining(selector),
+    setDraining: (selector, origin) => appliance.desired.properties.ha === null
+      ? appliance.setDraining(selector)
+      : sync.setDraining(selector, origin ?? 'client'),
     status: (service) => appliance.status(service),
     outputs: () => appliance.outputs(),
     services: () => appliance.services(),
@@ -233,8 +244,10 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
 
   // Brings every part to `entries`, whole or not at all: a bad set keeps what runs, and a part
   // that refuses it puts back the ones before it; either throws why, and says what runs.
-  async function applyEntries (entries: ReadonlyMap<string, string>, source: string, lineProblems: Parameters<typeof configurationFrom>[1] = []): Promise<ReconcileAction> {
-    const loaded = configurationFrom(entries, lineProblems, source, await readServiceFiles(servicesFolder(envFile, entries)))
+  // The service files are the folder's, or (HA) those given: the active node's, or the pair's on a standby.
+  async function applyEntries (entries: ReadonlyMap<string, string>, source: string, lineProblems: Parameters<typeof configurationFrom>[1] = [], serviceFiles?: readonly ServiceFileEntries[]): Promise<ReconcileAction> {
+    const files = serviceFiles ?? await readServiceFiles(servicesFolder(envFile, entries))
+    const loaded = configurationFrom(entries, lineProblems, source, files)
     const next = { properties: loaded.configuration.properties, services: fileServices(loaded.configuration) }
     for (const warning of loaded.warnings) log.warn(warning)
     if (localPeerName(next.properties) !== peerName) {
@@ -246,6 +259,7 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
     const done = { action: 'none' as ReconcileAction }
     await applyAllOrNothing(reconfigureSteps(parts, appliance.desired, { ...next, limits }, (action) => { done.action = action }))
     runningEntries = new Map(entries)
+    runningServices = pairServicesOf(files)
     return done.action
   }
 
@@ -267,10 +281,12 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
     const differences = keepPair ? settingsDifferences(own.entries, pair) : []
     if (differences.length > 0 && follow) log.warn(`${envFile} differs from the pair's settings, which the active node decides; kept as the active node has them (change them there): ${describeDifferences(differences)}`)
     else if (differences.length > 0) log.warn(`${envFile} was not edited since this node ran the pair's settings, which stay (edit the file, or touch it, to change them): ${describeDifferences(differences)}`)
-    const action = await applyEntries(effectiveEntries(own.entries, pair, keepPair), envFile, own.problems)
+    // a standby keeps the pair's service files too (it wrote them into its folder; an edit there is warned about)
+    const serviceFiles = follow ? await pairServiceFilesOnStandby(own.entries) : undefined
+    const action = await applyEntries(effectiveEntries(own.entries, pair, keepPair), envFile, own.problems, serviceFiles)
     log.info(`properties reloaded from ${envFile}: ${action === 'none' ? 'nothing changed' : action}`)
     if (appliance.desired.properties.ha === null || follow) return
-    await savePairSettings(paths.pairSettingsFile, pairSettingsOf(runningEntries))
+    await savePairSettings(paths.pairSettingsFile, pairSettingsOf(runningEntries, runningServices))
     // the standby hears of it now, not at the next round
     await sync.tick()
   }
@@ -287,13 +303,30 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
     log.warn(`now the active node, which decides the pair's settings: ${envFile} differs from the settings the pair runs, and ${sighup}; bring it up to date (the settings in force: /api/admin): ${describeDifferences(differences)}`)
   }
 
-  // (HA, standby) the active node's settings, with this node's own properties.
+  // (HA, standby) On the standby's SIGHUP: the service files the pair runs, and a warning when
+  // the folder's differ (an edit on the standby, which the active node's next change overwrites).
+  async function pairServiceFilesOnStandby (entries: ReadonlyMap<string, string>): Promise<ServiceFileEntries[]> {
+    const folder = servicesFolder(envFile, entries)
+    const changes = describeServiceFileChanges(runningServices, pairServicesOf(await readServiceFiles(folder)))
+    if (changes !== '') log.warn(`${folder} differs from the pair's service files, which the active node decides; kept as the active node has them (change them there): ${changes}`)
+    return serviceFilesIn(folder, runningServices)
+  }
+
+  // (HA, standby) the active node's settings, with this node's own properties; its service files
+  // run, then are written into this node's services_dir, so that a restart or a failover serves them.
   async function runPairSettings (settings: PairSettings): Promise<void> {
     const started = Date.now()
     const differences = settingsDifferences(runningEntries, settings)
-    const action = await applyEntries(effectiveEntries(runningEntries, settings, true), 'the active node\'s settings')
+    const services = servicesOf(settings)
+    const fileChanges = describeServiceFileChanges(runningServices, services)
+    const entries = effectiveEntries(runningEntries, settings, true)
+    const folder = servicesFolder(envFile, entries)
+    const action = await applyEntries(entries, 'the active node\'s settings', [], serviceFilesIn(folder, services))
+    // they run now: a folder that cannot take them is this node's problem, said once per change
+    await writeServiceFiles(folder, services).catch((error: unknown) => log.error(`HA sync: runs the active node's service files, but ${(error as Error).message}; an agent restart here would serve the folder's files until the active node's are written`))
     await savePairSettings(paths.pairSettingsFile, settings)
-    log.info(`HA sync: runs the active node's settings (${describeDifferences(differences)}): ${action === 'none' ? 'nothing else changed' : action} in ${Date.now() - started} ms`)
+    const changed = [describeDifferences(differences), fileChanges].filter((part) => part !== '').join(', ')
+    log.info(`HA sync: runs the active node's settings (${changed}): ${action === 'none' ? 'nothing else changed' : action} in ${Date.now() - started} ms`)
   }
 
   return {
@@ -319,6 +352,11 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
       await changes.run(() => reconciler.stop())
     }
   }
+}
+
+// The pair's service files as if read from `folder`: what the standby runs, and then writes there.
+function serviceFilesIn (folder: string, services: PairServices): ServiceFileEntries[] {
+  return Object.entries(services).map(([name, entries]) => ({ name, file: join(folder, `${name}.env`), entries: new Map(Object.entries(entries)), lineProblems: [] }))
 }
 
 // `; service files: web (tcp_leastconn, 2 servers), ...` for the start's log line

@@ -98,16 +98,17 @@ export class Appliance {
     })
   }
 
-  /** (HA) Makes exactly these servers (serverKey) the disabled ones: the active peer's whole admin state. */
-  async replaceDisabled (disabled: readonly string[]): Promise<AdminChangeResult> {
+  /** (HA) Makes exactly these servers (serverKey) the disabled ones, and when given these the draining ones: the active peer's whole admin state. */
+  async replaceDisabled (disabled: readonly string[], draining?: readonly string[]): Promise<AdminChangeResult> {
     return await this.#oneAtATime(async () => {
       const state = this.#desired
-      const listed = sortedKeys(new Set(disabled))
-      const shown = listed.length === 0 ? 'none' : listed.join(', ')
-      if (listed.length === state.disabled.size && listed.every((name) => state.disabled.has(name))) {
+      const next = withDisabled(state, disabled, draining)
+      const listed = sortedKeys(next.disabled)
+      const shown = `${listed.length === 0 ? 'none' : listed.join(', ')}${draining === undefined ? '' : `; draining ${next.draining.size === 0 ? 'none' : sortedKeys(next.draining).join(', ')}`}`
+      if (sameSet(next.disabled, state.disabled) && sameSet(next.draining, state.draining)) {
         return { code: 10, message: `nothing changed: disabled already ${shown}`, outputs: listed }
       }
-      await this.#commitAdmin(state, withDisabled(state, listed))
+      await this.#commitAdmin(state, next)
       return { code: 0, message: `disabled now ${shown}`, outputs: listed }
     })
   }
@@ -236,6 +237,10 @@ export class Appliance {
   #oneAtATime<T> (job: () => Promise<T>): Promise<T> {
     return this.#queue.run(job)
   }
+}
+
+function sameSet (a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
+  return a.size === b.size && [...a].every((name) => b.has(name))
 }
 
 // an output as /api/outputs shows it

@@ -16,7 +16,9 @@ export interface CtlAnswer {
 interface HaMembers {
   readonly role?: NodeRole
   readonly disabled?: readonly string[]
-  /** /api/admin: the shared settings this node runs, and their digest. */
+  /** /api/admin: the servers draining through ctl (a node that keeps a drain). */
+  readonly draining?: readonly string[]
+  /** /api/admin: the shared settings this node runs (its service files' entries in `services`), and their digest. */
   readonly settings?: PairSettings
   readonly digest?: string
 }
@@ -38,9 +40,9 @@ export function statusAnswer (health: ReadonlyMap<string, OutputHealth>, role?: 
   return { status: { code: 0, message: '', ...(role === undefined ? {} : { role }), ...Object.fromEntries([...outputs, ...others]) } }
 }
 
-/** (HA) The answer to /api/admin: the node's disabled outputs and its role. */
-export function adminAnswer (disabled: readonly string[], role: NodeRole, settings: PairSettings): CtlAnswer {
-  return { status: { code: 0, message: '', disabled, role, settings, digest: settingsDigest(settings) } }
+/** (HA) The answer to /api/admin: the node's disabled (and draining) servers, its role and its shared settings. */
+export function adminAnswer (disabled: readonly string[], role: NodeRole, settings: PairSettings, draining?: readonly string[]): CtlAnswer {
+  return { status: { code: 0, message: '', disabled, ...(draining === undefined ? {} : { draining }), role, settings, digest: settingsDigest(settings) } }
 }
 
 /** One output in the answer to /api/outputs: the seed's JSON names are snake_case (SPEC §6). */

@@ -5,7 +5,7 @@ import type { CtlController, HaController } from './controller.js'
 import { answer } from './answer.js'
 import { bearerTokenCheck, TOKEN_REQUIRED_MESSAGE } from './auth.js'
 import { answerClientError, failureOf, MISSING_HOST_MESSAGE, sendRaw } from './failure.js'
-import { ctlPaths, pathOf, registerCtlRoutes, unknownPathError } from './routes.js'
+import { ctlPaths, pathOf, registerCtlRoutes, SYNC_PATH, unknownPathError } from './routes.js'
 import { CtlRequestError } from './request-error.js'
 
 /** Longest request URL the ctl service reads; the seed's longest request is well under 100 characters. */
@@ -15,7 +15,7 @@ export interface CtlAppOptions {
   readonly controller: CtlController
   /** `ctl_token`; empty = no authentication. */
   readonly token: string
-  /** (HA) Set when ha_vip is: adds /api/admin, /api/sync and the role in /api/status. */
+  /** (HA) Set when ha_vip is: adds /api/admin, /api/sync (GET, and POST with a JSON body) and the role in /api/status. */
   readonly ha?: HaController
   /** Fastify's logger option; off by default (SPEC §8: no per-request log). */
   readonly logger?: boolean | object
@@ -51,7 +51,9 @@ export function buildCtlApp (options: CtlAppOptions): FastifyInstance {
     }
     if (!tokenAccepted(request.headers.authorization)) throw new CtlRequestError(401, TOKEN_REQUIRED_MESSAGE)
     if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) throw new CtlRequestError(400, MISSING_HOST_MESSAGE)
-    if (request.method !== 'GET') throw methodRefusal(request.method, pathOf(url), ha)
+    // (HA) the push of the admin state is the one POST: its body is read under its own limit
+    const push = ha && request.method === 'POST' && pathOf(url) === SYNC_PATH
+    if (request.method !== 'GET' && !push) throw methodRefusal(request.method, pathOf(url), ha)
   })
   app.setErrorHandler(sendFailure)
   app.setNotFoundHandler(async (request) => {

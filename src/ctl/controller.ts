@@ -17,8 +17,11 @@ export interface CtlController {
    * `origin` is `peer` when the HA peer forwarded the request (only with `ha`).
    */
   setEnabled (selector: OutputSelector, enabled: boolean, origin?: ChangeOrigin): Promise<AdminChangeResult>
-  /** (SPEC §11) Drains the selected servers: no new sessions, those they have finish; persists. */
-  setDraining (selector: OutputSelector): Promise<AdminChangeResult>
+  /**
+   * (SPEC §11) Drains the selected servers: no new sessions, those they have finish; persists.
+   * `origin` as for setEnabled (only with `ha`).
+   */
+  setDraining (selector: OutputSelector, origin?: ChangeOrigin): Promise<AdminChangeResult>
   /**
    * Health of every connected, enabled output, in outN order; with `service` (SPEC §11), of
    * that service's enabled servers by name. Throws CtlRequestError 404 for an unknown service.
@@ -43,11 +46,14 @@ export interface HaController {
   role (): NodeRole
   /** The servers disabled through ctl on this node, by serverKey, outN first. */
   disabled (): readonly string[]
+  /** The servers draining through ctl on this node; undefined on a node that keeps no drain. */
+  draining (): readonly string[] | undefined
   /** The shared settings this node runs (`/api/admin`), which the active node decides. */
   settings (): PairSettings
   /**
-   * Replaces the whole admin state with the peer's (`/api/sync`); refused on the active node.
-   * `digest` is the active node's settings digest: unlike this node's, its settings are fetched.
+   * Replaces the whole admin state with the peer's (`/api/sync`): the disabled set, and the
+   * draining one when given; refused on the active node. `digest` is the active node's
+   * settings digest: unlike this node's, its settings are fetched.
    */
-  replaceDisabled (disabled: readonly string[], digest?: string): Promise<AdminChangeResult>
+  replaceDisabled (disabled: readonly string[], digest?: string, draining?: readonly string[]): Promise<AdminChangeResult>
 }

@@ -116,22 +116,60 @@ function quote (text: string): string {
   return JSON.stringify(text.length > QUOTE_LIMIT ? `${text.slice(0, QUOTE_LIMIT)}...` : text)
 }
 
+/** What a push of the admin state carries: the peer's whole disabled set, its drain when it sends one, and its settings' digest. */
+export interface SyncRequest {
+  readonly disabled: string[]
+  readonly draining?: string[]
+  readonly digest?: string
+}
+
 /**
- * (HA) What a `/api/sync?disabled=out1,out3&settings=<digest>` push carries: the peer's whole
- * admin state (`?disabled=` is none) and, optionally, the digest of its shared settings
- * (16 hex digits). Throws CtlRequestError (400) for anything else.
+ * (HA) What a `/api/sync?disabled=out1,out3&draining=web/a&settings=<digest>` push carries (the
+ * GET form, kept for a transport that cannot POST): the peer's whole admin state (`?disabled=`
+ * is none), optionally its drain and the digest of its shared settings (16 hex digits).
+ * Throws CtlRequestError (400) for anything else.
  */
-export function parseSyncQuery (url: string): { disabled: string[], digest?: string } {
+export function parseSyncQuery (url: string): SyncRequest {
   const parts = queryParts(rawQuery(url))
-  const [part, second, extra] = parts
-  const expected = `expected exactly ?disabled=outN,service/server,... (possibly empty), optionally &settings=<16 hex digits>, got ${quote(rawQuery(url))}`
-  if (part === undefined || extra !== undefined || part.name !== 'disabled') throw new CtlRequestError(400, expected)
-  if (second !== undefined && (second.name !== 'settings' || !DIGEST.test(second.value))) throw new CtlRequestError(400, expected)
-  const names = part.value === '' ? [] : part.value.split(',')
-  const unknown = names.find((name) => !isServerKey(name))
-  if (unknown !== undefined) throw new CtlRequestError(400, `unknown channel ${quote(unknown)} in ?disabled=: expected out1..out8 or service/server, separated by commas`)
-  const disabled = sortedKeys(new Set(names))
-  return second === undefined ? { disabled } : { disabled, digest: second.value }
+  const [part, ...rest] = parts
+  const expected = `expected exactly ?disabled=outN,service/server,... (possibly empty), optionally &draining=... and &settings=<16 hex digits>, got ${quote(rawQuery(url))}`
+  if (part === undefined || part.name !== 'disabled' || rest.length > 2) throw new CtlRequestError(400, expected)
+  const draining = rest.filter((each) => each.name === 'draining')
+  const settings = rest.filter((each) => each.name === 'settings')
+  if (draining.length > 1 || settings.length > 1 || draining.length + settings.length !== rest.length) throw new CtlRequestError(400, expected)
+  const digest = settings[0]?.value
+  if (digest !== undefined && !DIGEST.test(digest)) throw new CtlRequestError(400, expected)
+  const keys = (name: string, value: string): string[] => serverKeys(name, value === '' ? [] : value.split(','))
+  return {
+    disabled: keys('disabled', part.value),
+    ...(draining[0] === undefined ? {} : { draining: keys('draining', draining[0].value) }),
+    ...(digest === undefined ? {} : { digest })
+  }
+}
+
+/**
+ * (HA) What a `POST /api/sync` body carries: `{"disabled": [keys], "draining": [keys], "digest":
+ * "<16 hex digits>"}`, each key out1..out8 or service/server. Throws CtlRequestError (400) for
+ * anything else, naming what is wrong.
+ */
+export function parseSyncBody (body: unknown): SyncRequest {
+  const expected = 'expected a JSON object {"disabled": [...], "draining": [...], "digest": "<16 hex digits>"}, each list of out1..out8 or service/server'
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new CtlRequestError(400, `${expected}, got ${body === null ? 'null' : Array.isArray(body) ? 'an array' : typeof body}`)
+  const { disabled, draining, digest, ...extra } = body as Record<string, unknown>
+  const unknown = Object.keys(extra)[0]
+  if (unknown !== undefined) throw new CtlRequestError(400, `unknown member ${quote(unknown)}: ${expected}`)
+  const list = (name: string, value: unknown): string[] => {
+    if (!Array.isArray(value) || !value.every((each) => typeof each === 'string')) throw new CtlRequestError(400, `${name} is not a list of names: ${expected}`)
+    return serverKeys(name, value as string[])
+  }
+  if (typeof digest !== 'string' || !DIGEST.test(digest)) throw new CtlRequestError(400, `digest ${quote(String(digest))} is not 16 hex digits: ${expected}`)
+  return { disabled: list('disabled', disabled), draining: list('draining', draining), digest }
+}
+
+function serverKeys (name: string, names: readonly string[]): string[] {
+  const unknown = names.find((each) => !isServerKey(each))
+  if (unknown !== undefined) throw new CtlRequestError(400, `unknown channel ${quote(unknown)} in ${name}: expected out1..out8 or service/server, separated by commas`)
+  return sortedKeys(new Set(names))
 }
 
 const DIGEST = /^[0-9a-f]{16}$/

@@ -3,7 +3,7 @@ import { METRICS_CONTENT_TYPE, metricsText } from '../counters/prometheus.js'
 import { FORWARDED_HEADER } from '../model/pair.js'
 import type { CtlController, HaController } from './controller.js'
 import { adminAnswer, changeAnswer, countersAnswer, outputsAnswer, statusAnswer } from './answer.js'
-import { parseSelector, parseServiceQuery, parseSyncQuery } from './query.js'
+import { parseSelector, parseServiceQuery, parseSyncBody, parseSyncQuery } from './query.js'
 import { CtlRequestError } from './request-error.js'
 
 /** The paths the ctl service answers (SPEC §5, and the counters), GET only. */
@@ -11,6 +11,12 @@ export const CTL_PATHS = ['/api/enable', '/api/disable', '/api/drain', '/api/sta
 
 /** (HA) The paths added when ha_vip is set: the admin state read and replaced between the two nodes. */
 export const HA_CTL_PATHS = ['/api/admin', '/api/sync'] as const
+
+/** (HA) The one path that takes a POST: the active node's push, whose 1,000 server keys do not fit a URL. */
+export const SYNC_PATH = '/api/sync'
+
+/** (HA) The largest push body read: 1,000 keys of 65 characters in two lists are about 130 kB. */
+export const SYNC_BODY_LIMIT = 1024 * 1024
 
 /** The paths a ctl app answers: CTL_PATHS, and HA_CTL_PATHS with `ha`. */
 export function ctlPaths (ha: boolean): readonly string[] {
@@ -24,12 +30,16 @@ export function registerCtlRoutes (app: FastifyInstance, controller: CtlControll
   app.get('/api/services', async () => ({ status: { code: 0, message: '' }, services: await controller.services() }))
   app.get('/api/enable', async (request) => changeAnswer(await controller.setEnabled(selectorOf(request), true, ...originOf(request, ha))))
   app.get('/api/disable', async (request) => changeAnswer(await controller.setEnabled(selectorOf(request), false, ...originOf(request, ha))))
-  app.get('/api/drain', async (request) => changeAnswer(await controller.setDraining(selectorOf(request))))
+  app.get('/api/drain', async (request) => changeAnswer(await controller.setDraining(selectorOf(request), ...originOf(request, ha))))
   if (ha !== undefined) {
-    app.get('/api/admin', async () => adminAnswer(ha.disabled(), ha.role(), ha.settings()))
-    app.get('/api/sync', async (request) => {
-      const { disabled, digest } = parseSyncQuery(request.raw.url ?? '')
-      return changeAnswer(await ha.replaceDisabled(disabled, digest))
+    app.get('/api/admin', async () => adminAnswer(ha.disabled(), ha.role(), ha.settings(), ha.draining()))
+    app.get(SYNC_PATH, async (request) => {
+      const { disabled, digest, draining } = parseSyncQuery(request.raw.url ?? '')
+      return changeAnswer(await ha.replaceDisabled(disabled, digest, draining))
+    })
+    app.post(SYNC_PATH, { bodyLimit: SYNC_BODY_LIMIT }, async (request) => {
+      const { disabled, digest, draining } = parseSyncBody(request.body)
+      return changeAnswer(await ha.replaceDisabled(disabled, digest, draining))
     })
   }
   app.get('/api/counters', async (request) => {

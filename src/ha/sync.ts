@@ -1,8 +1,10 @@
 /**
- * (HA) Keeps the ctl admin state (the outputs disabled through ctl) and the shared settings
- * (the env file's service properties, src/ha/pair-settings.ts) the same on both nodes.
- * Invariants: the active node (VRRP MASTER) is the only source; it pushes its whole admin set
- * and its settings' digest to the peer after each change and every interval. A standby pulls
+ * (HA) Keeps the ctl admin state (the servers disabled and draining through ctl) and the
+ * shared settings (the env file's service properties and every service file,
+ * src/properties/pair-settings.ts) the same on both nodes.
+ * Invariants: the active node (VRRP MASTER) is the only source; it pushes its whole admin state
+ * (POST, a JSON body: 1,000 server keys do not fit a URL) and its settings' digest to the peer
+ * after each change and every interval. A standby pulls
  * both from an active peer once after it starts or becomes standby, and again whenever a push
  * carries a digest other than its own. A client's change on the standby is forwarded to the
  * active node and never made locally, so the pair cannot diverge silently: when the active
@@ -26,11 +28,27 @@ export interface PeerAnswer {
 /** One GET on the peer's ctl service; throws L3LB_HA_SYNC when the peer does not answer in time. */
 export type PeerCall = (pathAndQuery: string, timeoutMs: number, headers?: Readonly<Record<string, string>>) => Promise<PeerAnswer>
 
+/** One POST of a JSON body to the peer's ctl service; throws L3LB_HA_SYNC when the peer does not answer in time. */
+export type PeerPost = (path: string, body: unknown, timeoutMs: number) => Promise<PeerAnswer>
+
+/** The whole admin state one node sends the other (`POST /api/sync`). */
+export interface SyncPush {
+  readonly disabled: readonly string[]
+  readonly draining: readonly string[]
+  /** The digest of the sender's shared settings. */
+  readonly digest: string
+}
+
 /** This node's admin state and shared settings, as the agent keeps them. */
 export interface LocalNode {
   disabled (): readonly string[]
+  /** The servers draining through ctl; absent on a node that keeps no drain. */
+  draining?: () => readonly string[]
   setEnabled (selector: OutputSelector, enabled: boolean): Promise<AdminChangeResult>
-  replaceDisabled (disabled: readonly string[]): Promise<AdminChangeResult>
+  /** Drains the selected servers here; absent on a node that keeps no drain. */
+  setDraining?: (selector: OutputSelector) => Promise<AdminChangeResult>
+  /** Makes exactly these servers disabled and, when given, exactly these draining. */
+  replaceDisabled (disabled: readonly string[], draining?: readonly string[]): Promise<AdminChangeResult>
   /** The shared settings this node runs now. */
   settings (): PairSettings
   /** Runs the active node's shared settings here (with this node's own properties); throws why it cannot. */
@@ -45,6 +63,8 @@ export interface PairSyncOptions {
   readonly peerUrl: () => string
   readonly local: LocalNode
   readonly peer: PeerCall
+  /** POST to the peer, for the push; without it (a GET-only transport) the push takes the GET form. */
+  readonly post?: PeerPost
   readonly log: Log
   /** Between two pushes (active) or pull attempts (standby); 2000 ms by default. */
   readonly intervalMs?: number
@@ -79,6 +99,11 @@ export class PairSync {
 
   disabled (): readonly string[] {
     return this.#options.local.disabled()
+  }
+
+  /** The servers draining here; undefined on a node that keeps no drain. */
+  draining (): readonly string[] | undefined {
+    return this.#options.local.draining?.()
   }
 
   settings (): PairSettings {
@@ -124,15 +149,33 @@ export class PairSync {
     if (origin === 'peer') {
       throw new L3lbError('L3LB_HA_SYNC', 'nothing changed: the peer forwarded this change as to the active node, but this node is standby too (VRRP has not chosen an active node yet); try again in a few seconds')
     }
-    return await this.#forward(selector, enabled)
+    return await this.#forward(enabled ? 'enable' : 'disable', selector)
   }
 
-  /** `/api/sync`: the active peer's whole set replaces this node's; a digest unlike ours fetches its settings. */
-  async replaceDisabled (disabled: readonly string[], digest?: string): Promise<AdminChangeResult> {
+  /** A drain asked of this node: made here on the active node, forwarded from a standby. */
+  async setDraining (selector: OutputSelector, origin: ChangeOrigin): Promise<AdminChangeResult> {
+    const { setDraining } = this.#options.local
+    if (setDraining === undefined) throw new L3lbError('L3LB_HA_SYNC', 'nothing changed: this node keeps no drain')
+    if (this.role() === 'active') {
+      const result = await setDraining(selector)
+      if (result.code === 0) this.push().catch(() => undefined)
+      return result
+    }
+    if (origin === 'peer') {
+      throw new L3lbError('L3LB_HA_SYNC', 'nothing changed: the peer forwarded this drain as to the active node, but this node is standby too (VRRP has not chosen an active node yet); try again in a few seconds')
+    }
+    return await this.#forward('drain', selector)
+  }
+
+  /**
+   * `/api/sync`: the active peer's whole set replaces this node's (its drain too, when it sends
+   * one); a digest unlike ours fetches its settings.
+   */
+  async replaceDisabled (disabled: readonly string[], digest?: string, draining?: readonly string[]): Promise<AdminChangeResult> {
     if (this.role() === 'active') {
       throw new L3lbError('L3LB_HA_SYNC', 'refused: this node is the active one; it keeps its own admin state and sends it to the peer')
     }
-    const result = await this.#options.local.replaceDisabled(disabled)
+    const result = await this.#options.local.replaceDisabled(disabled, draining)
     this.#synced = true
     // the push is answered at once; the settings follow in a pull of their own
     if (digest !== undefined && digest !== settingsDigest(this.settings()) && digest !== this.#refusedDigest) this.#pullSoon()
@@ -155,12 +198,15 @@ export class PairSync {
   }
 
   async #pushOnce (): Promise<void> {
-    const disabled = this.#options.local.disabled()
+    const push: SyncPush = { disabled: this.#options.local.disabled(), draining: this.draining() ?? [], digest: settingsDigest(this.settings()) }
+    const { post } = this.#options
     try {
-      const answer = await this.#options.peer(`/api/sync?disabled=${disabled.join(',')}&settings=${settingsDigest(this.settings())}`, SYNC_TIMEOUT_MS)
+      const answer = post === undefined
+        ? await this.#options.peer(syncQuery(push, this.draining() !== undefined), SYNC_TIMEOUT_MS)
+        : await post('/api/sync', push, SYNC_TIMEOUT_MS)
       if (answer.status.code === 100) throw new L3lbError('L3LB_HA_SYNC', `it refused the admin state: ${answer.status.message}`)
       this.#answered()
-      if (answer.status.code === 0) this.#options.log.info(`HA sync: the peer now has disabled: ${disabled.length === 0 ? 'none' : disabled.join(', ')}`)
+      if (answer.status.code === 0) this.#options.log.info(`HA sync: the peer now has disabled: ${listed(push.disabled)}${this.draining() === undefined ? '' : `; draining: ${listed(push.draining)}`}`)
     } catch (error) {
       this.#failed('the admin state was not sent to the peer', error)
     }
@@ -169,15 +215,16 @@ export class PairSync {
   async #pull (): Promise<void> {
     try {
       const answer = await this.#options.peer('/api/admin', SYNC_TIMEOUT_MS)
-      const { role, disabled } = answer.status
+      const { role, disabled, draining } = answer.status
       if (answer.status.code !== 0 || !Array.isArray(disabled)) throw new L3lbError('L3LB_HA_SYNC', `it answered without an admin state: ${answer.status.message}`)
       this.#answered()
       // a peer that is standby too is no source: wait for the one VRRP makes active
       if (role !== 'active' || this.role() === 'active') return
-      const names = sortedKeys(disabled.filter((name): name is string => typeof name === 'string' && isServerKey(name)))
-      const result = await this.#options.local.replaceDisabled(names)
+      const names = serverKeysIn(disabled)
+      const drained = Array.isArray(draining) ? serverKeysIn(draining) : undefined
+      const result = await this.#options.local.replaceDisabled(names, drained)
       this.#synced = true
-      if (result.code === 0) this.#options.log.info(`HA sync: took the active node's admin state, disabled: ${names.length === 0 ? 'none' : names.join(', ')}`)
+      if (result.code === 0) this.#options.log.info(`HA sync: took the active node's admin state, disabled: ${listed(names)}${drained === undefined ? '' : `; draining: ${listed(drained)}`}`)
       await this.#takeSettings(answer.status.settings)
     } catch (error) {
       this.#failed('the admin state could not be read from the peer', error)
@@ -206,11 +253,10 @@ export class PairSync {
     }
   }
 
-  async #forward (selector: OutputSelector, enabled: boolean): Promise<AdminChangeResult> {
-    const query = 'channel' in selector ? `channel=${selector.channel}` : `address=${encodeURIComponent(selector.address)}`
+  async #forward (verb: 'enable' | 'disable' | 'drain', selector: OutputSelector): Promise<AdminChangeResult> {
     let answer: PeerAnswer
     try {
-      answer = await this.#options.peer(`/api/${enabled ? 'enable' : 'disable'}?${query}`, FORWARD_TIMEOUT_MS, { [FORWARDED_HEADER]: '1' })
+      answer = await this.#options.peer(`/api/${verb}?${selectorQuery(selector)}`, FORWARD_TIMEOUT_MS, { [FORWARDED_HEADER]: '1' })
     } catch (cause) {
       throw new L3lbError('L3LB_HA_SYNC', `nothing changed: this node is the standby and forwards changes to the active node at ${this.#options.peerUrl()}, which cannot be reached (${(cause as Error).message})`, { cause })
     }
@@ -232,30 +278,59 @@ export class PairSync {
   }
 }
 
+/** The query that means `selector` to the peer's ctl service: its service too, so a server of a service file stays one. */
+export function selectorQuery (selector: OutputSelector): string {
+  const service = selector.service === undefined ? '' : `service=${encodeURIComponent(selector.service)}&`
+  return service + ('channel' in selector ? `channel=${encodeURIComponent(selector.channel)}` : `address=${encodeURIComponent(selector.address)}`)
+}
+
+// The GET form of a push, for a transport that cannot POST: a URL holds about 100 server keys.
+function syncQuery (push: SyncPush, withDraining: boolean): string {
+  return `/api/sync?disabled=${push.disabled.join(',')}${withDraining ? `&draining=${push.draining.join(',')}` : ''}&settings=${push.digest}`
+}
+
+function serverKeysIn (names: readonly unknown[]): string[] {
+  return sortedKeys(names.filter((name): name is string => typeof name === 'string' && isServerKey(name)))
+}
+
+function listed (names: readonly string[]): string {
+  return names.length === 0 ? 'none' : names.join(', ')
+}
+
 /** The peer's ctl base URL: both nodes use the same ctl_port. */
 export function peerCtlUrl (peer: string, ctlPort: number): string {
   return `http://${peer.includes(':') ? `[${peer}]` : peer}:${ctlPort}`
 }
 
+type PeerEndpoint = () => { readonly baseUrl: string, readonly token: string }
+
 /** A PeerCall over HTTP, with the ctl_token both nodes share. */
-export function httpPeer (endpoint: () => { readonly baseUrl: string, readonly token: string }): PeerCall {
-  return async (pathAndQuery, timeoutMs, headers = {}) => {
-    const { baseUrl, token } = endpoint()
-    let response: Response
-    try {
-      response = await fetch(`${baseUrl}${pathAndQuery}`, {
-        headers: { ...headers, ...(token === '' ? {} : { authorization: `Bearer ${token}` }) },
-        signal: AbortSignal.timeout(timeoutMs)
-      })
-    } catch (cause) {
-      throw new L3lbError('L3LB_HA_SYNC', `no answer within ${timeoutMs} ms (${causeOf(cause)})`, { cause })
-    }
-    const body = await response.json().catch(() => null) as { status?: PeerAnswer['status'] } | null
-    if (typeof body?.status?.code !== 'number' || typeof body.status.message !== 'string') {
-      throw new L3lbError('L3LB_HA_SYNC', `${baseUrl}${pathAndQuery.split('?')[0] ?? ''} did not answer with the ctl service's JSON (HTTP ${response.status})`)
-    }
-    return { httpStatus: response.status, status: body.status }
+export function httpPeer (endpoint: PeerEndpoint): PeerCall {
+  return async (pathAndQuery, timeoutMs, headers = {}) => await httpCall(endpoint, pathAndQuery, timeoutMs, headers)
+}
+
+/** A PeerPost over HTTP: the body as JSON, with the ctl_token both nodes share. */
+export function httpPeerPost (endpoint: PeerEndpoint): PeerPost {
+  return async (path, body, timeoutMs) => await httpCall(endpoint, path, timeoutMs, { 'content-type': 'application/json' }, JSON.stringify(body))
+}
+
+async function httpCall (endpoint: PeerEndpoint, pathAndQuery: string, timeoutMs: number, headers: Readonly<Record<string, string>>, body?: string): Promise<PeerAnswer> {
+  const { baseUrl, token } = endpoint()
+  let response: Response
+  try {
+    response = await fetch(`${baseUrl}${pathAndQuery}`, {
+      ...(body === undefined ? {} : { method: 'POST', body }),
+      headers: { ...headers, ...(token === '' ? {} : { authorization: `Bearer ${token}` }) },
+      signal: AbortSignal.timeout(timeoutMs)
+    })
+  } catch (cause) {
+    throw new L3lbError('L3LB_HA_SYNC', `no answer within ${timeoutMs} ms (${causeOf(cause)})`, { cause })
   }
+  const answer = await response.json().catch(() => null) as { status?: PeerAnswer['status'] } | null
+  if (typeof answer?.status?.code !== 'number' || typeof answer.status.message !== 'string') {
+    throw new L3lbError('L3LB_HA_SYNC', `${baseUrl}${pathAndQuery.split('?')[0] ?? ''} did not answer with the ctl service's JSON (HTTP ${response.status})`)
+  }
+  return { httpStatus: response.status, status: answer.status }
 }
 
 // fetch's own message is only "fetch failed": the reason is in its cause

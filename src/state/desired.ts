@@ -58,10 +58,13 @@ export function withDraining (state: DesiredState, servers: readonly string[]): 
   return Object.freeze({ ...state, disabled, draining })
 }
 
-/** The same state with exactly these servers (serverKey) disabled (HA: the peer's whole set). */
-export function withDisabled (state: DesiredState, disabled: Iterable<string>): DesiredState {
+/**
+ * The same state with exactly these servers (serverKey) disabled and, when given, exactly these
+ * draining (HA: the peer's whole admin state); a disabled server is not draining.
+ */
+export function withDisabled (state: DesiredState, disabled: Iterable<string>, draining?: Iterable<string>): DesiredState {
   const set = new Set(disabled)
-  return Object.freeze({ ...state, disabled: set, draining: new Set([...state.draining].filter((name) => !set.has(name))) })
+  return Object.freeze({ ...state, disabled: set, draining: new Set([...(draining ?? state.draining)].filter((name) => !set.has(name))) })
 }
 
 /** The same state with one output's (or service file server's) health as the checks found it. */
