@@ -128,9 +128,11 @@ export async function limitsFor (properties: Properties, services: readonly Serv
   const facts = await readHostFacts()
   // listening sockets: every port on every in address (one wildcard when none), of every TCP service, and the stats UI
   const sockets = (ports: Properties['ports'], inAddrs: readonly string[]): number => ports.reduce((sum, range) => sum + range.high - range.low + 1, 0) * Math.max(inAddrs.length, 1)
-  const listenerSockets = sockets(properties.ports, properties.inAddrs) + 1 +
-    services.filter((service) => service.name !== 'default' && service.mode !== 'udp_roundrobin').reduce((sum, service) => sum + sockets(service.ports, service.inAddrs), 0)
+  const tcpServices = services.filter((service) => service.name !== 'default' && service.mode !== 'udp_roundrobin')
+  const listenerSockets = sockets(properties.ports, properties.inAddrs) + 1 + tcpServices.reduce((sum, service) => sum + sockets(service.ports, service.inAddrs), 0)
+  // a checked server holds a descriptor for its check: the seed's eight outputs, and every TCP service file's server
+  const checkedServers = properties.outputs.length + tcpServices.reduce((sum, service) => sum + service.servers.length, 0)
   // two descriptors per connection HAProxy keeps beyond max_connections (the limits add the pipes)
   const extraDescriptors = 2 * GLOBAL_MAXCONN_HEADROOM
-  return computeLimits(facts, properties.maxConnections, { listenerSockets, extraDescriptors })
+  return computeLimits(facts, properties.maxConnections, { listenerSockets, checkedServers, extraDescriptors })
 }

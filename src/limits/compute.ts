@@ -13,6 +13,8 @@ export const MAX_NBTHREAD = 64
 export interface LimitsOptions {
   /** Listening sockets HAProxy opens (ports x bind addresses, plus the stats UI); 100 are covered when not given. */
   readonly listenerSockets?: number
+  /** Servers HAProxy checks (every TCP service's); 8 are covered when not given. */
+  readonly checkedServers?: number
   /**
    * Descriptors HAProxy's configuration takes besides sessions, listeners and splice
    * pipes: the connections kept beyond `maxConnections` for the UI and sockets.
@@ -44,7 +46,7 @@ export function computeLimits (facts: HostFacts, configuredMaxConnections: numbe
   }
 
   const listenerSockets = options.listenerSockets ?? INCLUDED_LISTENER_SOCKETS
-  const reserve = descriptorReserve(listenerSockets) + (options.extraDescriptors ?? 0) + DESCRIPTORS_PER_PIPE * MIN_PIPES
+  const reserve = descriptorReserve(listenerSockets, options.checkedServers) + (options.extraDescriptors ?? 0) + DESCRIPTORS_PER_PIPE * MIN_PIPES
   const memoryMaxConnections = connectionsForMemory(memoryBytes)
   const descriptorMaxConnections = connectionsForDescriptors(facts.fileDescriptorHardLimit, reserve)
   if (descriptorMaxConnections < 1) {

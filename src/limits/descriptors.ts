@@ -12,6 +12,8 @@ export const DESCRIPTORS_PER_CONNECTION = 2
 export const FIXED_DESCRIPTORS = 300
 /** Listening sockets the reserve covers without being told; more are added on top. */
 export const INCLUDED_LISTENER_SOCKETS = 100
+/** Checked servers the fixed reserve covers (the seed's eight outputs); each one more holds a descriptor for its check. */
+export const INCLUDED_CHECKED_SERVERS = 8
 // RLIM_INFINITY cannot apply to descriptors: the kernel caps them at fs.nr_open (at most 2^30)
 const NOFILE_CEILING = 2 ** 30
 
@@ -30,8 +32,8 @@ export function parseNofileHardLimit (limits: string): number {
 }
 
 /** Descriptors HAProxy needs besides its sessions' two each. */
-export function descriptorReserve (listenerSockets: number): number {
-  return FIXED_DESCRIPTORS + Math.max(listenerSockets, INCLUDED_LISTENER_SOCKETS)
+export function descriptorReserve (listenerSockets: number, checkedServers = INCLUDED_CHECKED_SERVERS): number {
+  return FIXED_DESCRIPTORS + Math.max(listenerSockets, INCLUDED_LISTENER_SOCKETS) + Math.max(0, checkedServers - INCLUDED_CHECKED_SERVERS)
 }
 
 /** Sessions that fit under the descriptor hard limit once the reserve is kept. */

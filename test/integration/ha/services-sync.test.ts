@@ -2,7 +2,7 @@
  * Two load balancers with real keepalived, HAProxy and agents: the service files and the
  * whole admin state follow the active node. A service file added, changed or removed on the
  * active node (and SIGHUP) runs on the standby within 1 s and is in the standby's own
- * services_dir; 40 servers of the longest names disabled on the active node show disabled on the
+ * services_dir; 300 servers of the longest names disabled on the active node show disabled on the
  * standby (the push is a POST: their keys do not fit a URL); a drain shows draining, and
  * survives the standby's restart; a disable sent to the standby with service= lands on that
  * service's server.
@@ -25,7 +25,7 @@ const SYNC_LIMIT_MS = 1000
 // 40 keys of 65 characters: 2.6 kB, more than a ctl URL (2,048) holds. Not 300: HAProxy needs a
 // descriptor per server that the agent's limits do not leave it (300 fail to start: a limits bug)
 const MANY = 'many-servers-with-very-long-name'
-const MANY_SERVERS = 40
+const MANY_SERVERS = 300
 
 let topology: HaTopology
 let client: ClientDriver
@@ -164,7 +164,7 @@ test('a changed service file and a removed one follow within 1 s, in the standby
   assert.match(agents.get('lb2')?.output() ?? '', /HA sync: runs the active node's settings \(service files: api removed\)/)
 })
 
-test('40 servers of the longest names disabled on the active node show disabled on the standby: the push is a POST', async () => {
+test('300 servers of the longest names disabled on the active node show disabled on the standby: the push is a POST', async () => {
   const [be1, be2] = topology.addresses.backends
   assert.equal((await serviceOn('lb2', MANY))?.servers.length, MANY_SERVERS)
   for (const address of [be1, be2]) {

@@ -14,8 +14,6 @@ import { computeLimits, MAX_NBTHREAD } from '../../../src/limits/compute.js'
 import { INCLUDED_LISTENER_SOCKETS } from '../../../src/limits/descriptors.js'
 import type { Limits } from '../../../src/limits/model.js'
 
-const SERVERS = 8
-
 async function portIsFree (port: number): Promise<boolean> {
   return await new Promise((resolve) => {
     const server = createServer()
@@ -56,6 +54,8 @@ interface Shape {
   readonly listeners: number
   /** A peers section with a stick table, log targets and master-worker mode with its socket. */
   readonly everything: boolean
+  /** Checked servers; 8 (the seed's outputs) when not given. */
+  readonly servers?: number
 }
 
 function renderConfig (limits: Limits, dir: string, firstPort: number, shape: Shape): string {
@@ -70,11 +70,12 @@ function renderConfig (limits: Limits, dir: string, firstPort: number, shape: Sh
   if (shape.everything) lines.push('  localpeer self', `  log ${join(dir, 'log.sock')} local0`, '  log 127.0.0.1:9 local0')
   lines.push('defaults', '  mode tcp', '  option splice-response', '  timeout connect 5s', '  timeout client 30s', '  timeout server 30s')
   const serverPort = firstPort + shape.listeners
-  if (shape.everything) lines.push('peers mesh', `  peer self 127.0.0.1:${serverPort + SERVERS}`)
+  const servers = shape.servers ?? 8
+  if (shape.everything) lines.push('peers mesh', `  peer self 127.0.0.1:${serverPort + servers}`)
   lines.push('frontend in', `  bind 127.0.0.1:${firstPort}-${firstPort + shape.listeners - 1}`, '  default_backend out')
   lines.push('backend out', '  balance roundrobin')
   if (shape.everything) lines.push('  stick-table type ip size 100k peers mesh', '  stick on src')
-  for (let index = 0; index < SERVERS; index++) {
+  for (let index = 0; index < servers; index++) {
     lines.push(`  server out${index + 1} 127.0.0.1:${serverPort + index} check inter 1s`)
   }
   return lines.join('\n') + '\n'
@@ -83,7 +84,7 @@ function renderConfig (limits: Limits, dir: string, firstPort: number, shape: Sh
 /** Starts HAProxy on the limits, checks it is up a second later and what it took, stops it. */
 async function assertHaproxyTakes (limits: Limits, shape: Shape): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'l3lb-limits-'))
-  const firstPort = await freePortRange(shape.listeners + SERVERS + 1)
+  const firstPort = await freePortRange(shape.listeners + (shape.servers ?? 8) + 1)
   const config = join(dir, 'haproxy.cfg')
   await writeFile(config, renderConfig(limits, dir, firstPort, shape))
   const master = shape.everything ? ['-W', '-S', join(dir, 'master.sock')] : []
@@ -126,4 +127,10 @@ test('the limits computed for a configured max_connections start HAProxy, with a
   assert.equal(limits.maxConnections, 1000)
   assert.equal(limits.maxPipes, 250)
   await assertHaproxyTakes(limits, { listeners: 10, everything: false })
+})
+
+test('the reserve grows with the servers HAProxy checks: 1,000 of them (SPEC §13) on 2 threads', async () => {
+  const facts = await readHostFacts()
+  const limits = computeLimits({ ...facts, affinityCpus: Math.min(facts.affinityCpus, 2) }, 0, { checkedServers: 1000 })
+  await assertHaproxyTakes(limits, { listeners: 10, everything: true, servers: 1000 })
 })

@@ -25,6 +25,12 @@ test('descriptorReserve covers 100 listeners and adds any beyond', () => {
   assert.equal(descriptorReserve(1000), 1300)
 })
 
+test('descriptorReserve covers the seed\'s 8 checked servers and adds one for each beyond', () => {
+  assert.equal(descriptorReserve(10, 8), 400)
+  assert.equal(descriptorReserve(10, 3), 400)
+  assert.equal(descriptorReserve(10, 1000), 1392)
+})
+
 test('connectionsForDescriptors gives two descriptors a session after the reserve', () => {
   assert.equal(connectionsForDescriptors(20000, 400), 9800)
   assert.equal(connectionsForDescriptors(1024, 400), 312)
