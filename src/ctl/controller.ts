@@ -14,7 +14,7 @@ export type CtlCode = 0 | 10 | 100
 export interface CtlController {
   /**
    * Enable (true) or disable (false) the selected outputs; takes effect at once and persists.
-   * `origin` is `peer` when the HA peer forwarded the request (only with `ha`).
+   * `origin` is `forwarded` when the pair's standby forwarded a client's request (only with `ha`).
    */
   setEnabled (selector: OutputSelector, enabled: boolean, origin?: ChangeOrigin): Promise<AdminChangeResult>
   /**

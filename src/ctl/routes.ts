@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { METRICS_CONTENT_TYPE, metricsText } from '../counters/prometheus.js'
-import { FORWARDED_HEADER } from '../model/pair.js'
+import { FORWARDED_HEADER, type ChangeOrigin } from '../model/pair.js'
 import type { CtlController, HaController } from './controller.js'
 import { adminAnswer, changeAnswer, countersAnswer, outputsAnswer, statusAnswer } from './answer.js'
 import { parseSelector, parseServiceQuery, parseSyncBody, parseSyncQuery } from './query.js'
@@ -65,9 +65,9 @@ export function pathOf (url: string): string {
 }
 
 // Without HA the controller is called exactly as before: no third argument.
-function originOf (request: FastifyRequest, ha: HaController | undefined): [] | ['client' | 'peer'] {
+function originOf (request: FastifyRequest, ha: HaController | undefined): [] | [ChangeOrigin] {
   if (ha === undefined) return []
-  return [request.headers[FORWARDED_HEADER] === undefined ? 'client' : 'peer']
+  return [request.headers[FORWARDED_HEADER] === undefined ? 'client' : 'forwarded']
 }
 
 // Fastify's own query parser is lenient; the seed's forms are read from the raw URL instead.

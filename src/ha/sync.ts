@@ -146,7 +146,7 @@ export class PairSync {
       if (result.code === 0) this.push().catch(() => undefined)
       return result
     }
-    if (origin === 'peer') {
+    if (origin === 'forwarded') {
       throw new L3lbError('L3LB_HA_SYNC', 'nothing changed: the peer forwarded this change as to the active node, but this node is standby too (VRRP has not chosen an active node yet); try again in a few seconds')
     }
     return await this.#forward(enabled ? 'enable' : 'disable', selector)
@@ -161,7 +161,7 @@ export class PairSync {
       if (result.code === 0) this.push().catch(() => undefined)
       return result
     }
-    if (origin === 'peer') {
+    if (origin === 'forwarded') {
       throw new L3lbError('L3LB_HA_SYNC', 'nothing changed: the peer forwarded this drain as to the active node, but this node is standby too (VRRP has not chosen an active node yet); try again in a few seconds')
     }
     return await this.#forward('drain', selector)
