@@ -18,7 +18,9 @@ import { CtlRequestError } from '../ctl/request-error.js'
 import { changedOutputs, outputStateIn } from '../state/output-changes.js'
 import { downReason, outputHealth, secondsSinceChange, serverHealth, upReason } from '../haproxy/server-status.js'
 import type { AdminChangeResult, OutputSelector } from '../model/admin.js'
-import type { OutputHealth, OutputReport, OutputState, OutputView, ServiceStatus } from '../model/health.js'
+import type { OutputHealth, OutputReport, OutputState, OutputView, ServerReport, ServiceStatus } from '../model/health.js'
+import type { Row } from '../haproxy/parse.js'
+import { nodeParts } from '../render/node-files.js'
 
 export class Appliance {
   #desired: DesiredState
@@ -186,12 +188,44 @@ export class Appliance {
     return reports
   }
 
+  /**
+   * (SPEC §11) Every enabled server of every service, by server key, with its health and why it
+   * is down: what the notices watch. One `show stat` for all of them. A TCP service file's
+   * server that HAProxy does not report (a reload under way) is left out, not called down.
+   */
+  async serverReports (): Promise<ReadonlyMap<string, ServerReport>> {
+    const state = this.#desired
+    const rows = nodeParts(state).haproxy ? await this.#runtime.showStat() : []
+    const reports = new Map<string, ServerReport>()
+    for (const view of this.#outputViews(state, rows)) {
+      if (view.state === 'disabled' || view.state === 'draining') continue
+      reports.set(view.name, { service: DEFAULT_SERVICE, server: view.name, address: view.address, port: null, health: view.state, reason: view.state === 'down' ? view.reason : '' })
+    }
+    for (const service of state.services) {
+      const udp = service.mode === 'udp_roundrobin'
+      for (const server of service.servers) {
+        const key = fileServerKey(service.name, server.name)
+        if (state.disabled.has(key) || state.draining.has(key)) continue
+        const row = udp ? undefined : rows.find((candidate) => candidate.pxname === service.name && candidate.svname === server.name)
+        if (!udp && row === undefined) continue
+        const health: OutputHealth = row === undefined ? (state.down.has(key) ? 'down' : 'up') : outputHealth(row.status ?? '')
+        const reason = health === 'up' ? '' : row === undefined ? unansweredPings(service.healthcheckFall) : downReason(row)
+        reports.set(key, { service: service.name, server: server.name, address: server.address, port: server.port, health, reason })
+      }
+    }
+    return reports
+  }
+
   /** Every connected output, enabled or not: its state, why it is down (or failing, or coming back), and for how long. */
   async outputs (): Promise<OutputView[]> {
     const state = this.#desired
+    return this.#outputViews(state, state.properties.mode === 'udp_roundrobin' ? [] : await this.#runtime.showStat())
+  }
+
+  // the env file's outputs from one `show stat` (unused in udp_roundrobin, where the agent's checks decide)
+  #outputViews (state: DesiredState, rows: readonly Row[]): OutputView[] {
     if (state.properties.mode === 'udp_roundrobin') {
-      const fall = state.properties.healthcheckFall
-      const unanswered = fall === 1 ? 'a ping went unanswered' : `${fall} pings in a row went unanswered`
+      const unanswered = unansweredPings(state.properties.healthcheckFall)
       const now = Date.now()
       return state.properties.outputs.map((output) => {
         const current = outputStateIn(state, output.name) ?? 'up'
@@ -200,7 +234,6 @@ export class Appliance {
         return outputView(output, current, current === 'down' ? unanswered : '', forSeconds)
       })
     }
-    const rows = await this.#runtime.showStat()
     return state.properties.outputs.map((output) => {
       const row = rows.find((candidate) => candidate.pxname === OUTPUTS_BACKEND && candidate.svname === output.name)
       if (row === undefined) throw new L3lbError('L3LB_HAPROXY_SOCKET', `HAProxy does not report output ${output.name}`)
@@ -240,6 +273,11 @@ export class Appliance {
     this.#turn = run.catch(() => undefined)
     return run
   }
+}
+
+// why the agent's ICMP checks took a server down
+function unansweredPings (fall: number): string {
+  return fall === 1 ? 'a ping went unanswered' : `${fall} pings in a row went unanswered`
 }
 
 // an output as /api/outputs shows it
