@@ -21,6 +21,7 @@ import type { AdminChangeResult, OutputSelector } from '../model/admin.js'
 import type { OutputHealth, OutputReport, OutputState, OutputView, ServerReport, ServiceStatus } from '../model/health.js'
 import type { Row } from '../haproxy/parse.js'
 import { nodeParts } from '../render/node-files.js'
+import { fileServerReports, unansweredPings } from './server-reports.js'
 
 export class Appliance {
   #desired: DesiredState
@@ -190,8 +191,7 @@ export class Appliance {
 
   /**
    * (SPEC §11) Every enabled server of every service, by server key, with its health and why it
-   * is down: what the notices watch. One `show stat` for all of them. A TCP service file's
-   * server that HAProxy does not report (a reload under way) is left out, not called down.
+   * is down: what the notices watch. One `show stat` for all of them.
    */
   async serverReports (): Promise<ReadonlyMap<string, ServerReport>> {
     const state = this.#desired
@@ -201,18 +201,7 @@ export class Appliance {
       if (view.state === 'disabled' || view.state === 'draining') continue
       reports.set(view.name, { service: DEFAULT_SERVICE, server: view.name, address: view.address, port: null, health: view.state, reason: view.state === 'down' ? view.reason : '' })
     }
-    for (const service of state.services) {
-      const udp = service.mode === 'udp_roundrobin'
-      for (const server of service.servers) {
-        const key = fileServerKey(service.name, server.name)
-        if (state.disabled.has(key) || state.draining.has(key)) continue
-        const row = udp ? undefined : rows.find((candidate) => candidate.pxname === service.name && candidate.svname === server.name)
-        if (!udp && row === undefined) continue
-        const health: OutputHealth = row === undefined ? (state.down.has(key) ? 'down' : 'up') : outputHealth(row.status ?? '')
-        const reason = health === 'up' ? '' : row === undefined ? unansweredPings(service.healthcheckFall) : downReason(row)
-        reports.set(key, { service: service.name, server: server.name, address: server.address, port: server.port, health, reason })
-      }
-    }
+    for (const [key, report] of fileServerReports(state, rows)) reports.set(key, report)
     return reports
   }
 
@@ -273,11 +262,6 @@ export class Appliance {
     this.#turn = run.catch(() => undefined)
     return run
   }
-}
-
-// why the agent's ICMP checks took a server down
-function unansweredPings (fall: number): string {
-  return fall === 1 ? 'a ping went unanswered' : `${fall} pings in a row went unanswered`
 }
 
 // an output as /api/outputs shows it
