@@ -26,7 +26,7 @@ import { countersDocument } from '../counters/model.js'
 import { postJson } from '../counters/push.js'
 import { Notifier } from '../notify/notifier.js'
 import { OutputWatch } from '../notify/output-watch.js'
-import type { RoleNotice } from '../notify/notice.js'
+import { healthNotice, type RoleNotice } from '../notify/notice.js'
 import { sendMail } from '../notify/smtp.js'
 import { sortedKeys } from '../state/server-key.js'
 import type { CtlController } from '../ctl/controller.js'
@@ -192,14 +192,11 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
   const sampler = setInterval(() => { counters.sample().catch(() => undefined) }, SAMPLE_INTERVAL_MS).unref()
   const push = new MonPush(async () => countersDocument(await counters.read()), log)
   const ctl = new CtlListener(controller, sync)
-  // outputs going down or up, in every mode, as /api/status reports them
+  // every service's servers going down or up, in every mode, as /api/status and /api/services report them
   const watch = new OutputWatch({
-    read: () => appliance.reports(),
+    read: () => appliance.serverReports(),
     intervalMs: WATCH_INTERVAL_MS,
-    onChange: (output, { health, reason }) => {
-      const address = appliance.desired.properties.outputs.find((candidate) => candidate.name === output)?.address ?? ''
-      notifier.notify({ kind: 'output', output, address, state: health, reason, at: new Date() })
-    },
+    onChange: (_key, report) => { notifier.notify(healthNotice(report, new Date())) },
     onService: (state, outputs) => { notifier.notify({ kind: 'service', state, outputs, at: new Date() }) }
   })
   try {

@@ -20,7 +20,10 @@ import { unknownServiceError } from '../ctl/request-error.js'
 import { changedOutputs, outputStateIn } from '../state/output-changes.js'
 import { downReason, outputHealth, secondsSinceChange, serverHealth, upReason } from '../haproxy/server-status.js'
 import type { AdminChangeResult, OutputSelector } from '../model/admin.js'
-import type { OutputHealth, OutputReport, OutputState, OutputView, ServiceStatus } from '../model/health.js'
+import type { OutputHealth, OutputReport, OutputState, OutputView, ServerReport, ServiceStatus } from '../model/health.js'
+import type { Row } from '../haproxy/parse.js'
+import { nodeParts } from '../render/node-files.js'
+import { fileServerReports, unansweredPings } from './server-reports.js'
 
 export class Appliance {
   #desired: DesiredState
@@ -192,12 +195,32 @@ export class Appliance {
     return reports
   }
 
+  /**
+   * (SPEC §11) Every enabled server of every service, by server key, with its health and why it
+   * is down: what the notices watch. One `show stat` for all of them.
+   */
+  async serverReports (): Promise<ReadonlyMap<string, ServerReport>> {
+    const state = this.#desired
+    const rows = nodeParts(state).haproxy ? await this.#runtime.showStat() : []
+    const reports = new Map<string, ServerReport>()
+    for (const view of this.#outputViews(state, rows)) {
+      if (view.state === 'disabled' || view.state === 'draining') continue
+      reports.set(view.name, { service: DEFAULT_SERVICE, server: view.name, address: view.address, port: null, health: view.state, reason: view.state === 'down' ? view.reason : '' })
+    }
+    for (const [key, report] of fileServerReports(state, rows)) reports.set(key, report)
+    return reports
+  }
+
   /** Every connected output, enabled or not: its state, why it is down (or failing, or coming back), and for how long. */
   async outputs (): Promise<OutputView[]> {
     const state = this.#desired
+    return this.#outputViews(state, state.properties.mode === 'udp_roundrobin' ? [] : await this.#runtime.showStat())
+  }
+
+  // the env file's outputs from one `show stat` (unused in udp_roundrobin, where the agent's checks decide)
+  #outputViews (state: DesiredState, rows: readonly Row[]): OutputView[] {
     if (state.properties.mode === 'udp_roundrobin') {
-      const fall = state.properties.healthcheckFall
-      const unanswered = fall === 1 ? 'a ping went unanswered' : `${fall} pings in a row went unanswered`
+      const unanswered = unansweredPings(state.properties.healthcheckFall)
       const now = Date.now()
       return state.properties.outputs.map((output) => {
         const current = outputStateIn(state, output.name) ?? 'up'
@@ -206,7 +229,6 @@ export class Appliance {
         return outputView(output, current, current === 'down' ? unanswered : '', forSeconds)
       })
     }
-    const rows = await this.#runtime.showStat()
     return state.properties.outputs.map((output) => {
       const row = rows.find((candidate) => candidate.pxname === OUTPUTS_BACKEND && candidate.svname === output.name)
       if (row === undefined) throw new L3lbError('L3LB_HAPROXY_SOCKET', `HAProxy does not report output ${output.name}`)

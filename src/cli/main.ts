@@ -6,8 +6,7 @@ import { DEFAULT_ENV_FILE, limitsFor, readConfiguration, readProperties } from '
 import { fileServices } from '../properties/configuration.js'
 import { stderrIsJournal, streamLog } from '../agent/log.js'
 import { isL3lbError, L3lbError } from '../errors.js'
-import { renderHaproxyConfig } from '../render/haproxy-config.js'
-import { renderIptablesRules } from '../render/iptables-rules.js'
+import { renderNodeFiles } from '../render/node-files.js'
 import { loadAdminState } from '../state/admin-store.js'
 import { desiredState } from '../state/desired.js'
 import { appliancePaths } from '../state/paths.js'
@@ -17,9 +16,10 @@ import { formatServices, formatStatus, type CountersAnswer, type OutputsAnswer, 
 const USAGE = `usage:
   l3lb start   [--env FILE]            run the agent in the foreground
   l3lb render  [--env FILE] [--family 4|6]
-                                       print the haproxy.cfg it would apply, or in
-                                       udp_roundrobin the iptables-restore input
-                                       (--family 6: the ip6tables-restore input)
+                                       print what it would apply: the haproxy.cfg
+                                       when a service is TCP, the iptables-restore
+                                       input when one is UDP (both: each under a
+                                       header; --family 6: the ip6tables-restore input)
   l3lb check   [--env FILE]            validate FILE and print every error
   l3lb status  [--env FILE] [--json] [--service NAME]
                                        the outputs, through the ctl service, then every
@@ -110,9 +110,7 @@ async function render (envFile: string, family: string): Promise<number> {
   const paths = appliancePaths(process.env)
   const { disabled, draining } = await loadAdminState(paths.adminStateFile)
   const state = desiredState(properties, await limitsFor(properties, services), disabled, paths, [], services, draining)
-  process.stdout.write(properties.mode === 'udp_roundrobin'
-    ? renderIptablesRules(state, family === '6' ? 6 : 4)
-    : renderHaproxyConfig(state))
+  process.stdout.write(renderNodeFiles(state, family === '6' ? 6 : 4))
   return 0
 }
 

@@ -10,6 +10,18 @@ export interface OutputReport {
   readonly reason: string
 }
 
+/**
+ * (SPEC §11) An enabled server of any service as the notices watch it: its health and why it
+ * is down. The env file's outputs are servers of `default`.
+ */
+export interface ServerReport extends OutputReport {
+  readonly service: string
+  readonly server: string
+  readonly address: string
+  /** null: the port the client used. */
+  readonly port: number | null
+}
+
 /** An output's state as `/api/outputs` and `l3lb status` show it: its health, or disabled or draining through ctl. */
 export type OutputState = OutputHealth | 'disabled' | 'draining'
 

@@ -2,7 +2,9 @@
  * Pure: what the appliance tells its operator about, and how it reads in the log, in the
  * JSON sent to mon and in an e-mail.
  */
-import type { OutputName } from '../properties/model.js'
+import { DEFAULT_SERVICE, OUTPUT_NAMES, type OutputName } from '../properties/model.js'
+import type { ServerReport } from '../model/health.js'
+import { fileServerKey } from '../state/server-key.js'
 
 /** An output found down or up again by the health checks (admin changes through ctl are not notices). */
 export interface OutputNotice {
@@ -11,6 +13,20 @@ export interface OutputNotice {
   readonly address: string
   readonly state: 'up' | 'down'
   /** Why it is down, in the checker's words (`Layer4 timeout`); '' when up or not known. */
+  readonly reason: string
+  readonly at: Date
+}
+
+/** (SPEC §11) A service file's server found down or up again by the health checks. */
+export interface ServerNotice {
+  readonly kind: 'server'
+  readonly service: string
+  readonly server: string
+  readonly address: string
+  /** null: the port the client used. */
+  readonly port: number | null
+  readonly state: 'up' | 'down'
+  /** Why it is down, in the checker's words; '' when up or not known. */
   readonly reason: string
   readonly at: Date
 }
@@ -37,7 +53,7 @@ export interface ServiceNotice {
   readonly at: Date
 }
 
-export type Notice = OutputNotice | RoleNotice | ServiceNotice
+export type Notice = OutputNotice | ServerNotice | RoleNotice | ServiceNotice
 
 /** Who sends: the host's name, the node's own address in a pair (two nodes may share a name), the mode. */
 export interface NodeIdentity {
@@ -47,18 +63,38 @@ export interface NodeIdentity {
   readonly mode: string
 }
 
+/** The notice of a server's change of health: the seed's output notice for `default`'s outputs, a server notice for a service file's. */
+export function healthNotice (report: ServerReport, at: Date): OutputNotice | ServerNotice {
+  const { service, server, address, port, health: state, reason } = report
+  const output = OUTPUT_NAMES.find((name) => name === server)
+  if (service === DEFAULT_SERVICE && output !== undefined) return { kind: 'output', output, address, state, reason, at }
+  return { kind: 'server', service, server, address, port, state, reason, at }
+}
+
+// where a server receives, as an operator writes it: `198.18.5.1:8080`, `[fd00:1b::5]:8080`, or the address alone
+function endpoint (address: string, port: number | null): string {
+  if (port === null) return address
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`
+}
+
 function nodeName (node: NodeIdentity): string {
   return node.address === '' ? node.host : `${node.host} (${node.address})`
 }
 
-/** What a rate limit keeps apart: one output's notices, the service's, or the node's role changes. */
+/**
+ * What a rate limit keeps apart: one output's notices, one service file server's (by its
+ * server key, `web/web2`), the outage's, or the node's role changes.
+ */
 export function noticeKey (notice: Notice): string {
-  return notice.kind === 'output' ? notice.output : notice.kind
+  if (notice.kind === 'output') return notice.output
+  if (notice.kind === 'server') return fileServerKey(notice.service, notice.server)
+  return notice.kind
 }
 
 /** One line: the log's, and the e-mail's subject when it carries one notice. */
 export function noticeLine (notice: Notice): string {
   if (notice.kind === 'output') return `output ${notice.output} (${notice.address}) is ${notice.state.toUpperCase()}${notice.reason === '' ? '' : `: ${notice.reason}`}`
+  if (notice.kind === 'server') return `service ${notice.service}: server ${notice.server} (${endpoint(notice.address, notice.port)}) is ${notice.state.toUpperCase()}${notice.reason === '' ? '' : `: ${notice.reason}`}`
   if (notice.kind === 'service') {
     return notice.state === 'down'
       ? `NO OUTPUT IS UP: ${notice.outputs.join(', ')} ${notice.outputs.length === 1 ? 'is' : 'are all'} down, clients are not served`
@@ -71,7 +107,7 @@ export function noticeLine (notice: Notice): string {
   }
 }
 
-/** Whether a notice is worth an e-mail: outputs always; of role changes, taking over and failing (leaving for the peer is the peer's news). */
+/** Whether a notice is worth an e-mail: outputs and servers always; of role changes, taking over and failing (leaving for the peer is the peer's news). */
 export function isMailed (notice: Notice): boolean {
   return notice.kind !== 'role' || notice.vrrp !== 'BACKUP'
 }
@@ -81,6 +117,9 @@ export function noticeDocument (notice: Notice, node: NodeIdentity): Record<stri
   const common = { group: 'L3LB', node: { host: node.host, address: node.address }, at: notice.at.toISOString(), message: noticeLine(notice) }
   if (notice.kind === 'output') {
     return { ...common, notice: 'output', output: notice.output, address: notice.address, state: notice.state, reason: notice.reason }
+  }
+  if (notice.kind === 'server') {
+    return { ...common, notice: 'server', service: notice.service, server: notice.server, address: notice.address, port: notice.port, state: notice.state, reason: notice.reason }
   }
   if (notice.kind === 'service') return { ...common, notice: 'service', state: notice.state, outputs: notice.outputs }
   return { ...common, notice: 'role', vrrp: notice.vrrp, previous: notice.previous, virtual: notice.virtualAddresses }

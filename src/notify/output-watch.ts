@@ -1,36 +1,42 @@
 /**
- * Watches the outputs' health as /api/status reports it and calls back on each change,
- * in every mode: HAProxy's checks in the TCP modes, the agent's own in udp_roundrobin.
- * When the last output up goes down, and when one comes back, it says so too: the outage.
+ * Watches the health of every service's servers as the ctl service reports it (the env file's
+ * outputs and each service file's servers, one read for all) and calls back on each change,
+ * in every mode: HAProxy's checks for TCP services, the agent's own for UDP ones. When the
+ * env file's last output up goes down, and when one comes back, it says so too: the outage.
  * Invariants: the first read only sets what is known (a restarted agent does not re-announce);
- * an output that is disabled, removed or newly connected changes nothing (ctl and reloads are
- * the operator's own doing); a read that fails (HAProxy reloading) is skipped, not guessed.
+ * a server that is disabled or draining, removed, newly connected or given another address
+ * changes nothing (ctl and reloads are the operator's own doing); a read that fails (HAProxy
+ * reloading) is skipped, not guessed.
  */
-import type { OutputName } from '../properties/model.js'
+import { OUTPUT_NAMES, type OutputName } from '../properties/model.js'
 import type { OutputReport } from '../model/health.js'
 
-export interface OutputWatchOptions {
-  readonly read: () => Promise<ReadonlyMap<OutputName, OutputReport>>
-  /** A change of health, with the report that found it (its reason says why an output is down). */
-  readonly onChange: (output: OutputName, report: OutputReport) => void
+/** What the watch compares: a health, and the address it was found at when the read knows it. */
+export type WatchedReport = OutputReport & { readonly address?: string, readonly port?: number | null }
+
+export interface OutputWatchOptions<R extends WatchedReport> {
+  /** Every enabled server's report, by server key (`out1` for the env file's outputs, `web/web2`). */
+  readonly read: () => Promise<ReadonlyMap<string, R>>
+  /** A change of health, with the report that found it (its reason says why a server is down). */
+  readonly onChange: (key: string, report: R) => void
   readonly intervalMs: number
   /**
-   * No output is up any more ('down', with the outputs down), or one is again ('up', with
-   * those up) after such a 'down'; after the outputs' own changes. Not when no output is
-   * enabled (ctl's doing), nor at the first read.
+   * No output of the env file's service is up any more ('down', with the outputs down), or
+   * one is again ('up', with those up) after such a 'down'; after the servers' own changes.
+   * Not when no output is enabled (ctl's doing), nor at the first read.
    */
   readonly onService?: (state: 'up' | 'down', outputs: OutputName[]) => void
 }
 
-export class OutputWatch {
-  readonly #options: OutputWatchOptions
-  #known: ReadonlyMap<OutputName, OutputReport> | null = null
+export class OutputWatch<R extends WatchedReport = OutputReport> {
+  readonly #options: OutputWatchOptions<R>
+  #known: ReadonlyMap<string, R> | null = null
   #timer: NodeJS.Timeout | null = null
   #reading: Promise<void> | null = null
   // an outage announced and not yet over: 'up' is said only after a 'down'
   #outage = false
 
-  constructor (options: OutputWatchOptions) {
+  constructor (options: OutputWatchOptions<R>) {
     this.#options = options
   }
 
@@ -48,7 +54,7 @@ export class OutputWatch {
 
   /** One read now (tests and the first tick); resolves when its changes are reported. */
   async check (): Promise<void> {
-    let reports: ReadonlyMap<OutputName, OutputReport>
+    let reports: ReadonlyMap<string, R>
     try {
       reports = await this.#options.read()
     } catch {
@@ -57,16 +63,17 @@ export class OutputWatch {
     const known = this.#known
     this.#known = reports
     if (known === null) return
-    for (const [output, now] of reports) {
-      const before = known.get(output)
-      if (before !== undefined && before.health !== now.health) this.#options.onChange(output, now)
+    for (const [key, now] of reports) {
+      const before = known.get(key)
+      if (before !== undefined && sameServer(before, now) && before.health !== now.health) this.#options.onChange(key, now)
     }
-    if (reports.size === 0) return
-    const up = [...reports].filter(([, report]) => report.health === 'up').map(([output]) => output)
-    const servedBefore = [...known.values()].some((report) => report.health === 'up')
+    const outputs = [...reports].flatMap(([key, report]) => outputOf(key, report))
+    if (outputs.length === 0) return
+    const up = outputs.filter(([, report]) => report.health === 'up').map(([output]) => output)
+    const servedBefore = [...known].some(([key, report]) => outputOf(key, report).length > 0 && report.health === 'up')
     if (servedBefore && up.length === 0) {
       this.#outage = true
-      this.#options.onService?.('down', [...reports.keys()])
+      this.#options.onService?.('down', outputs.map(([output]) => output))
     } else if (this.#outage && up.length > 0) {
       this.#outage = false
       this.#options.onService?.('up', up)
@@ -78,4 +85,15 @@ export class OutputWatch {
     if (this.#reading !== null) return
     this.#reading = this.check().finally(() => { this.#reading = null })
   }
+}
+
+// a server a reload gave another address is a new one: its first health is learnt, not announced
+function sameServer (before: WatchedReport, now: WatchedReport): boolean {
+  return before.address === now.address && before.port === now.port
+}
+
+// the env file's outputs, whose outage is the seed's service going dark (service files' keys hold a '/')
+function outputOf<R> (key: string, report: R): Array<[OutputName, R]> {
+  const output = OUTPUT_NAMES.find((name) => name === key)
+  return output === undefined ? [] : [[output, report]]
 }

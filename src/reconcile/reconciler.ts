@@ -7,6 +7,7 @@
  * appliance's jobs and the agent's stop call it, so its work never overlaps another change;
  * a job that fails leaves what was in force.
  */
+import { nodeParts } from '../render/node-files.js'
 import type { DesiredState } from '../state/desired.js'
 import { HaproxyPath, type HaproxyPathDeps, type ReconcileAction } from './haproxy-path.js'
 import { NetfilterPath, type Netfilter } from './netfilter-path.js'
@@ -39,9 +40,8 @@ export class Reconciler {
    * the half that is needed comes up before the other goes.
    */
   async apply (state: DesiredState): Promise<ReconcileAction> {
-    const defaultUdp = state.properties.mode === 'udp_roundrobin'
-    const udp = defaultUdp || state.services.some((service) => service.mode === 'udp_roundrobin')
-    const tcp = !defaultUdp || state.services.some((service) => service.mode !== 'udp_roundrobin')
+    // the same split `l3lb render` prints
+    const { haproxy: tcp, rules: udp } = nodeParts(state)
     const actions: ReconcileAction[] = []
     if (udp) actions.push(await this.#netfilter.apply(state))
     if (tcp) actions.push(await this.#haproxy.apply(state))
