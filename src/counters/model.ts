@@ -18,16 +18,20 @@ export interface OutputCounters {
   readonly errors: number
 }
 
-/** The counters of every output and their sums, as read at one moment. */
-export interface CountersSnapshot {
-  readonly mode: Mode
-  readonly outputs: Readonly<Record<OutputName, OutputCounters>>
+/** A service's sums over its servers (SPEC §6's `queue`, `sessions_active`, ...; null where udp_roundrobin has none). */
+export interface CounterSums {
   readonly queue: number | null
   readonly queueMax: number | null
   readonly sessionsActive: number
   readonly sessionsMax: number
   readonly sessionsTotal: number | null
   readonly errors: number
+}
+
+/** The counters of every output and their sums, as read at one moment. */
+export interface CountersSnapshot extends CounterSums {
+  readonly mode: Mode
+  readonly outputs: Readonly<Record<OutputName, OutputCounters>>
   /**
    * (SPEC §11) Every service file's counters, read in the same round trip; absent where only
    * the seed's service is known (then /metrics has the seed's metrics alone).
@@ -42,16 +46,10 @@ export interface ServerCounters {
 }
 
 /** (SPEC §11) One service's counters: its servers' in its file's order, and their sums (null as in udp_roundrobin). */
-export interface ServiceCounters {
+export interface ServiceCounters extends CounterSums {
   readonly name: string
   readonly mode: ServiceMode
   readonly servers: readonly ServerCounters[]
-  readonly queue: number | null
-  readonly queueMax: number | null
-  readonly sessionsActive: number
-  readonly sessionsMax: number
-  readonly sessionsTotal: number | null
-  readonly errors: number
 }
 
 /** What `/api/counters` answers and the mon push sends; `service` only when the request named one (SPEC §11). */
