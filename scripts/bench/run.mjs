@@ -22,6 +22,7 @@ import { processGone } from '../../dist/src/process/process-state.js'
 import { createTopology } from '../../dist/test/support/topology.js'
 import { startClient } from '../../dist/test/support/client-driver.js'
 import { CLI_PROGRAM, startAgent, ctlEnv } from '../../dist/test/support/agent-driver.js'
+import { AGENT_NICENESS } from '../../dist/src/process/priority.js'
 import { TCP_CASES, TOOLS, runTool as runToolIn, startBackend, tuneNamespaces, waitReady as waitReadyIn, wrk as wrkIn } from './lib/setup.mjs'
 import { directContender, l3lbContender, l3lbTcpEnv, nginxStreamContender, tunedHaproxyContender } from './lib/contenders.mjs'
 import { cpuSecondsOf, median, memoryOf, memoryOfAll, percentile, summarise } from './lib/measure.mjs'
@@ -404,11 +405,13 @@ async function killCase (l3lb) {
 
 async function ctlProbe (count) {
   const base = `http://${topology.addresses.lbClientSide}:8080/api`
-  const urls = [`${base}/status`, `${base}/disable?channel=out2`, `${base}/enable?channel=out2`]
-  const r = await runTool('http-probe.mjs', ['--urls', urls.join(','), '--count', String(count), '--timeout', '60000'], 90_000)
+  // each change is undone by the next: disable, enable, drain, enable (the probe keeps both enables' times under one URL)
+  const urls = [`${base}/status`, `${base}/disable?channel=out2`, `${base}/enable?channel=out2`, `${base}/drain?channel=out2`, `${base}/enable?channel=out2`]
+  // the probe at the agent's priority, warmed up: it times the agent, not its own wait for a CPU wrk holds
+  const r = await runTool('http-probe.mjs', ['--urls', urls.join(','), '--count', String(count), '--warmup', '10', `--niceness=${AGENT_NICENESS}`, '--timeout', '60000'], 90_000)
   const answer = JSON.parse(r.stdout.trim().split('\n').pop())
   const status = answer.latencies[urls[0]]
-  const change = [...answer.latencies[urls[1]], ...answer.latencies[urls[2]]]
+  const change = [...new Set(urls.slice(1))].flatMap((url) => answer.latencies[url])
   const errors = Object.values(answer.errors).reduce((a, b) => a + b, 0)
   return { statusP50: percentile(status, 50), statusP99: percentile(status, 99), changeP50: percentile(change, 50), changeP99: percentile(change, 99), errors, count }
 }
@@ -421,7 +424,7 @@ async function ctlCase (l3lb) {
   const loaded = await ctlProbe(count)
   const figures = await load
   results.ctl = { idle, loaded, loadRequestsPerSecond: figures.requestsPerSecond }
-  log(`ctl: status p50 ${idle.statusP50.toFixed(1)} -> ${loaded.statusP50.toFixed(1)} ms, p99 ${idle.statusP99.toFixed(1)} -> ${loaded.statusP99.toFixed(1)} ms; disable/enable p50 ${loaded.changeP50.toFixed(1)}, p99 ${loaded.changeP99.toFixed(1)} ms loaded`)
+  log(`ctl: status p50 ${idle.statusP50.toFixed(1)} -> ${loaded.statusP50.toFixed(1)} ms, p99 ${idle.statusP99.toFixed(1)} -> ${loaded.statusP99.toFixed(1)} ms; disable/enable/drain p50 ${loaded.changeP50.toFixed(1)}, p99 ${loaded.changeP99.toFixed(1)} ms loaded`)
   if (idle.errors + loaded.errors > 0) fault(`ctl: ${idle.errors + loaded.errors} request(s) did not answer 200`)
   const { status } = await l3lb.agent.ctl('/api/status')
   if (status.out1 !== 'up' || status.out2 !== 'up') fault(`ctl: outputs not both up after the case: ${JSON.stringify(status)}`)

@@ -2,6 +2,7 @@
 /** The `l3lb` command: start, render, check, status, enable, disable (SPEC §3b), drain (SPEC §11). */
 import { parseArgs } from 'node:util'
 import { startAgent, type RunningAgent } from '../agent/agent.js'
+import { AGENT_NICENESS, ownNiceness, setOwnNiceness } from '../process/priority.js'
 import { DEFAULT_ENV_FILE, limitsFor, readConfiguration, readProperties } from '../agent/boot.js'
 import { fileServices } from '../properties/configuration.js'
 import { stderrIsJournal, streamLog } from '../agent/log.js'
@@ -73,6 +74,9 @@ async function main (argv: string[]): Promise<number> {
 }
 
 async function runAgent (envFile: string): Promise<number> {
+  // the control plane above the data plane it drives; HAProxy is started at the normal priority
+  const notRaised = setOwnNiceness(AGENT_NICENESS)
+  if (notRaised !== null) log.info(`running at niceness ${ownNiceness()}, not ${AGENT_NICENESS}: ${notRaised}`)
   let agent: RunningAgent
   try {
     agent = await startAgent({ envFile, env: process.env, log })

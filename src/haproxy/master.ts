@@ -7,6 +7,7 @@
  */
 import type { ResultPromise } from 'execa'
 import { startDaemon } from '../process/daemon.js'
+import { DATA_PLANE_NICENESS } from '../process/priority.js'
 import { L3lbError } from '../errors.js'
 import { LOCAL_PEER_NAME } from '../render/haproxy-config.js'
 import { parseShowProc, type ProcessTable } from './parse.js'
@@ -81,7 +82,7 @@ export class HaproxyMaster {
     const child = startDaemon(binary, args, (line) => {
       this.#recent = [...this.#recent.slice(-19), line]
       this.#options.onLine(line)
-    })
+    }, DATA_PLANE_NICENESS)
     this.#child = child
     let exitDescription: string | null = null
     let starting = true

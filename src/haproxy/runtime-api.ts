@@ -19,6 +19,20 @@ export class RuntimeApi {
     if (answer !== '') throw new L3lbError('L3LB_HAPROXY_SOCKET', `HAProxy refused "set server ${backend}/${server} state ${state}": ${answer}`)
   }
 
+  /**
+   * `set server` as setServerState, and `show servers state` after it, in one round trip:
+   * resolves with the state text, which already has the change. A refusal throws as
+   * setServerState does (HAProxy ran nothing); any other failure leaves it unknown whether
+   * the change was made.
+   */
+  async setServerStateAndShow (backend: string, server: string, state: ServerAdminState): Promise<string> {
+    const command = `set server ${backend}/${server} state ${state}`
+    const { setAnswer, stateText } = splitSetAndShow(await sendCommand(this.#socket, `${command};show servers state`))
+    if (setAnswer !== '') throw new L3lbError('L3LB_HAPROXY_SOCKET', `HAProxy refused "${command}": ${setAnswer}`)
+    if (stateText === '') throw new L3lbError('L3LB_HAPROXY_SOCKET', `HAProxy gave no server state after "${command}"`)
+    return stateText
+  }
+
   /** `show stat` and the pid of the worker that answered, in one round trip (a new pid = a new worker). */
   async statWithWorker (): Promise<{ readonly workerPid: number | null, readonly rows: Row[] }> {
     return parseInfoAndStat(await sendCommand(this.#socket, 'show info;show stat'))
@@ -45,4 +59,14 @@ export function serversStateFor (text: string, keep: (row: Row) => boolean): str
   const { header, rows } = parseServersState(text)
   if (header === '') return ''
   return [header, ...rows.filter(({ row }) => keep(row)).map(({ line }) => line), ''].join('\n')
+}
+
+/**
+ * Pure: the answer to `set server …;show servers state` cut in two. Each command's answer ends
+ * with a blank line; the state's starts with its format version line and its `# be_id` header.
+ */
+export function splitSetAndShow (answer: string): { readonly setAnswer: string, readonly stateText: string } {
+  const start = /^\d+\n# be_id /m.exec(answer)
+  if (start === null) return { setAnswer: answer.trim(), stateText: '' }
+  return { setAnswer: answer.slice(0, start.index).trim(), stateText: answer.slice(start.index) }
 }

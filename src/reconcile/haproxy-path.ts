@@ -106,6 +106,8 @@ export class HaproxyPath {
       case 'save-server-state':
         // a HAProxy restarted after a crash, or the next worker, loads this file
         return await this.#saveServersState(inForce ?? { state, text }, state)
+      case 'set-admin-and-save':
+        return await this.#setAdminAndSave(step, inForce ?? { state, text }, state)
       case 'wait-peers-sync':
         return await this.#waitForPeersSync()
       case 'reload':
@@ -147,15 +149,29 @@ export class HaproxyPath {
     this.#deps.log.error(`source-affinity table not settled after ${PEERS_SYNC_WAIT_MS} ms; reloading anyway, clients may change output`)
   }
 
-  // HAProxy's live health and admin state, less the servers whose address (or port) the new state changes
+  // a failure after HAProxy may have made the change puts the previous level back: the job fails whole
+  async #setAdminAndSave (step: Extract<HaproxyStep, { kind: 'set-admin-and-save' }>, inForce: HaproxyInForce, state: DesiredState): Promise<void> {
+    const { runtime } = this.#deps
+    try {
+      this.#writeServersState(inForce, state, await runtime.setServerStateAndShow(step.backend, step.server, step.state))
+    } catch (error) {
+      await runtime.setServerState(step.backend, step.server, step.previous).catch(() => undefined)
+      throw error
+    }
+  }
+
   async #saveServersState (inForce: HaproxyInForce, state: DesiredState): Promise<void> {
+    this.#writeServersState(inForce, state, await this.#deps.runtime.serversStateText())
+  }
+
+  // HAProxy's live health and admin state, less the servers whose address (or port) the new state changes
+  #writeServersState (inForce: HaproxyInForce, state: DesiredState, showServersState: string): void {
     const same = sameServers(inForce.state, state)
     const sameAddress = (row: Readonly<Record<string, string>>): boolean => {
       const backend = row.be_name ?? ''
       const server = row.srv_name ?? ''
       return same.has(backend === OUTPUTS_BACKEND ? server : serverKey(backend, server))
     }
-    const text = serversStateFor(await this.#deps.runtime.serversStateText(), sameAddress)
-    writeFileAtomically(state.paths.serverStateFile, text)
+    writeFileAtomically(state.paths.serverStateFile, serversStateFor(showServersState, sameAddress))
   }
 }

@@ -23,6 +23,8 @@ export type HaproxyStep =
   | { readonly kind: 'set-admin', readonly backend: string, readonly server: string, readonly state: AdminLevel, readonly previous: AdminLevel }
   /** `show servers state` into the server-state file, less the servers whose address changes. */
   | { readonly kind: 'save-server-state' }
+  /** One server's `set-admin` and `save-server-state` in one runtime round trip: a ctl change's whole runtime part. */
+  | { readonly kind: 'set-admin-and-save', readonly backend: string, readonly server: string, readonly state: AdminLevel, readonly previous: AdminLevel }
   /** Wait until the stick table can be handed to a new worker (tcp_source). */
   | { readonly kind: 'wait-peers-sync' }
   | { readonly kind: 'reload' }
@@ -46,12 +48,17 @@ export function planHaproxy (inForce: HaproxyInForce | null, desired: DesiredSta
   // a fresh HAProxy runs the file, where a disabled server is `disabled`: draining ones are set after it starts
   if (inForce === null) return [{ kind: 'check-and-install' }, { kind: 'clear-server-state' }, { kind: 'start' }, ...adminSteps(null, desired)]
   // a drain is no text at all: the runtime, and the server state that a restarted HAProxy loads
-  if (text === inForce.text) {
-    const admin = adminSteps(inForce.state, desired)
-    return admin.length === 0 ? [] : [...admin, { kind: 'save-server-state' }]
-  }
-  if (onlyAdminDiffers(inForce.state, desired)) return [...adminSteps(inForce.state, desired), { kind: 'install-unchecked' }, { kind: 'save-server-state' }]
+  if (text === inForce.text) return runtimeAdmin(adminSteps(inForce.state, desired))
+  // the file first: a change that cannot be written is refused before HAProxy has it
+  if (onlyAdminDiffers(inForce.state, desired)) return [{ kind: 'install-unchecked' }, ...runtimeAdmin(adminSteps(inForce.state, desired))]
   return planReload(inForce, desired)
+}
+
+// admin changes and the server state saved after them; one server's change is one round trip (the ctl latency aim, SPEC §13)
+function runtimeAdmin (admin: HaproxyStep[]): HaproxyStep[] {
+  const [only] = admin
+  if (admin.length === 1 && only?.kind === 'set-admin') return [{ ...only, kind: 'set-admin-and-save' }]
+  return admin.length === 0 ? [] : [...admin, { kind: 'save-server-state' }]
 }
 
 /** A checked file and a reload, with the admin changes on the runtime first (also for a HAProxy adopted with another file). */
@@ -75,7 +82,9 @@ export function planAction (steps: readonly HaproxyStep[]): 'none' | 'start' | '
 
 /** The admin steps that undo `steps`' own, in reverse: what a failed job puts back. */
 export function undoAdmin (steps: readonly HaproxyStep[]): HaproxyStep[] {
-  return steps.flatMap((step) => step.kind === 'set-admin' ? [{ ...step, state: step.previous, previous: step.state }] : []).reverse()
+  return steps.flatMap((step): HaproxyStep[] => step.kind === 'set-admin' || step.kind === 'set-admin-and-save'
+    ? [{ kind: 'set-admin', backend: step.backend, server: step.server, state: step.previous, previous: step.state }]
+    : []).reverse()
 }
 
 // everything but the admin state is the very same value: the states came from one another by an admin change

@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { getPriority, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { CLI_PROGRAM, ctlEnv } from '../../support/agent-driver.js'
@@ -50,6 +50,16 @@ test('appliance.sh start runs the agent in the background and waits until ctl an
   assert.equal(started.exitCode, 0, started.stdout + started.stderr)
   assert.match(started.stdout, /l3lb started \(pid \d+\)/)
   assert.match((await applianceSh('start')).stdout, /already running/)
+})
+
+test('the agent runs above the data plane: niceness -10, HAProxy\'s master and workers at 0', async () => {
+  const niceness = (pid: number): number => getPriority(pid)
+  const agents = (await programsInNamespace(topology.names.lb, 'node')).filter((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('start'))
+  assert.equal(agents.length, 1)
+  assert.equal(niceness(agents[0]!), -10)
+  const haproxies = await programsInNamespace(topology.names.lb, 'haproxy')
+  assert.ok(haproxies.length >= 2, `master and worker: ${haproxies.join(' ')}`)
+  assert.deepEqual(haproxies.map(niceness), haproxies.map(() => 0))
 })
 
 test('l3lb status prints a table of the outputs; --json prints the ctl answers', async () => {

@@ -24,17 +24,29 @@ test('the same text: no step', () => {
   assert.deepEqual(planHaproxy(inForceOf(state), state, renderHaproxyConfig(state)), [])
 })
 
-test('only admin state: the runtime API and the file unchecked, no process at all', () => {
+test('only admin state: the file unchecked, then one runtime round trip that also saves the server state; no process at all', () => {
   const before = stateFrom(OUTPUTS)
   const after = withEnabled(before, ['out2'], false)
   const steps = planHaproxy(inForceOf(before), after, renderHaproxyConfig(after))
   assert.deepEqual(steps, [
-    { kind: 'set-admin', backend: 'outputs', server: 'out2', state: 'maint', previous: 'ready' },
     { kind: 'install-unchecked' },
-    { kind: 'save-server-state' }
+    { kind: 'set-admin-and-save', backend: 'outputs', server: 'out2', state: 'maint', previous: 'ready' }
   ])
   assert.equal(planAction(steps), 'runtime')
   assert.deepEqual(undoAdmin(steps), [{ kind: 'set-admin', backend: 'outputs', server: 'out2', state: 'ready', previous: 'maint' }])
+})
+
+test('several servers\' admin state at once: a runtime step each, then the server state saved once', () => {
+  const before = stateFrom(OUTPUTS)
+  const after = withEnabled(before, ['out1', 'out2'], false)
+  const steps = planHaproxy(inForceOf(before), after, renderHaproxyConfig(after))
+  assert.deepEqual(steps, [
+    { kind: 'install-unchecked' },
+    { kind: 'set-admin', backend: 'outputs', server: 'out1', state: 'maint', previous: 'ready' },
+    { kind: 'set-admin', backend: 'outputs', server: 'out2', state: 'maint', previous: 'ready' },
+    { kind: 'save-server-state' }
+  ])
+  assert.deepEqual(undoAdmin(steps).map((step) => step.kind === 'set-admin' && step.server), ['out2', 'out1'])
 })
 
 test('new properties: a checked file, admin changes first, the state saved, then a reload', () => {
@@ -78,7 +90,6 @@ test('a drain is no text: the runtime (drain, or maintenance where a stick table
   ])
   // an enable ends the drain
   assert.deepEqual(planHaproxy(inForceOf(after), withEnabled(after, ['out2'], true), renderHaproxyConfig(after)), [
-    { kind: 'set-admin', backend: 'outputs', server: 'out2', state: 'ready', previous: 'drain' },
-    { kind: 'save-server-state' }
+    { kind: 'set-admin-and-save', backend: 'outputs', server: 'out2', state: 'ready', previous: 'drain' }
   ])
 })
