@@ -40,7 +40,10 @@ import { MonPush } from './mon-push.js'
 import { OutputChecks } from './output-checks.js'
 import { CtlListener } from './ctl-listener.js'
 import { configurationFrom, limitsFor, readEnvEntries, readServiceFiles, servicesFolder } from './boot.js'
-import { fileServices } from '../properties/configuration.js'
+import { defaultService, fileServices } from '../properties/configuration.js'
+import { serviceJson } from '../properties/service-json.js'
+import type { ManagementController } from '../ctl/services-routes.js'
+import { ServiceEdits } from './service-edits.js'
 import type { Service } from '../properties/model.js'
 import { applyAllOrNothing } from './all-or-nothing.js'
 import { reconfigureSteps } from './reconfigure-steps.js'
@@ -191,7 +194,35 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
   // maxima of what HAProxy does not track itself (listen backlog, UDP flows) between reads
   const sampler = setInterval(() => { counters.sample().catch(() => undefined) }, SAMPLE_INTERVAL_MS).unref()
   const push = new MonPush(async () => countersDocument(await counters.read()), log)
-  const ctl = new CtlListener(controller, sync)
+  // (SPEC §12) the management API: each change one service file, applied as one job of the queue
+  const edits = new ServiceEdits({
+    run: oneAtATime,
+    running: () => ({ envFile, envEntries: runningEntries, folder: servicesFolder(envFile, runningEntries), services: runningServices, running: appliance.desired.services }),
+    apply: async (files) => {
+      const action = await applyEntries(runningEntries, envFile, [], files)
+      if (appliance.desired.properties.ha !== null) {
+        // the standby runs it within a second: the service files are the pair's settings
+        await savePairSettings(paths.pairSettingsFile, pairSettingsOf(runningEntries, runningServices))
+        await sync.tick()
+      }
+      return action
+    },
+    role: () => appliance.desired.properties.ha === null ? null : sync.role()
+  })
+  const management: ManagementController = {
+    service: async (name) => {
+      const state = (await appliance.services()).find((service) => service.name === name)
+      const running = appliance.desired.services.find((service) => service.name === name)
+      if (state === undefined) return null
+      if (running === undefined) return { service: serviceJson(runningEntries, defaultService(appliance.desired.properties, envFile).servers), state }
+      return { service: serviceJson(new Map(Object.entries(runningServices[name] ?? {})), running.servers), state }
+    },
+    putService: (name, body) => edits.putService(name, body),
+    deleteService: (name) => edits.deleteService(name),
+    putServer: (name, server, body) => edits.putServer(name, server, body),
+    deleteServer: (name, server) => edits.deleteServer(name, server)
+  }
+  const ctl = new CtlListener(controller, sync, management)
   // every service's servers going down or up, in every mode, as /api/status and /api/services report them
   const watch = new OutputWatch({
     read: () => appliance.serverReports(),

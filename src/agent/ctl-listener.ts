@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify'
 import { buildCtlApp } from '../ctl/app.js'
 import type { CtlController, HaController } from '../ctl/controller.js'
+import type { ManagementController } from '../ctl/services-routes.js'
 import { L3lbError } from '../errors.js'
 import type { Properties } from '../properties/model.js'
 
@@ -10,13 +11,15 @@ type CtlSettings = Pick<Properties, 'ctlAddr' | 'ctlPort' | 'ctlToken'> & { read
 export class CtlListener {
   readonly #controller: CtlController
   readonly #ha: HaController | undefined
+  readonly #management: ManagementController | undefined
   #app: FastifyInstance | null = null
   #settings: CtlSettings | null = null
 
-  /** `ha` serves /api/admin, /api/sync and the role while the settings have ha_vip. */
-  constructor (controller: CtlController, ha?: HaController) {
+  /** `ha` serves /api/admin, /api/sync and the role while the settings have ha_vip; `management` the API of SPEC §12. */
+  constructor (controller: CtlController, ha?: HaController, management?: ManagementController) {
     this.#controller = controller
     this.#ha = ha
+    this.#management = management
   }
 
   /** Listens with these settings; throws L3LB_CTL_LISTEN (the seed's message) when it cannot. */
@@ -60,7 +63,8 @@ export class CtlListener {
 
   async #open (settings: CtlSettings): Promise<FastifyInstance> {
     const ha = settings.ha !== undefined && settings.ha !== null ? this.#ha : undefined
-    const app = buildCtlApp({ controller: this.#controller, token: settings.ctlToken, ...(ha === undefined ? {} : { ha }) })
+    const management = this.#management
+    const app = buildCtlApp({ controller: this.#controller, token: settings.ctlToken, ...(ha === undefined ? {} : { ha }), ...(management === undefined ? {} : { management }) })
     try {
       await app.listen({ host: settings.ctlAddr, port: settings.ctlPort })
     } catch (cause) {

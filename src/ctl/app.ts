@@ -6,6 +6,7 @@ import { answer } from './answer.js'
 import { bearerTokenCheck, TOKEN_REQUIRED_MESSAGE } from './auth.js'
 import { answerClientError, failureOf, MISSING_HOST_MESSAGE, sendRaw } from './failure.js'
 import { ctlPaths, pathOf, registerCtlRoutes, SYNC_PATH, unknownPathError } from './routes.js'
+import { managementMethods, registerManagementRoutes, type ManagementController } from './services-routes.js'
 import { CtlRequestError } from './request-error.js'
 
 /** Longest request URL the ctl service reads; the seed's longest request is well under 100 characters. */
@@ -17,6 +18,8 @@ export interface CtlAppOptions {
   readonly token: string
   /** (HA) Set when ha_vip is: adds /api/admin, /api/sync (GET, and POST with a JSON body) and the role in /api/status. */
   readonly ha?: HaController
+  /** (SPEC §12) Set to serve the management API: GET, PUT, DELETE of /api/services/NAME and PUT, DELETE of its servers. */
+  readonly management?: ManagementController
   /** Fastify's logger option; off by default (SPEC §8: no per-request log). */
   readonly logger?: boolean | object
 }
@@ -53,13 +56,17 @@ export function buildCtlApp (options: CtlAppOptions): FastifyInstance {
     if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) throw new CtlRequestError(400, MISSING_HOST_MESSAGE)
     // (HA) the push of the admin state is the one POST: its body is read under its own limit
     const push = ha && request.method === 'POST' && pathOf(url) === SYNC_PATH
-    if (request.method !== 'GET' && !push) throw methodRefusal(request.method, pathOf(url), ha)
+    const methods = options.management === undefined ? null : managementMethods(pathOf(url))
+    if (methods !== null) {
+      if (!methods.includes(request.method)) throw new CtlRequestError(405, `method ${request.method} not allowed on ${pathOf(url).slice(0, 120)}: it takes ${methods.join(', ')}`, { allow: methods })
+    } else if (request.method !== 'GET' && !push) throw methodRefusal(request.method, pathOf(url), ha)
   })
   app.setErrorHandler(sendFailure)
   app.setNotFoundHandler(async (request) => {
     throw unknownPathError(pathOf(request.raw.url ?? ''), ha)
   })
   registerCtlRoutes(app, options.controller, options.ha)
+  if (options.management !== undefined) registerManagementRoutes(app, options.management)
   return app
 }
 
@@ -67,7 +74,7 @@ export function buildCtlApp (options: CtlAppOptions): FastifyInstance {
 function sendFailure (error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const failure = failureOf(error)
   if (failure.unexpected) request.log.error({ err: error }, 'ctl request failed')
-  if (failure.statusCode === 405) reply.header('allow', 'GET')
+  if (failure.statusCode === 405) reply.header('allow', (error instanceof CtlRequestError ? error.allow : undefined)?.join(', ') ?? 'GET')
   return reply.code(failure.statusCode).send(answer(100, failure.message))
 }
 

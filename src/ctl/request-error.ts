@@ -6,11 +6,14 @@ export type RefusalStatus = 400 | 401 | 404 | 405 | 414
 /** A ctl request refused before the controller saw it; `statusCode` is the HTTP status to answer with. */
 export class CtlRequestError extends L3lbError {
   readonly statusCode: RefusalStatus
+  /** A 405's accepted methods, for its Allow header; GET when not given. */
+  readonly allow: readonly string[] | undefined
 
-  constructor (statusCode: RefusalStatus, message: string, options?: { cause?: unknown }) {
+  constructor (statusCode: RefusalStatus, message: string, options?: { cause?: unknown, allow?: readonly string[] }) {
     super('L3LB_CTL_REQUEST', message, options)
     this.name = 'CtlRequestError'
     this.statusCode = statusCode
+    this.allow = options?.allow
   }
 }
 
