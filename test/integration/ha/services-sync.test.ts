@@ -5,7 +5,8 @@
  * services_dir; 300 servers of the longest names disabled on the active node show disabled on the
  * standby (the push is a POST: their keys do not fit a URL); a drain shows draining, and
  * survives the standby's restart; a disable sent to the standby with service= lands on that
- * service's server.
+ * service's server; a server PUT through the management API on the active node runs on the
+ * standby within 1 s, and the standby refuses API changes.
  */
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -205,4 +206,29 @@ test('a disable and a drain sent to the standby with service= land on that servi
   assert.equal((await ctl('lb2', '/api/drain?service=web&channel=web1')).status.code, 0)
   assert.deepEqual((await ctl('lb1', '/api/admin')).status.draining, ['web/web1'])
   assert.deepEqual((await ctl('lb2', '/api/admin')).status.draining, ['web/web1'])
+})
+
+test('(SPEC §12) a server PUT through the management API on the active node runs on the standby within 1 s; the standby refuses API changes', async (t) => {
+  const [, be2] = topology.addresses.backends
+  const put = async (name: NodeName, server: string): Promise<{ status: number, body: { status: { code: number, message: string }, applied?: string } }> => {
+    const answer = await client.http(`http://${topology.addresses[name]}:8080/api/services/web/servers/${server}`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ address: be2, weight: 2 }),
+      timeoutMs: 20_000
+    })
+    return { status: answer.status, body: JSON.parse(answer.body) }
+  }
+  const answered = await put('lb1', 'web4')
+  assert.equal(answered.status, 200, JSON.stringify(answered.body))
+  const at = Date.now()
+  await waitFor('lb2 serves web4', async () => (await serviceOn('lb2', 'web'))?.servers.some((server) => server.name === 'web4') === true, 5000)
+  const took = Date.now() - at
+  t.diagnostic(`the standby served the server the API added ${took} ms after the active node answered`)
+  assert.ok(took <= SYNC_LIMIT_MS, `after ${took} ms`)
+  await waitFor('lb2\'s folder has web4', async () => /^server_web4=/m.test(readFileSync(join(servicesDir('lb2'), 'web.env'), 'utf8')), 2000)
+  const refused = await put('lb2', 'web5')
+  assert.equal(refused.status, 400)
+  assert.match(refused.body.status.message, /standby/)
+  assert.doesNotMatch(readFileSync(join(servicesDir('lb1'), 'web.env'), 'utf8'), /server_web5=/)
 })
