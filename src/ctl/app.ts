@@ -5,7 +5,7 @@ import type { CtlController, HaController } from './controller.js'
 import { answer } from './answer.js'
 import { bearerTokenCheck, TOKEN_REQUIRED_MESSAGE } from './auth.js'
 import { answerClientError, failureOf, MISSING_HOST_MESSAGE, sendRaw } from './failure.js'
-import { ctlPaths, pathOf, registerCtlRoutes, SYNC_PATH, unknownPathError } from './routes.js'
+import { ctlPaths, OPENAPI_PATH, pathOf, registerCtlRoutes, SYNC_PATH, unknownPathError } from './routes.js'
 import { managementMethods, registerManagementRoutes, type ManagementController } from './services-routes.js'
 import { CtlRequestError } from './request-error.js'
 
@@ -42,6 +42,11 @@ export function buildCtlApp (options: CtlAppOptions): FastifyInstance {
     frameworkErrors: (error, request, reply) => sendFailure(frameworkRefusal(error, request), request, reply),
     clientErrorHandler: answerClientError
   })
+  const routes: Array<{ readonly method: string, readonly url: string }> = []
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) routes.push({ method, url: route.url })
+  })
+  ROUTES.set(app, routes)
   const tokenAccepted = bearerTokenCheck(options.token)
   const ha = options.ha !== undefined
   answerWhatNodeWouldRefuse(app)
@@ -56,7 +61,7 @@ export function buildCtlApp (options: CtlAppOptions): FastifyInstance {
     if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) throw new CtlRequestError(400, MISSING_HOST_MESSAGE)
     // (HA) the push of the admin state is the one POST: its body is read under its own limit
     const push = ha && request.method === 'POST' && pathOf(url) === SYNC_PATH
-    const methods = options.management === undefined ? null : managementMethods(pathOf(url))
+    const methods = pathOf(url) === OPENAPI_PATH ? ['GET'] : options.management === undefined ? null : managementMethods(pathOf(url))
     if (methods !== null) {
       if (!methods.includes(request.method)) throw new CtlRequestError(405, `method ${request.method} not allowed on ${pathOf(url).slice(0, 120)}: it takes ${methods.join(', ')}`, { allow: methods })
     } else if (request.method !== 'GET' && !push) throw methodRefusal(request.method, pathOf(url), ha)
@@ -68,6 +73,13 @@ export function buildCtlApp (options: CtlAppOptions): FastifyInstance {
   registerCtlRoutes(app, options.controller, options.ha)
   if (options.management !== undefined) registerManagementRoutes(app, options.management)
   return app
+}
+
+const ROUTES = new WeakMap<FastifyInstance, ReadonlyArray<{ readonly method: string, readonly url: string }>>()
+
+/** The routes an app built here answers (what its OpenAPI document must describe). */
+export function routesOf (app: FastifyInstance): ReadonlyArray<{ readonly method: string, readonly url: string }> {
+  return ROUTES.get(app) ?? []
 }
 
 // The one place an error becomes an answer: code 100, a fitting HTTP status, no stack trace.

@@ -5,9 +5,14 @@ import type { CtlController, HaController } from './controller.js'
 import { adminAnswer, changeAnswer, countersAnswer, outputsAnswer, statusAnswer } from './answer.js'
 import { parseSelector, parseServiceQuery, parseSyncBody, parseSyncQuery } from './query.js'
 import { CtlRequestError } from './request-error.js'
+import { openApiDocument } from './openapi.js'
+import { agentVersion } from '../version.js'
 
 /** The paths the ctl service answers (SPEC §5, and the counters), GET only. */
 export const CTL_PATHS = ['/api/enable', '/api/disable', '/api/drain', '/api/status', '/api/outputs', '/api/services', '/api/counters', '/metrics'] as const
+
+/** The ctl API's own description (OpenAPI 3.1); not in CTL_PATHS, whose list the seed's 404 message gives. */
+export const OPENAPI_PATH = '/api/openapi.json'
 
 /** (HA) The paths added when ha_vip is set: the admin state read and replaced between the two nodes. */
 export const HA_CTL_PATHS = ['/api/admin', '/api/sync'] as const
@@ -46,6 +51,8 @@ export function registerCtlRoutes (app: FastifyInstance, controller: CtlControll
     const service = parseServiceQuery(request.raw.url ?? '')
     return countersAnswer(await controller.counters(), service)
   })
+  // built when asked: nothing at boot needs it
+  app.get(OPENAPI_PATH, async () => openApiDocument(agentVersion(), ha !== undefined))
   app.get('/metrics', async (_request, reply) => {
     const text = await metricsText(await controller.counters())
     reply.type(METRICS_CONTENT_TYPE)
