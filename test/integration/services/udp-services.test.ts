@@ -114,6 +114,33 @@ test('drain a UDP service\'s server: its flows keep it, new flows avoid it; enab
   assert.deepEqual(await flowsByBackend(40, 55000), { be1: 10, be2: 10, be3: 20 })
 })
 
+test('(SPEC §12) the management API on a UDP service: a server removed and put back, the rules re-applied with no process; flows to staying servers keep them', async () => {
+  const api = async (method: string, path: string, body?: unknown): Promise<{ status: { code: number, message: string }, applied?: string }> => {
+    const answer = await client.http(`http://${topology.addresses.lbClientSide}:8080${path}`, {
+      method,
+      ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+      timeoutMs: 20_000
+    })
+    assert.equal(answer.status, 200, answer.body)
+    return JSON.parse(answer.body)
+  }
+  const before = new Map<number, string>()
+  for (let port = 56000; port < 56012; port++) before.set(port, (await flow(5060, port)).backend)
+  assert.ok([...before.values()].includes('be3') && [...before.values()].some((backend) => backend !== 'be3'), JSON.stringify([...before]))
+  const removed = await api('DELETE', '/api/services/sip/servers/c')
+  assert.deepEqual(removed, { status: { code: 0, message: 'server c of service sip removed' }, applied: 'runtime' })
+  for (const [port, backend] of before) {
+    const now = (await flow(5060, port)).backend
+    if (backend === 'be3') assert.notEqual(now, 'be3', `the flow from ${port} stayed on the removed server`)
+    else assert.equal(now, backend, `the flow from ${port} moved off a staying server`)
+  }
+  assert.deepEqual(await flowsByBackend(20, 57000), { be1: 10, be2: 10 })
+  const [, , be3] = topology.addresses.backends
+  const back = await api('PUT', '/api/services/sip/servers/c', { address: be3, weight: 2 })
+  assert.deepEqual(back, { status: { code: 0, message: 'server c of service sip added' }, applied: 'runtime' })
+  assert.deepEqual(await flowsByBackend(40, 58000), { be1: 10, be2: 10, be3: 20 })
+})
+
 test('a SIGHUP that removes a service file removes its chain and rules; removing the last one leaves nothing of l3lb', async () => {
   const before = await l3lbRules(topology)
   assert.ok(before.some((line) => line.includes('"service sip"')), before.join('\n'))
