@@ -147,3 +147,31 @@ test('a server removed with a session open: no new one at once, the open one wor
   assert.deepEqual((await web())?.removing, [])
   assert.equal(await workerPid(), worker)
 })
+
+test('a server re-added under its name while still removing: a reload, which keeps the old session in the old worker; a re-address is a runtime change', async () => {
+  const [be1, be2, be3] = topology.addresses.backends
+  const servers = { a: `${be1 ?? ''}:80`, b: `${be2 ?? ''}:80 weight=4` }
+  assert.match(await sighupWith(webFile({ ...servers, c: `${be3 ?? ''}:80` }, 'client_timeout=33\n')), /: runtime$/)
+  let held: number | null = null
+  for (let tries = 0; tries < 30 && held === null; tries++) {
+    const connection = await client.connect({ host: topology.addresses.lbClientSide, port: PORT, timeoutMs: 5000 })
+    if (String(connection.greeting).startsWith('be3 ')) held = connection.conn
+    else await client.close(connection.conn)
+  }
+  assert.ok(held !== null, 'no session reached c')
+  assert.match(await sighupWith(webFile(servers, 'client_timeout=33\n')), /: runtime$/)
+  assert.equal((await web())?.removing?.length, 1)
+  const worker = await workerPid()
+  assert.match(await sighupWith(webFile({ ...servers, c: `${be3 ?? ''}:80` }, 'client_timeout=33\n')), /: reload$/)
+  assert.notEqual(await workerPid(), worker)
+  assert.deepEqual((await web())?.removing, [])
+  assert.equal(await client.send(held, 'old worker\n'), 'old worker')
+  await client.close(held)
+  // c moves to be1's address: set server addr, the same worker, and its saved state line says the new address
+  const moved = await workerPid()
+  assert.match(await sighupWith(webFile({ ...servers, c: `${be1 ?? ''}:80` }, 'client_timeout=33\n')), /: runtime$/)
+  assert.equal(await workerPid(), moved)
+  assert.equal((await webRow('c'))?.addr, `${be1 ?? ''}:80`)
+  const saved = readFileSync(join(agent.runtimeDir, 'server-state'), 'utf8').split('\n').find((row) => / web \d+ c /.test(row))
+  assert.match(saved ?? '', new RegExp(` c ${(be1 ?? '').replaceAll('.', '\\.')} `))
+})
