@@ -161,6 +161,8 @@ export class Appliance {
     ]
     const tcp = services.some(({ service }) => service.mode !== 'udp_roundrobin')
     const rows = tcp ? await this.#runtime.showStat() : []
+    const removing = this.#reconciler.removing()
+    const now = Date.now()
     return services.map(({ name, backend, service }) => ({
       name,
       mode: service.mode,
@@ -181,6 +183,11 @@ export class Appliance {
           health,
           sessions: udp ? null : Number(row?.scur ?? 0) || 0
         }
+      }),
+      // (SPEC §12) out of the file and of traffic, its sessions not ended yet
+      removing: removing.filter((server) => server.backend === backend).map((server) => {
+        const row = rows.find((candidate) => candidate.pxname === backend && candidate.svname === server.server)
+        return { name: server.server, address: server.address, port: server.port, state: 'removing' as const, sessions: Number(row?.scur ?? 0) || 0, forSeconds: Math.floor((now - server.since) / 1000) }
       })
     }))
   }

@@ -33,6 +33,56 @@ export class RuntimeApi {
     return stateText
   }
 
+  /**
+   * (SPEC §12) `add server BACKEND/SERVER TARGET SETTINGS…`: created in maintenance, its checks
+   * off; HAProxy 2.6 gives it nothing of `default-server`, so `settings` are all it has.
+   */
+  async addServer (backend: string, server: string, target: string, settings: readonly string[]): Promise<void> {
+    await this.#expect(`add server ${backend}/${server} ${[target, ...settings].join(' ')}`, /^New server registered\.$/)
+  }
+
+  /** `enable health BACKEND/SERVER`: a server added with `check` is checked only after this. */
+  async enableHealth (backend: string, server: string): Promise<void> {
+    await this.#expect(`enable health ${backend}/${server}`, /^$/)
+  }
+
+  /** `set server BACKEND/SERVER weight N`. */
+  async setWeight (backend: string, server: string, weight: number): Promise<void> {
+    await this.#expect(`set server ${backend}/${server} weight ${weight}`, /^$/)
+  }
+
+  /** `set server BACKEND/SERVER addr ADDRESS [port PORT]`; port null keeps the client's port. */
+  async setAddress (backend: string, server: string, address: string, port: number | null): Promise<void> {
+    // HAProxy says what it changed, or that there was nothing to change
+    await this.#expect(`set server ${backend}/${server} addr ${address}${port === null ? '' : ` port ${port}`}`, /^(|IP changed .*|.*port changed .*|no need to change the addr.*)$/s)
+  }
+
+  /** `set maxconn server BACKEND/SERVER N`; 0: no limit of its own. */
+  async setServerMaxconn (backend: string, server: string, maxconn: number): Promise<void> {
+    await this.#expect(`set maxconn server ${backend}/${server} ${maxconn}`, /^$/)
+  }
+
+  /** `del server BACKEND/SERVER`: false while HAProxy refuses (sessions or a queue left), true once it is gone. */
+  async deleteServer (backend: string, server: string): Promise<boolean> {
+    const answer = (await sendCommand(this.#socket, `del server ${backend}/${server}`)).trim()
+    if (answer === 'Server deleted.') return true
+    // already gone (a reload's new worker never had it): nothing left to delete
+    if (/^No such server/i.test(answer) || /^No such backend/i.test(answer)) return true
+    if (/still has|queue|connections|maintenance/i.test(answer)) return false
+    throw new L3lbError('L3LB_HAPROXY_SOCKET', `HAProxy refused "del server ${backend}/${server}": ${answer}`)
+  }
+
+  /** `shutdown sessions server BACKEND/SERVER`: ends every session it has. */
+  async shutdownSessions (backend: string, server: string): Promise<void> {
+    await this.#expect(`shutdown sessions server ${backend}/${server}`, /^$/)
+  }
+
+  // one command whose answer must match `accepted`; anything else is HAProxy saying why not
+  async #expect (command: string, accepted: RegExp): Promise<void> {
+    const answer = (await sendCommand(this.#socket, command)).trim()
+    if (!accepted.test(answer)) throw new L3lbError('L3LB_HAPROXY_SOCKET', `HAProxy refused "${command}": ${answer}`)
+  }
+
   /** `show stat` and the pid of the worker that answered, in one round trip (a new pid = a new worker). */
   async statWithWorker (): Promise<{ readonly workerPid: number | null, readonly rows: Row[] }> {
     return parseInfoAndStat(await sendCommand(this.#socket, 'show info;show stat'))

@@ -61,4 +61,22 @@ export interface ServiceStatus {
   /** Where it listens; empty: every address. */
   readonly addresses: readonly string[]
   readonly servers: readonly ServerStatus[]
+  /**
+   * (SPEC §12) Servers gone from the service's file and out of traffic whose sessions have not
+   * ended yet; each leaves once they have (or at server_timeout). Absent where nothing removes any.
+   */
+  readonly removing?: readonly RemovingServerStatus[]
+}
+
+/** (SPEC §12) A server being removed as `/api/services` shows it: state `removing`, and its sessions until it is gone. */
+export interface RemovingServerStatus {
+  readonly name: string
+  readonly address: string
+  /** null: the port the client used. */
+  readonly port: number | null
+  readonly state: 'removing'
+  /** Active sessions, which it keeps until they end. */
+  readonly sessions: number
+  /** Seconds since it left the file. */
+  readonly forSeconds: number
 }

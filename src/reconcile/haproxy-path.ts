@@ -8,11 +8,13 @@
  */
 import { copyFileSync } from 'node:fs'
 import { copyFile, readFile, writeFile } from 'node:fs/promises'
+import { L3lbError } from '../errors.js'
 import type { Log } from '../model/log.js'
 import { installConfigFile, writeConfigFile } from '../haproxy/config-file.js'
 import { serversStateFor, type RuntimeApi } from '../haproxy/runtime-api.js'
 import type { HaproxySupervisor } from '../haproxy/supervisor.js'
-import { haproxyServers, OUTPUTS_BACKEND, planAction, planHaproxy, planReload, undoAdmin, type HaproxyInForce, type HaproxyStep } from './haproxy-plan.js'
+import { haproxyServers, isServerStep, OUTPUTS_BACKEND, planAction, planHaproxy, planReload, undoAdmin, type HaproxyInForce, type HaproxyStep } from './haproxy-plan.js'
+import { ServerRemovals, type RemovingServer } from './server-removals.js'
 import { renderHaproxyConfig } from '../render/haproxy-config.js'
 import { writeFileAtomically } from '../state/atomic-file.js'
 import type { DesiredState } from '../state/desired.js'
@@ -24,7 +26,7 @@ export { OUTPUTS_BACKEND } from './haproxy-plan.js'
 export interface HaproxyPathDeps {
   readonly supervisor: HaproxySupervisor
   readonly runtime: RuntimeApi
-  readonly log: Pick<Log, 'error'>
+  readonly log: Pick<Log, 'info' | 'error'>
   readonly binary?: string
   /** Runs just before each reload, while the old worker still answers (the counters keep its figures). */
   readonly beforeReload?: () => Promise<void>
@@ -38,10 +40,17 @@ export type ReconcileAction = 'none' | 'start' | 'adopt' | 'runtime' | 'reload' 
 
 export class HaproxyPath {
   readonly #deps: HaproxyPathDeps
+  readonly #removals: ServerRemovals
   #inForce: HaproxyInForce | null = null
 
   constructor (deps: HaproxyPathDeps) {
     this.#deps = deps
+    this.#removals = new ServerRemovals(deps.runtime, deps.log)
+  }
+
+  /** (SPEC §12) The servers out of the file and of traffic whose sessions have not ended yet. */
+  removing (): readonly RemovingServer[] {
+    return this.#removals.list()
   }
 
   /** Whether HAProxy is (meant to be) running. */
@@ -52,6 +61,7 @@ export class HaproxyPath {
   /** Stops HAProxy; what it served stops. */
   async stop (): Promise<void> {
     await this.#deps.supervisor.stop()
+    this.#removals.clear()
     this.#inForce = null
   }
 
@@ -61,9 +71,24 @@ export class HaproxyPath {
     const { supervisor } = this.#deps
     if (this.#inForce === null && await supervisor.adopt()) return await this.#adopt(state, text)
     const inForce = supervisor.master.running ? this.#inForce : null
-    const steps = planHaproxy(inForce, state, text)
+    const removing = new Set(this.#removals.list().map((server) => `${server.backend}/${server.server}`))
+    let steps = planHaproxy(inForce, state, text, removing)
     if (steps.length === 0) return 'none'
-    await this.#run(steps, inForce, state, text)
+    try {
+      await this.#run(steps, inForce, state, text)
+    } catch (error) {
+      // a server change HAProxy refused at run time was undone: a reload is the safe way there (docs/runtime-changes.md)
+      if (inForce === null || !steps.some(isServerStep)) throw error
+      this.#deps.log.error(`servers not changed at run time (${(error as Error).message}); reloading instead`)
+      steps = planReload(inForce, state)
+      await this.#run(steps, inForce, state, text)
+    }
+    const now = Date.now()
+    for (const step of steps) {
+      if (step.kind === 'remove-server') this.#removals.add({ backend: step.backend, server: step.server, address: step.address, port: step.port, since: now, deadline: now + step.timeoutMs })
+    }
+    // the new worker never had the servers being removed; the old one ends their sessions
+    if (steps.some((step) => step.kind === 'reload' || step.kind === 'start')) this.#removals.clear()
     this.#inForce = { state, text }
     return planAction(steps)
   }
@@ -73,13 +98,16 @@ export class HaproxyPath {
   async #run (steps: readonly HaproxyStep[], inForce: HaproxyInForce | null, state: DesiredState, text: string): Promise<void> {
     const { paths } = state
     const done: HaproxyStep[] = []
+    // after run-time server changes the live state already has the new addresses: keep every server's line
+    const saveFrom = steps.some(isServerStep) ? { state, text } : inForce
     try {
       for (const step of steps) {
-        await this.#step(step, inForce, state, text)
+        await this.#step(step, saveFrom, state, text)
         done.push(step)
       }
     } catch (error) {
       for (const step of undoAdmin(done)) await this.#step(step, inForce, state, text).catch(() => undefined)
+      if (done.some(isServerStep)) await this.#saveServersState(inForce ?? { state, text }, inForce?.state ?? state).catch(() => undefined)
       if (done.some((step) => step.kind === 'check-and-install' || step.kind === 'install-unchecked') && inForce !== null) {
         await copyFile(paths.lastGoodConfigFile, paths.configFile).catch(() => undefined)
       }
@@ -113,6 +141,41 @@ export class HaproxyPath {
       case 'reload':
         await this.#deps.beforeReload?.().catch((error: unknown) => this.#deps.log.error(`counters before the reload: ${(error as Error).message}`))
         return await this.#deps.supervisor.master.reload()
+      case 'add-server':
+        return await this.#addServer(step)
+      case 'set-weight':
+        return await this.#deps.runtime.setWeight(step.backend, step.server, step.weight)
+      case 'set-addr':
+        return await this.#deps.runtime.setAddress(step.backend, step.server, step.address, step.port)
+      case 'set-maxconn':
+        return await this.#deps.runtime.setServerMaxconn(step.backend, step.server, step.maxconn)
+      case 'remove-server':
+        // no new session at once, tcp_source's stuck clients included; the removals delete it once its sessions end
+        return await this.#deps.runtime.setServerState(step.backend, step.server, 'maint')
+      case 'delete-server':
+        return await this.#deleteNow(step.backend, step.server)
+    }
+  }
+
+  // a server added by a job that failed: out of traffic, its sessions shut, deleted
+  async #deleteNow (backend: string, server: string): Promise<void> {
+    const { runtime } = this.#deps
+    await runtime.setServerState(backend, server, 'maint')
+    await runtime.shutdownSessions(backend, server)
+    if (!await runtime.deleteServer(backend, server)) throw new L3lbError('L3LB_HAPROXY_SOCKET', `HAProxy kept ${backend}/${server} after its sessions were shut`)
+  }
+
+  // created in maintenance with its checks off (HAProxy 2.6): checks on, then into traffic in its admin state
+  async #addServer (step: Extract<HaproxyStep, { kind: 'add-server' }>): Promise<void> {
+    const { runtime } = this.#deps
+    await runtime.addServer(step.backend, step.server, step.target, step.settings)
+    try {
+      if (step.health) await runtime.enableHealth(step.backend, step.server)
+      if (step.state !== 'maint') await runtime.setServerState(step.backend, step.server, step.state)
+    } catch (error) {
+      // half added is not added: the job fails whole
+      await this.#deleteNow(step.backend, step.server).catch(() => undefined)
+      throw error
     }
   }
 

@@ -6,6 +6,9 @@
 import { seedInConfig } from '../render/haproxy-config.js'
 import type { DesiredState } from '../state/desired.js'
 import { serverKey } from '../state/server-key.js'
+import { serverSteps, undoServerStep, type AdminLevel, type ServerStep } from './runtime-servers.js'
+
+export { removingKey, type AdminLevel, type ServerStep } from './runtime-servers.js'
 
 /** The backend that holds the outputs in haproxy.cfg. */
 export const OUTPUTS_BACKEND = 'outputs'
@@ -28,9 +31,8 @@ export type HaproxyStep =
   /** Wait until the stick table can be handed to a new worker (tcp_source). */
   | { readonly kind: 'wait-peers-sync' }
   | { readonly kind: 'reload' }
-
-/** A server's admin state as HAProxy's runtime API sets it. */
-export type AdminLevel = 'ready' | 'drain' | 'maint'
+  /** (SPEC §12) A service file's server added, re-weighted, re-addressed or removed at run time. */
+  | ServerStep
 
 /** What was put in force last: the state and its text. */
 export interface HaproxyInForce {
@@ -44,14 +46,26 @@ export interface HaproxyInForce {
  * paths): the runtime API and the file, no process at all. Anything else: a checked file and
  * a reload. Nothing: no step.
  */
-export function planHaproxy (inForce: HaproxyInForce | null, desired: DesiredState, text: string): HaproxyStep[] {
+export function planHaproxy (inForce: HaproxyInForce | null, desired: DesiredState, text: string, removing: ReadonlySet<string> = new Set()): HaproxyStep[] {
   // a fresh HAProxy runs the file, where a disabled server is `disabled`: draining ones are set after it starts
   if (inForce === null) return [{ kind: 'check-and-install' }, { kind: 'clear-server-state' }, { kind: 'start' }, ...adminSteps(null, desired)]
   // a drain is no text at all: the runtime, and the server state that a restarted HAProxy loads
   if (text === inForce.text) return runtimeAdmin(adminSteps(inForce.state, desired))
   // the file first: a change that cannot be written is refused before HAProxy has it
   if (onlyAdminDiffers(inForce.state, desired)) return [{ kind: 'install-unchecked' }, ...runtimeAdmin(adminSteps(inForce.state, desired))]
-  return planReload(inForce, desired)
+  return planServers(inForce, desired, removing) ?? planReload(inForce, desired)
+}
+
+/**
+ * (SPEC §12) Only service files' TCP servers differ: the checked file first (so the file on disk
+ * is one HAProxy accepts, and the next reload renders the same), then the runtime API, then the
+ * server state saved; null when a reload must do it (runtime-servers.ts says when).
+ */
+export function planServers (inForce: HaproxyInForce, desired: DesiredState, removing: ReadonlySet<string> = new Set()): HaproxyStep[] | null {
+  const levels = new Map(haproxyServers(desired).map((server) => [`${server.backend}/${server.server}`, server.admin]))
+  const servers = serverSteps(inForce.state, desired, (backend, server) => levels.get(`${backend}/${server}`) ?? 'ready', removing)
+  if (servers === null || servers.length === 0) return null
+  return [{ kind: 'check-and-install' }, ...adminSteps(inForce.state, desired), ...servers, { kind: 'save-server-state' }]
 }
 
 // admin changes and the server state saved after them; one server's change is one round trip (the ctl latency aim, SPEC §13)
@@ -80,11 +94,18 @@ export function planAction (steps: readonly HaproxyStep[]): 'none' | 'start' | '
   return steps.length === 0 ? 'none' : 'runtime'
 }
 
-/** The admin steps that undo `steps`' own, in reverse: what a failed job puts back. */
+/** The runtime steps that undo `steps`' own (admin and servers), in reverse: what a failed job puts back. */
 export function undoAdmin (steps: readonly HaproxyStep[]): HaproxyStep[] {
-  return steps.flatMap((step): HaproxyStep[] => step.kind === 'set-admin' || step.kind === 'set-admin-and-save'
-    ? [{ kind: 'set-admin', backend: step.backend, server: step.server, state: step.previous, previous: step.state }]
-    : []).reverse()
+  return steps.flatMap((step): HaproxyStep[] => {
+    if (step.kind === 'set-admin' || step.kind === 'set-admin-and-save') return [{ kind: 'set-admin', backend: step.backend, server: step.server, state: step.previous, previous: step.state }]
+    if (isServerStep(step)) return [undoServerStep(step) ?? []].flat()
+    return []
+  }).reverse()
+}
+
+/** Whether a step changes a server through the runtime API (SPEC §12): a plan with one changes servers without a reload. */
+export function isServerStep (step: HaproxyStep): step is ServerStep {
+  return ['add-server', 'set-weight', 'set-addr', 'set-maxconn', 'remove-server', 'delete-server'].includes(step.kind)
 }
 
 // everything but the admin state is the very same value: the states came from one another by an admin change

@@ -11,9 +11,11 @@ import { nodeParts } from '../render/node-files.js'
 import type { DesiredState } from '../state/desired.js'
 import { HaproxyPath, type HaproxyPathDeps, type ReconcileAction } from './haproxy-path.js'
 import { NetfilterPath, type Netfilter } from './netfilter-path.js'
+import type { RemovingServer } from './server-removals.js'
 
 export { OUTPUTS_BACKEND, type ReconcileAction } from './haproxy-path.js'
 export type { Netfilter } from './netfilter-path.js'
+export type { RemovingServer } from './server-removals.js'
 
 export interface ReconcilerDeps extends HaproxyPathDeps {
   readonly netfilter: Netfilter
@@ -26,6 +28,11 @@ export class Reconciler {
   constructor (deps: ReconcilerDeps) {
     this.#haproxy = new HaproxyPath(deps)
     this.#netfilter = new NetfilterPath(deps.netfilter)
+  }
+
+  /** (SPEC §12) The TCP services' servers gone from their files whose sessions have not ended yet. */
+  removing (): readonly RemovingServer[] {
+    return this.#haproxy.removing()
   }
 
   /** Stops HAProxy and removes l3lb's rules: nothing of l3lb is left. */

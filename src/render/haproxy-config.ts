@@ -1,5 +1,5 @@
 /** Pure: the desired state to haproxy.cfg text (TCP modes). */
-import type { Properties, Service } from '../properties/model.js'
+import type { Properties, Server, Service } from '../properties/model.js'
 import type { DesiredState } from '../state/desired.js'
 import { serverKey } from '../state/server-key.js'
 import { haproxyAddress, portRangeText } from './addresses.js'
@@ -189,18 +189,40 @@ function serviceView (service: Service, node: { readonly splice: boolean, readon
       : null,
     servers: service.servers.map((server) => ({
       name: server.name,
-      target: server.port === null ? haproxyAddress(server.address) : `${haproxyAddress(server.address)}:${server.port}`,
+      target: serverTarget(server),
       options: [
-        // a server with a port of its own is checked there; one on the client's port, at the first port of ports
-        ...(server.port === null && service.healthcheckInterval > 0 ? [`port ${service.healthcheckPort}`] : []),
-        `weight ${server.weight}`,
-        ...(server.maxconn === null ? [] : [`maxconn ${server.maxconn}`]),
-        ...(server.backup ? ['backup'] : []),
+        ...serverOptions(service, server),
         // disabled through ctl, in the file too, so a restart from it agrees with the runtime
         ...(node.disabled.has(serverKey(service.name, server.name)) ? ['disabled'] : [])
       ].join(' ')
     }))
   }
+}
+
+/** Where a service file's server line sends: `address` (the client's port) or `address:port`, IPv6 in brackets. */
+export function serverTarget (server: Pick<Server, 'address' | 'port'>): string {
+  return server.port === null ? haproxyAddress(server.address) : `${haproxyAddress(server.address)}:${server.port}`
+}
+
+/** The settings of a service file's server line after its address, less its admin state (`disabled`). */
+export function serverOptions (service: Service, server: Server): string[] {
+  return [
+    // a server with a port of its own is checked there; one on the client's port, at the first port of ports
+    ...(server.port === null && service.healthcheckInterval > 0 ? [`port ${service.healthcheckPort}`] : []),
+    `weight ${server.weight}`,
+    ...(server.maxconn === null ? [] : [`maxconn ${server.maxconn}`]),
+    ...(server.backup ? ['backup'] : [])
+  ]
+}
+
+/**
+ * What a service's `default-server` line gives each of its servers, as `add server` keywords
+ * (HAProxy 2.6 gives a server added at run time nothing of it; `init-addr` it refuses).
+ */
+export function defaultServerSettings (service: Service): string[] {
+  if (service.healthcheckInterval <= 0) return []
+  const fall = service.healthcheckFall
+  return ['check', `inter ${service.healthcheckInterval}s`, `rise ${service.healthcheckRise}`, `fall ${fall}`, 'observe layer4', `error-limit ${fall}`, 'on-error mark-down']
 }
 
 /** haproxy.cfg for the desired state. */
