@@ -6,6 +6,7 @@
 //   node scripts/bench/run.mjs --only udp --runs 30 --seconds 1 [--udp-flows 1024]
 //                                                            some cases; the others' figures in docs/ stay
 //   node scripts/bench/run.mjs --smoke                        ~10 s of load, for CI
+//   node scripts/bench/run.mjs --only scale --out /tmp/b      256 services, 1,000 servers (lib/scale.mjs)
 //
 // Needs root, a build (`npm run build`: it imports dist/test/support/), wrk, nginx with
 // libnginx-mod-stream, haproxy, iptables, conntrack and trafgen (netsniff-ng). All traffic
@@ -28,9 +29,10 @@ import { directContender, l3lbContender, l3lbTcpEnv, nginxStreamContender, tuned
 import { cpuSecondsOf, median, memoryOf, memoryOfAll, percentile, summarise } from './lib/measure.mjs'
 import { writeReport } from './lib/report.mjs'
 import { udpCases } from './lib/udp-cases.mjs'
+import { scaleCase } from './lib/scale.mjs'
 
 const DOCS = fileURLToPath(new URL('../../docs/', import.meta.url))
-const GROUPS = ['tcp', 'udp', 'sessions', 'reload', 'kill', 'ctl', 'control', 'render']
+const GROUPS = ['tcp', 'udp', 'sessions', 'reload', 'kill', 'ctl', 'control', 'render', 'scale']
 
 const { values: options } = parseArgs({
   options: {
@@ -49,7 +51,7 @@ const smoke = options.smoke
 const runs = smoke ? 1 : Math.min(Math.max(Number(options.runs), 1), 30)
 const seconds = smoke ? 1 : Math.min(Math.max(Number(options.seconds), 1), 30)
 // the smoke skips what is slow by nature: checks marking a killed back end down, a render of 1,000 ports
-const only = new Set(smoke ? ['tcp', 'sessions', 'reload', 'ctl', 'udp'] : options.only.split(','))
+const only = new Set(smoke ? ['tcp', 'sessions', 'reload', 'ctl', 'udp', 'scale'] : options.only.split(','))
 const sessionCount = smoke ? 200 : Math.min(Math.max(Number(options.sessions), 10), 9600)
 const busyCount = smoke ? 50 : Math.min(Math.max(Number(options.busy), 10), 2000)
 const udpFlows = Math.min(Math.max(Number(options['udp-flows']), 2), 20000)
@@ -97,6 +99,7 @@ async function main () {
   if (only.has('control')) await controlCase(l3lb, tuned)
   await l3lb.stop()
   await tuned.stop()
+  if (only.has('scale')) results.scale = await scaleCase({ topology, tmp, smoke, log, fault, runTool })
   if (only.has('udp')) results.udp = await udpCases({ topology, client, tmp, runs, seconds, smoke, flows: udpFlows, log, fault })
   if (only.has('render')) await renderCase()
   results.elapsedSeconds = Math.round((Date.now() - started) / 1000)

@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { barChartSvg } from './chart.mjs'
 import { pairedRatio } from './measure.mjs'
+import { scaleSection } from './scale-report.mjs'
 
 const AIMS = {
   tcpTuned: 0.95,
@@ -216,6 +217,8 @@ function markdown (r) {
     }
     lines.push('')
   }
+
+  if (r.scale) lines.push(...scaleSection(r, aims, partialRunNote(r, ['scale'])))
 
   lines.push('## Aims', '', '| aim | figure | |', '|---|---|---|', ...aims, '')
   lines.push(...METHOD)

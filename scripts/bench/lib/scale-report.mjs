@@ -1,0 +1,71 @@
+// The "Scale" section of docs/benchmarks.md (SPEC §13), from the scale group's figures; pure.
+
+/** SPEC §13's aims, in ms. */
+export const SCALE_AIMS = { startMs: 2000, sighupMs: 1000, putMs: 100, ctlP99Ms: 10, metricsMs: 200 }
+
+const ms = (v) => (v === null || v === undefined || Number.isNaN(v)) ? 'n/a' : `${Math.round(v)} ms`
+const ms1 = (v) => (v === null || v === undefined || Number.isNaN(v)) ? 'n/a' : `${Number(v).toFixed(1)} ms`
+const times = (a, b) => (a == null || b == null || b === 0) ? 'n/a' : `× ${(a / b).toFixed(1)}`
+const mib = (bytes) => `${(bytes / 2 ** 20).toFixed(0)} MiB`
+const met = (ok) => ok ? 'met' : '**not met**'
+const under = (v, aim) => v !== null && v !== undefined && v < aim
+
+/** The section's lines; adds its aims to `aims` (rows of the Aims table). */
+export function scaleSection (r, aims, runNote = []) {
+  const s = r.scale
+  const b = s.bare
+  const p = s.profile
+  const steps = s.startSteps ?? {}
+  const lines = ['## Scale: 256 services, 1,000 servers', '', ...runNote,
+    `${s.services} services (one service file each, \`tcp_roundrobin\`, each on its own port, checks every 2 s) and`,
+    `${s.serversAtStart.toLocaleString('en')} servers at start, each on its own address: the addresses sit on the ${s.backends} back-end namespaces' veths`,
+    '(198.18.100.0/22 and 198.18.104.0/22, routed from the lb namespace), one small Node greeter per namespace',
+    'answers them all with the address reached, so the client sees which server a connection went to.',
+    `The PUT adds the ${s.serversAfterPut.toLocaleString('en')}th (a node refuses more). *All forwarding*: from the launch until a connection`,
+    'through every service was answered, probed from the client namespace (one port every 10 ms until one',
+    'answers, then every port, 32 at a time); the sweep itself takes a few hundred ms on these 2 CPUs, in both',
+    'figures alike. The bare HAProxy is `haproxy -W -db` with a hand-written config of the same services',
+    '(plain frontends and backends, the same checks), started and reloaded (SIGUSR2) in the same run.', '',
+    '| | l3lb | bare HAProxy | l3lb / bare |', '|---|---|---|---|',
+    `| start to the first service forwarding | ${ms(s.firstForwardMs)} | ${ms(b.firstForwardMs)} | ${times(s.firstForwardMs, b.firstForwardMs)} |`,
+    `| start to every service forwarding | ${ms(s.startMs)} | ${ms(b.startMs)} | ${times(s.startMs, b.startMs)} |`,
+    `| one service changed (a server moved to a new address): reload to the change in force | ${ms(s.sighup.inForceMs)} (SIGHUP) | ${ms(b.reloadMs)} (SIGUSR2) | ${times(s.sighup.inForceMs, b.reloadMs)} |`,
+    `| HAProxy's RSS (master + workers) | ${mib(s.haproxyRss)} | ${mib(b.rss)} | ${times(s.haproxyRss, b.rss)} |`,
+    '',
+    'Where l3lb\'s start goes (from the launch of `l3lb start`, its log lines): properties read and validated at',
+    `${ms(steps.propertiesRead)}, HAProxy serving at ${ms(steps.haproxyServing)}, ctl listening at ${ms(steps.ctlListening)}, every service forwarding at ${ms(s.startMs)}.`,
+    `Apart, in the lb namespace: \`node -e ''\` ${ms(p.nodeStartMs)}; \`l3lb render\` (a new Node process: load the program,`,
+    `read, validate, render) of 1 service ${ms(p.renderOneMs)}, of all ${s.services} ${ms(p.renderMs)}; \`haproxy -c\` of the result ${ms(p.checkMs)}.`,
+    'So the size itself costs l3lb little: most of its start is Node loading the program (its dependencies), the',
+    'same with one service.', '',
+    `**SIGHUP** with one service file changed: the agent's log line (\`${s.sighup.line}\`) ${ms(s.sighup.lineMs)} after the`,
+    `signal, the change in force (a connection reaching the new address) after ${ms(s.sighup.inForceMs)}; HAProxy ${s.sighup.reloadedHaproxy ? 'was reloaded' : 'was not reloaded'}.`,
+    `Meanwhile ${s.sighup.loadPorts} services carried ${s.sighup.connections.toLocaleString('en')} new connections (8 at a time, ${s.sighup.loadSeconds} s): **${s.sighup.failed} failed**${s.sighup.failed > 0 ? ` ${JSON.stringify(s.sighup.failures)}` : ''}.`, '']
+  aims.push(`| scale: start to every service forwarding < 2 s | ${ms(s.startMs)} (bare HAProxy ${ms(b.startMs)}, ${times(s.startMs, b.startMs)}) | ${met(under(s.startMs, SCALE_AIMS.startMs))} |`)
+  aims.push(`| scale: a SIGHUP changing one service in force < 1 s | ${ms(s.sighup.inForceMs)} (bare HAProxy's reload ${ms(b.reloadMs)}) | ${met(under(s.sighup.inForceMs, SCALE_AIMS.sighupMs))} |`)
+  aims.push(`| scale: 0 failed connections across that SIGHUP | ${s.sighup.failed} of ${s.sighup.connections} | ${met(s.sighup.failed === 0)} |`)
+
+  const put = s.put
+  if (put.notMeasured !== undefined) {
+    lines.push(`**PUT of one server** (\`PUT ${put.url.replace(/^http:\/\/[^/]+/, '')}\`): not measured: the API answers ${put.httpStatus} (\`${put.message}\`).`, '')
+    aims.push('| scale: PUT of one server < 100 ms to the answer and to its first connection, no reload | not measured: the API answers 404 | **not met** |')
+  } else {
+    lines.push(`**PUT of one server** into a running TCP service (\`PUT ${put.url.replace(/^http:\/\/[^/]+/, '')}\`): answered ${put.httpStatus} after ${ms(put.answerMs)},`,
+      `\`"applied": "${put.applied}"\`; the first connection forwarded to it ${ms(put.firstForwardMs)} after the request was sent; HAProxy's worker ${put.sameWorker ? 'the same process (no reload)' : 'replaced (a reload)'}.`, '')
+    aims.push(`| scale: PUT of one server < 100 ms to the answer and to its first connection, no reload | ${ms(put.answerMs)} / ${ms(put.firstForwardMs)}, ${put.sameWorker ? 'same worker' : 'worker replaced'} | ${met(under(put.answerMs, SCALE_AIMS.putMs) && under(put.firstForwardMs, SCALE_AIMS.putMs) && put.sameWorker)} |`)
+  }
+
+  const { idle, loaded, metrics } = s.ctl
+  lines.push('**ctl at this size**: `/api/status`, `/api/disable?service=s002&channel=a`, `/api/enable?service=s002&channel=a` in turn,',
+    `${idle.count} rounds after 10 not timed, a new connection each, from the client namespace at the agent's niceness; idle, then while`,
+    '8 loops make new connections through 8 other services. `/metrics` (the ctl port\'s, every service and server):',
+    `${metrics.count} scrapes one after another.`, '',
+    '| request | idle p50 | idle p99 | loaded p50 | loaded p99 |', '|---|---|---|---|---|',
+    `| /api/status | ${ms1(idle.statusP50)} | ${ms1(idle.statusP99)} | ${ms1(loaded.statusP50)} | ${ms1(loaded.statusP99)} |`,
+    `| disable / enable | ${ms1(idle.changeP50)} | ${ms1(idle.changeP99)} | ${ms1(loaded.changeP50)} | ${ms1(loaded.changeP99)} |`,
+    `| /metrics | ${ms1(metrics.p50)} | ${ms1(metrics.p99)} (max ${ms1(metrics.max)}) | | |`, '',
+    `Memory with all ${s.services} services running: the agent ${mib(s.agentRss)} RSS, HAProxy's master and workers ${mib(s.haproxyRss)}.`, '')
+  aims.push(`| scale: ctl p99 < 10 ms under load (status; disable / enable) | ${ms1(loaded.statusP99)}; ${ms1(loaded.changeP99)} | ${met(under(loaded.statusP99, SCALE_AIMS.ctlP99Ms) && under(loaded.changeP99, SCALE_AIMS.ctlP99Ms))} |`)
+  aims.push(`| scale: /metrics < 200 ms (p99 of ${metrics.count}) | ${ms1(metrics.p99)} (p50 ${ms1(metrics.p50)}) | ${met(under(metrics.p99, SCALE_AIMS.metricsMs))} |`)
+  return lines
+}
