@@ -14,6 +14,7 @@ import { startBackends } from '../../support/backend-driver.js'
 import { startClient, type ClientDriver } from '../../support/client-driver.js'
 import { createTopology, type Topology } from '../../support/topology.js'
 import { waitFor } from '../../support/wait.js'
+import { RuntimeApi } from '../../../src/haproxy/runtime-api.js'
 
 const TOKEN = 'api-token'
 const AUTH = { authorization: `Bearer ${TOKEN}` }
@@ -24,6 +25,11 @@ let client: ClientDriver
 let agent: AgentHandle
 let dir: string
 let webFile: string
+
+/** The pid of HAProxy's worker now, read on the agent's stats socket (a new pid is a reload). */
+async function workerPid (): Promise<number | null> {
+  return (await new RuntimeApi(join(agent.runtimeDir, 'haproxy.sock')).statWithWorker()).workerPid
+}
 
 before(async () => {
   topology = await createTopology({ backends: 3 })
@@ -79,11 +85,13 @@ async function greeters (port: number, count: number): Promise<Set<string | null
 
 test('PUT of a server: it serves within a second, the file has it with its comment kept, and it stays across a SIGHUP and a restart', async () => {
   const be3 = topology.addresses.backends[2]!
+  const worker = await workerPid()
   const put = await api('PUT', '/api/services/web/servers/c', { address: be3, port: 80, weight: 2 })
   assert.equal(put.httpStatus, 200, JSON.stringify(put.body))
   assert.deepEqual(put.body.status, { code: 0, message: 'server c of service web added' })
-  assert.ok(put.body.applied === 'runtime' || put.body.applied === 'reload', `applied: ${String(put.body.applied)}`)
+  assert.equal(put.body.applied, 'runtime')
   await waitFor('be3 greets through web', async () => (await greeters(8081, 4)).has('be3'), 1000, { intervalMs: 10 })
+  assert.equal(await workerPid(), worker, 'HAProxy\'s worker changed: a reload')
   const text = readFileSync(webFile, 'utf8')
   assert.match(text, /^# the web tier: kept by hand$/m)
   assert.match(text, new RegExp(`^server_c=${be3.replaceAll('.', '\\.')}:80 weight=2$`, 'm'))
@@ -174,11 +182,25 @@ test('a whole service: PUT creates it and it serves, GET gives back what PUT tak
   assert.equal((await api('GET', '/api/services/shop')).httpStatus, 404)
 })
 
-test('DELETE of a server: new connections avoid it, the file loses it', async () => {
+test('DELETE of a server with a session open: new connections avoid it at once, the session works to its end, then the server is gone; no reload', async () => {
+  let held: number | null = null
+  for (let tries = 0; tries < 30 && held === null; tries++) {
+    const connection = await client.connect({ host: topology.addresses.lbClientSide, port: 8081, timeoutMs: 3000 })
+    if (String(connection.greeting).startsWith('be3 ')) held = connection.conn
+    else await client.close(connection.conn)
+  }
+  assert.ok(held !== null, 'no session reached c')
+  const worker = await workerPid()
   const removed = await api('DELETE', '/api/services/web/servers/c')
-  assert.deepEqual(removed.body.status, { code: 0, message: 'server c of service web removed' })
+  assert.deepEqual(removed.body, { status: { code: 0, message: 'server c of service web removed' }, applied: 'runtime' })
   assert.doesNotMatch(readFileSync(webFile, 'utf8'), /server_c=/)
-  await waitFor('be3 no longer greets through web', async () => !(await greeters(8081, 6)).has('be3'), 3000)
+  assert.equal((await greeters(8081, 8)).has('be3'), false, 'a new connection went to the removed server')
+  assert.equal(await client.send(held, 'still here\n'), 'still here')
+  const listed = await api('GET', '/api/services/web')
+  assert.deepEqual((listed.body.state as { removing?: Array<{ name: string, sessions: number }> }).removing?.map(({ name, sessions }) => [name, sessions]), [['c', 1]])
+  await client.close(held)
+  await waitFor('c is gone', async () => ((await api('GET', '/api/services/web')).body.state as { removing?: unknown[] }).removing?.length === 0, 5000)
+  assert.equal(await workerPid(), worker, 'HAProxy\'s worker changed: a reload')
 })
 
 test('20 concurrent PUTs of servers all land, in the file and in what runs', async () => {
