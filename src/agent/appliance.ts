@@ -21,7 +21,7 @@ import { changedOutputs, outputStateIn } from '../state/output-changes.js'
 import { downReason, outputHealth, secondsSinceChange, serverHealth, upReason } from '../haproxy/server-status.js'
 import type { AdminChangeResult, OutputSelector } from '../model/admin.js'
 import type { OutputHealth, OutputReport, OutputState, OutputView, ServerReport, ServiceStatus } from '../model/health.js'
-import type { Row } from '../haproxy/parse.js'
+import { findRow, type Row } from '../haproxy/parse.js'
 import { nodeParts } from '../render/node-files.js'
 import { fileServerReports, unansweredPings } from './server-reports.js'
 
@@ -145,9 +145,9 @@ export class Appliance {
     if (found === undefined) throw unknownServiceError(service, state.services.map((candidate) => candidate.name))
     const enabled = found.servers.filter((server) => !state.disabled.has(serverKey(found.name, server.name)) && !state.draining.has(serverKey(found.name, server.name)))
     if (found.mode === 'udp_roundrobin') return new Map(enabled.map((server) => [server.name, state.down.has(fileServerKey(found.name, server.name)) ? 'down' : 'up']))
-    const rows = await this.#runtime.showStat()
+    const rows = await this.#runtime.showStat(found.name)
     return new Map(enabled.map((server) => {
-      const row = rows.find((candidate) => candidate.pxname === found.name && candidate.svname === server.name)
+      const row = findRow(rows, found.name, server.name)
       return [server.name, row === undefined ? 'down' : outputHealth(row.status ?? '')]
     }))
   }
@@ -171,7 +171,7 @@ export class Appliance {
       servers: service.servers.map((server) => {
         const key = serverKey(name, server.name)
         const udp = service.mode === 'udp_roundrobin'
-        const row = udp ? undefined : rows.find((candidate) => candidate.pxname === backend && candidate.svname === server.name)
+        const row = udp ? undefined : findRow(rows, backend, server.name)
         const health: OutputHealth = udp ? ((state.down as ReadonlySet<string>).has(key) ? 'down' : 'up') : row === undefined ? 'down' : serverHealth(row)
         return {
           name: server.name,
@@ -186,7 +186,7 @@ export class Appliance {
       }),
       // (SPEC §12) out of the file and of traffic, its sessions not ended yet
       removing: removing.filter((server) => server.backend === backend).map((server) => {
-        const row = rows.find((candidate) => candidate.pxname === backend && candidate.svname === server.server)
+        const row = findRow(rows, backend, server.server)
         return { name: server.server, address: server.address, port: server.port, state: 'removing' as const, sessions: Number(row?.scur ?? 0) || 0, forSeconds: Math.floor((now - server.since) / 1000) }
       })
     }))
@@ -221,7 +221,7 @@ export class Appliance {
   /** Every connected output, enabled or not: its state, why it is down (or failing, or coming back), and for how long. */
   async outputs (): Promise<OutputView[]> {
     const state = this.#desired
-    return this.#outputViews(state, state.properties.mode === 'udp_roundrobin' ? [] : await this.#runtime.showStat())
+    return this.#outputViews(state, state.properties.mode === 'udp_roundrobin' || state.properties.outputs.length === 0 ? [] : await this.#runtime.showStat(OUTPUTS_BACKEND))
   }
 
   // the env file's outputs from one `show stat` (unused in udp_roundrobin, where the agent's checks decide)
@@ -237,7 +237,7 @@ export class Appliance {
       })
     }
     return state.properties.outputs.map((output) => {
-      const row = rows.find((candidate) => candidate.pxname === OUTPUTS_BACKEND && candidate.svname === output.name)
+      const row = findRow(rows, OUTPUTS_BACKEND, output.name)
       if (row === undefined) throw new L3lbError('L3LB_HAPROXY_SOCKET', `HAProxy does not report output ${output.name}`)
       const current = state.disabled.has(output.name) ? 'disabled' : state.draining.has(output.name) ? 'draining' : outputHealth(row.status ?? '')
       const reason = current === 'down' ? downReason(row) : current === 'up' ? upReason(row) : ''

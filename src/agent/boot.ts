@@ -9,7 +9,7 @@ import type { Limits } from '../limits/model.js'
 import { parseEnvFile } from '../properties/envfile.js'
 import { entryValues, formatProblems, validateEntries } from '../properties/load.js'
 import type { Configuration, Properties, PropertyProblem, Service } from '../properties/model.js'
-import { validateConfiguration } from '../properties/configuration.js'
+import { MAX_SERVERS, validateConfiguration } from '../properties/configuration.js'
 import type { ServiceFileEntries } from '../properties/service-file.js'
 import type { InterfaceAddress } from '../properties/link-address.js'
 import type { HostAddresses } from '../properties/validate.js'
@@ -130,8 +130,9 @@ export async function limitsFor (properties: Properties, services: readonly Serv
   const sockets = (ports: Properties['ports'], inAddrs: readonly string[]): number => ports.reduce((sum, range) => sum + range.high - range.low + 1, 0) * Math.max(inAddrs.length, 1)
   const tcpServices = services.filter((service) => service.name !== 'default' && service.mode !== 'udp_roundrobin')
   const listenerSockets = sockets(properties.ports, properties.inAddrs) + 1 + tcpServices.reduce((sum, service) => sum + sockets(service.ports, service.inAddrs), 0)
-  // a checked server holds a descriptor for its check: the seed's eight outputs, and every TCP service file's server
-  const checkedServers = properties.outputs.length + tcpServices.reduce((sum, service) => sum + service.servers.length, 0)
+  // a checked server holds a descriptor for its check: the seed's eight outputs, and with TCP service files as many as a
+  // node may have, so a server the management API adds at run time finds its descriptor, and the limits (a reload) stay
+  const checkedServers = properties.outputs.length + (tcpServices.length === 0 ? 0 : MAX_SERVERS)
   // two descriptors per connection HAProxy keeps beyond max_connections (the limits add the pipes)
   const extraDescriptors = 2 * GLOBAL_MAXCONN_HEADROOM
   return computeLimits(facts, properties.maxConnections, { listenerSockets, checkedServers, extraDescriptors })

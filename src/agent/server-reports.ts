@@ -2,7 +2,7 @@
  * Pure: what the notices watch of the service files' servers, from the desired state and one
  * `show stat`: every enabled server's health and why it is down, by server key.
  */
-import type { Row } from '../haproxy/parse.js'
+import { findRow, type Row } from '../haproxy/parse.js'
 import { downReason, outputHealth } from '../haproxy/server-status.js'
 import type { OutputHealth, ServerReport } from '../model/health.js'
 import { isUdpMode } from '../properties/service-file.js'
@@ -21,7 +21,7 @@ export function fileServerReports (state: DesiredState, rows: readonly Row[]): M
     for (const server of service.servers) {
       const key = fileServerKey(service.name, server.name)
       if (state.disabled.has(key) || state.draining.has(key)) continue
-      const row = udp ? undefined : rows.find((candidate) => candidate.pxname === service.name && candidate.svname === server.name)
+      const row = udp ? undefined : findRow(rows, service.name, server.name)
       if (!udp && row === undefined) continue
       const health: OutputHealth = row === undefined ? (state.down.has(key) ? 'down' : 'up') : outputHealth(row.status ?? '')
       const reason = health === 'up' ? '' : row === undefined ? unansweredPings(service.healthcheckFall) : downReason(row)

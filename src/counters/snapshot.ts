@@ -1,6 +1,6 @@
 /** Pure: readings and kept figures to the seed's counters (SPEC §6) and every service's (SPEC §11). */
 import { outputHealth } from '../haproxy/server-status.js'
-import type { Row } from '../haproxy/parse.js'
+import { findRow, type Row } from '../haproxy/parse.js'
 import { OUTPUT_NAMES, type OutputName, type Service } from '../properties/model.js'
 import type { DesiredState } from '../state/desired.js'
 import { fileServerKey } from '../state/server-key.js'
@@ -37,7 +37,7 @@ export function serviceReadings (service: Service, rows: readonly Row[]): Map<st
 
 /** Connections waiting in HAProxy's backend queue (not yet given to a server), from the BACKEND row of `backend`. */
 export function backendQueue (rows: readonly Row[], backend: string = OUTPUTS_BACKEND): number {
-  const row = rows.find((candidate) => candidate.pxname === backend && candidate.svname === 'BACKEND')
+  const row = findRow(rows, backend, 'BACKEND')
   return row === undefined ? 0 : count(row.qcur)
 }
 
@@ -127,9 +127,9 @@ function sums (list: readonly OutputCounters[]): { sessionsActive: number, sessi
   return { sessionsActive: sum(list.map((server) => server.sessions)), sessionsMax: sum(list.map((server) => server.sessionsMax)), errors: sum(list.map((server) => server.errors)) }
 }
 
-// one backend's rows by server name, so a service of many servers is not searched once per server
-function rowsOf (rows: readonly Row[], backend: string): Map<string, Row> {
-  return new Map(rows.filter((row) => row.pxname === backend).map((row) => [row.svname ?? '', row]))
+// one backend's rows by server name, found in the one index of all rows (findRow)
+function rowsOf (rows: readonly Row[], backend: string): { get: (server: string) => Row | undefined } {
+  return { get: (server) => findRow(rows, backend, server) }
 }
 
 function readingOf (row: Row): TcpReading {

@@ -19,6 +19,22 @@ export function parseShowStat (text: string): Row[] {
   })
 }
 
+// each `show stat`'s rows by proxy and server, built the first time one is looked up
+const INDEXES = new WeakMap<readonly Row[], Map<string, Row>>()
+
+/**
+ * The row of `server` (or `BACKEND`, `FRONTEND`) in `proxy`: at 256 services a `show stat` has
+ * about 1,500 rows, which a search per server would walk a million times for one answer.
+ */
+export function findRow (rows: readonly Row[], proxy: string, server: string): Row | undefined {
+  let index = INDEXES.get(rows)
+  if (index === undefined) {
+    index = new Map(rows.map((row) => [`${row.pxname ?? ''}/${row.svname ?? ''}`, row]))
+    INDEXES.set(rows, index)
+  }
+  return index.get(`${proxy}/${server}`)
+}
+
 /** `show info;show stat` in one answer: the answering worker's pid and the stat rows. */
 export function parseInfoAndStat (text: string): { readonly workerPid: number | null, readonly rows: Row[] } {
   const pid = /^Pid: (\d+)$/m.exec(text)

@@ -88,9 +88,14 @@ export class RuntimeApi {
     return parseInfoAndStat(await sendCommand(this.#socket, 'show info;show stat'))
   }
 
-  /** `show stat`, one row per proxy and server. */
-  async showStat (): Promise<Row[]> {
-    return parseShowStat(await sendCommand(this.#socket, 'show stat'))
+  /**
+   * `show stat`, one row per proxy and server; with `proxy`, that proxy's rows alone (none
+   * when HAProxy has no such proxy): at 256 services, a hundredth of the text to read.
+   */
+  async showStat (proxy?: string): Promise<Row[]> {
+    // a name of digits alone would be read as a proxy's numeric id: then every row, which callers look up by name anyway
+    const all = proxy === undefined || /^[0-9]+$/.test(proxy)
+    return parseShowStat(await sendCommand(this.#socket, all ? 'show stat' : `show stat ${proxy} -1 -1`))
   }
 
   /** Whether the worker's stick tables are complete enough to hand on at a reload (see peersLocallySynced). */

@@ -7,7 +7,7 @@
  * never had them).
  */
 import type { Log } from '../model/log.js'
-import type { Row } from '../haproxy/parse.js'
+import { findRow, type Row } from '../haproxy/parse.js'
 
 /** A server being removed, as `/api/services` shows it. */
 export interface RemovingServer {
@@ -74,7 +74,7 @@ export class ServerRemovals {
     try {
       const rows = await this.#runtime.showStat()
       for (const [key, removing] of this.#removing) {
-        const row = rows.find((candidate) => candidate.pxname === removing.backend && candidate.svname === removing.server)
+        const row = findRow(rows, removing.backend, removing.server)
         const idle = row === undefined || (Number(row.scur ?? 0) === 0 && Number(row.qcur ?? 0) === 0)
         if (!idle && Date.now() >= removing.deadline) {
           this.#log.info(`server ${key}: sessions still open at server_timeout, shutting them`)
