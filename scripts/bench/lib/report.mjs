@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { barChartSvg } from './chart.mjs'
 import { pairedRatio } from './measure.mjs'
+import { footprintSection } from './footprint.mjs'
 
 const AIMS = {
   tcpTuned: 0.95,
@@ -215,6 +216,12 @@ function markdown (r) {
       lines.push(`| ${label.replace('x', ' × ')} | ${s.renderMs.toFixed(0)} ms | ${s.checkMs.toFixed(0)} ms | ${fixed(s.renderMs / s.checkMs, 1)} | ${s.startMs.toFixed(0)} ms |`)
     }
     lines.push('')
+  }
+
+  if (r.footprint) {
+    const section = footprintSection(r.footprint, partialRunNote(r, ['footprint']))
+    lines.push(...section.lines)
+    aims.push(...section.aims)
   }
 
   lines.push('## Aims', '', '| aim | figure | |', '|---|---|---|', ...aims, '')
