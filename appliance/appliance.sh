@@ -9,7 +9,8 @@ export RUNTIME_DIRECTORY=${RUNTIME_DIRECTORY:-/run/l3lb}
 export STATE_DIRECTORY=${STATE_DIRECTORY:-/var/lib/l3lb}
 PID_FILE=$RUNTIME_DIRECTORY/agent.pid
 LOG_FILE=${L3LB_LOG:-/var/log/l3lb.log}
-CLI=("node" "$L3LB_HOME/dist/src/cli/main.js")
+# through the launcher, which sets the agent's heap bound
+CLI=("$L3LB_HOME/appliance/l3lb")
 
 running_pid() {
   [ -f "$PID_FILE" ] || return 1

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** The `l3lb` command: start, render, check, status, enable, disable (SPEC §3b), drain (SPEC §11). */
 import { parseArgs } from 'node:util'
+import { getHeapStatistics } from 'node:v8'
 import { startAgent, type RunningAgent } from '../agent/agent.js'
 import { AGENT_NICENESS, ownNiceness, setOwnNiceness } from '../process/priority.js'
 import { DEFAULT_ENV_FILE, limitsFor, readConfiguration, readProperties } from '../agent/boot.js'
@@ -77,6 +78,7 @@ async function runAgent (envFile: string): Promise<number> {
   // the control plane above the data plane it drives; HAProxy is started at the normal priority
   const notRaised = setOwnNiceness(AGENT_NICENESS)
   if (notRaised !== null) log.info(`running at niceness ${ownNiceness()}, not ${AGENT_NICENESS}: ${notRaised}`)
+  log.info(heapBoundLine(getHeapStatistics().heap_size_limit))
   let agent: RunningAgent
   try {
     agent = await startAgent({ envFile, env: process.env, log })
@@ -166,6 +168,17 @@ async function setEnabled (envFile: string, verb: 'enable' | 'disable' | 'drain'
   process.stdout.write(`${answer.status.code} ${answer.status.message}\n`)
   return answer.status.code === 100 ? 1 : 0
 }
+
+// The launcher (appliance/l3lb) sets the bound; `node main.js start` without it leaves V8's default (GBs).
+function heapBoundLine (limit: number): string {
+  const mib = Math.round(limit / 2 ** 20)
+  return mib <= HEAP_BOUND_MIB
+    ? `V8 heap bound ${mib} MiB`
+    : `V8 heap bound ${mib} MiB: not the launcher's (appliance/l3lb sets ${HEAP_BOUND_MIB} MiB or less; docs/limits.md)`
+}
+
+// the most a bounded heap reaches: old space plus the young generation's semi-spaces
+const HEAP_BOUND_MIB = 96
 
 // a reload refused part-way says itself what was put back and what runs
 function partWay (error: unknown): boolean {

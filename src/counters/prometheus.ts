@@ -1,10 +1,13 @@
 /** The seed's counters (SPEC §6) and every service's (SPEC §11) in Prometheus' text exposition format, for `GET /metrics`. */
-import { Counter, Gauge, Registry } from 'prom-client'
+import type { Counter, Gauge, Registry } from 'prom-client'
 import { DEFAULT_SERVICE, OUTPUT_NAMES } from '../properties/model.js'
 import { defaultServiceCounters, type CountersSnapshot, type OutputCounters, type ServiceCounters } from './model.js'
 
 /** The Content-Type of `metricsText()`: Prometheus text format 0.0.4. */
-export const METRICS_CONTENT_TYPE: string = Registry.PROMETHEUS_CONTENT_TYPE
+export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8'
+
+// prom-client, loaded with the first scrape, not at boot (docs/limits.md, the agent's own memory)
+type PromClient = typeof import('prom-client')
 
 type Kind = 'gauge' | 'counter'
 
@@ -81,6 +84,8 @@ const SERVICE_METRICS: readonly ServiceMetric[] = [
  * UDP service's servers have no queue or total samples.
  */
 export async function metricsText (snapshot: CountersSnapshot): Promise<string> {
+  const prom = await import('prom-client')
+  const { Gauge, Registry } = prom
   // A registry of its own per call: nothing global, nothing left over from an earlier snapshot.
   const registry = new Registry()
   new Gauge({ name: 'l3lb_mode_info', help: 'the mode the appliance runs in (value always 1)', labelNames: ['mode'], registers: [registry] })
@@ -91,18 +96,19 @@ export async function metricsText (snapshot: CountersSnapshot): Promise<string> 
       return value === null ? [] : [{ output, value }]
     })
     if (samples.length === 0) continue
-    const family = familyOf(metric, registry, ['output'])
+    const family = familyOf(prom, metric, registry, ['output'])
     for (const { output, value } of samples) record(family, { output }, value)
   }
   for (const metric of TOTAL_METRICS) {
     const value = metric.value(snapshot)
-    if (value !== null) record(familyOf(metric, registry, []), {}, value)
+    if (value !== null) record(familyOf(prom, metric, registry, []), {}, value)
   }
-  if (snapshot.services !== undefined) serviceMetrics(registry, [defaultServiceCounters(snapshot), ...snapshot.services])
+  if (snapshot.services !== undefined) serviceMetrics(prom, registry, [defaultServiceCounters(snapshot), ...snapshot.services])
   return await registry.metrics()
 }
 
-function serviceMetrics (registry: Registry, all: readonly ServiceCounters[]): void {
+function serviceMetrics (prom: PromClient, registry: Registry, all: readonly ServiceCounters[]): void {
+  const { Gauge } = prom
   // the seed's service listens only with a connected output
   const services = all.filter((service) => service.servers.length > 0 || service.name !== DEFAULT_SERVICE)
   if (services.length === 0) return
@@ -114,7 +120,7 @@ function serviceMetrics (registry: Registry, all: readonly ServiceCounters[]): v
       return value === null ? [] : [{ labels: { service: service.name, server: server.name }, value }]
     }))
     if (samples.length === 0) continue
-    const family = familyOf(metric, registry, ['service', 'server'])
+    const family = familyOf(prom, metric, registry, ['service', 'server'])
     for (const { labels, value } of samples) record(family, labels, value)
   }
   for (const metric of SERVICE_METRICS) {
@@ -123,18 +129,18 @@ function serviceMetrics (registry: Registry, all: readonly ServiceCounters[]): v
       return value === null ? [] : [{ labels: { service: service.name }, value }]
     })
     if (samples.length === 0) continue
-    const family = familyOf(metric, registry, ['service'])
+    const family = familyOf(prom, metric, registry, ['service'])
     for (const { labels, value } of samples) record(family, labels, value)
   }
 }
 
-function familyOf (metric: { name: string, kind: Kind, help: string }, registry: Registry, labelNames: string[]): Gauge | Counter {
+function familyOf (prom: PromClient, metric: { name: string, kind: Kind, help: string }, registry: Registry, labelNames: string[]): Gauge | Counter {
   const config = { name: metric.name, help: metric.help, labelNames, registers: [registry] }
-  return metric.kind === 'gauge' ? new Gauge(config) : new Counter(config)
+  return metric.kind === 'gauge' ? new prom.Gauge(config) : new prom.Counter(config)
 }
 
 // A fresh counter starts at 0, so inc() by the value sets it.
 function record (family: Gauge | Counter, labels: Record<string, string>, value: number): void {
-  if (family instanceof Gauge) family.set(labels, value)
+  if ('set' in family) family.set(labels, value)
   else family.inc(labels, value)
 }

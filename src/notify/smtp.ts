@@ -1,5 +1,4 @@
 /** Hands one e-mail to an SMTP relay (nodemailer), bounded in time; STARTTLS when the relay offers it. */
-import { createTransport } from 'nodemailer'
 import type { MailServer } from '../properties/mail.js'
 
 export interface OutgoingMail {
@@ -16,6 +15,8 @@ const CONNECT_TIMEOUT_MS = 5000
 const SOCKET_TIMEOUT_MS = 10_000
 
 export const sendMail: SendMail = async (server, mail) => {
+  // loaded with the first mail, not at boot: most agents never send one (docs/limits.md, the agent's own memory)
+  const { createTransport } = await import('nodemailer')
   const transport = createTransport({
     host: server.host,
     port: server.port,

@@ -56,6 +56,8 @@ export interface AgentOptions {
   readonly dir?: string
   /** More environment for the agent (PATH to a stand-in program, say). */
   readonly extraEnv?: Record<string, string>
+  /** A program that starts the CLI (appliance/l3lb, which sets the heap bound); `node main.js` by default. */
+  readonly launcher?: string
 }
 
 /** The env lines every test agent needs: ctl reachable from the client namespace. */
@@ -70,7 +72,8 @@ export async function startAgent (topology: Topology, client: ClientDriver, opti
   const runtimeDir = join(dir, 'run')
   const stateDir = join(dir, 'state')
   if (options.dir === undefined) writeFileSync(envFile, options.env)
-  const child = topology.spawn(topology.names.lb, process.execPath, [CLI_PROGRAM, 'start', '--env', envFile], {
+  const [program, args] = options.launcher === undefined ? [process.execPath, [CLI_PROGRAM]] : [options.launcher, []]
+  const child = topology.spawn(topology.names.lb, program, [...args, 'start', '--env', envFile], {
     env: { RUNTIME_DIRECTORY: runtimeDir, STATE_DIRECTORY: stateDir, ...options.extraEnv }
   })
   try {

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { barChartSvg } from './chart.mjs'
 import { pairedRatio } from './measure.mjs'
 import { scaleSection } from './scale-report.mjs'
+import { footprintSection } from './footprint.mjs'
 
 const AIMS = {
   tcpTuned: 0.95,
@@ -219,6 +220,11 @@ function markdown (r) {
   }
 
   if (r.scale) lines.push(...scaleSection(r, aims, partialRunNote(r, ['scale'])))
+  if (r.footprint) {
+    const section = footprintSection(r.footprint, partialRunNote(r, ['footprint']))
+    lines.push(...section.lines)
+    aims.push(...section.aims)
+  }
 
   lines.push('## Aims', '', '| aim | figure | |', '|---|---|---|', ...aims, '')
   lines.push(...METHOD)
