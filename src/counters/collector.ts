@@ -11,7 +11,7 @@ import { isUdpMode } from '../properties/service-file.js'
 import type { DesiredState } from '../state/desired.js'
 import { serverTargets } from '../state/server-targets.js'
 import { emptyKept, keptAcrossReload, keptAfterReading, keptWithout, type KeptCounters, type OutputReading } from './kept.js'
-import { listenBacklog } from './listen-backlog.js'
+import { backlogByPort, listenBacklog } from './listen-backlog.js'
 import type { CountersSnapshot, ServiceCounters } from './model.js'
 import { backendQueue, serviceReadings, tcpReadings, tcpServiceCounters, tcpSnapshot, udpServiceCounters, udpSnapshot, type TcpReading } from './snapshot.js'
 import { flowsPerServer, udpFamilies, udpTargets, type UdpTarget } from './udp-flows.js'
@@ -40,7 +40,7 @@ export class CountersCollector {
   // reads, samples and the reload hook run one at a time, so #last is always the latest
   #turn: Promise<unknown> = Promise.resolve()
   // each server key's address (and port), to see one become another server
-  #identities = new Map<string, string>()
+  #identities: ReadonlyMap<string, string> = new Map<string, string>()
 
   constructor (sources: CounterSources, state: () => DesiredState, kept: KeptCounters = emptyKept()) {
     this.#sources = sources
@@ -87,9 +87,10 @@ export class CountersCollector {
       this.#lastWorker = stats.workerPid
     }
     const defaultTcp = state.properties.mode !== 'udp_roundrobin'
-    const waiting = defaultTcp ? backendQueue(rows) + listenBacklog(sockets, state.properties.ports) : 0
+    const backlog = backlogByPort(sockets)
+    const waiting = defaultTcp ? backendQueue(rows) + listenBacklog(backlog, state.properties.ports) : 0
     const serviceWaiting = new Map(state.services.filter((service) => !isUdpMode(service.mode))
-      .map((service) => [service.name, backendQueue(rows, service.name) + listenBacklog(sockets, service.ports)]))
+      .map((service) => [service.name, backendQueue(rows, service.name) + listenBacklog(backlog, service.ports)]))
     this.#kept = keptAfterReading(this.#kept, new Map([...readings, ...udpReadings(flows)]), waiting, serviceWaiting)
     const failures = this.#sources.checkFailures()
     const services: ServiceCounters[] = state.services.map((service) => isUdpMode(service.mode)

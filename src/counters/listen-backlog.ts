@@ -10,16 +10,25 @@ import type { PortRange } from '../properties/model.js'
  * Pure: the summed accept backlog of the listening sockets on `ports`, from `ss -H -l -t -n`
  * (for a listening socket, Recv-Q is the connections waiting to be accepted).
  */
-export function listenBacklog (ssListening: string, ports: readonly PortRange[]): number {
+export function listenBacklog (ssListening: string | ReadonlyMap<number, number>, ports: readonly PortRange[]): number {
+  const byPort = typeof ssListening === 'string' ? backlogByPort(ssListening) : ssListening
   let waiting = 0
+  for (const [port, backlog] of byPort) {
+    if (ports.some((range) => port >= range.low && port <= range.high)) waiting += backlog
+  }
+  return waiting
+}
+
+/** Pure: the accept backlog of `ss -H -l -t -n`'s listening sockets by local port, read once for every service's sum. */
+export function backlogByPort (ssListening: string): Map<number, number> {
+  const byPort = new Map<number, number>()
   for (const line of ssListening.split('\n')) {
     const [state, receiveQueue, , local] = line.trim().split(/\s+/)
     if (state !== 'LISTEN' || receiveQueue === undefined || local === undefined) continue
     const port = Number(local.slice(local.lastIndexOf(':') + 1))
-    if (!ports.some((range) => port >= range.low && port <= range.high)) continue
-    waiting += Number(receiveQueue) || 0
+    byPort.set(port, (byPort.get(port) ?? 0) + (Number(receiveQueue) || 0))
   }
-  return waiting
+  return byPort
 }
 
 /**

@@ -1,6 +1,6 @@
 /** The runtime API on HAProxy's stats socket: admin state and live figures without a reload. */
 import { L3lbError } from '../errors.js'
-import { parseInfoAndStat, parseServersState, parseShowStat, peersLocallySynced, type Row } from './parse.js'
+import { parseInfoAndStat, parseServersState, parseShowStat, peersLocallySynced, STAT_COLUMNS, type Row } from './parse.js'
 import { sendCommand } from './socket-client.js'
 
 export type ServerAdminState = 'ready' | 'drain' | 'maint'
@@ -85,7 +85,7 @@ export class RuntimeApi {
 
   /** `show stat` and the pid of the worker that answered, in one round trip (a new pid = a new worker). */
   async statWithWorker (): Promise<{ readonly workerPid: number | null, readonly rows: Row[] }> {
-    return parseInfoAndStat(await sendCommand(this.#socket, 'show info;show stat'))
+    return parseInfoAndStat(await sendCommand(this.#socket, 'show info;show stat'), STAT_COLUMNS)
   }
 
   /**
@@ -95,7 +95,7 @@ export class RuntimeApi {
   async showStat (proxy?: string): Promise<Row[]> {
     // a name of digits alone would be read as a proxy's numeric id: then every row, which callers look up by name anyway
     const all = proxy === undefined || /^[0-9]+$/.test(proxy)
-    return parseShowStat(await sendCommand(this.#socket, all ? 'show stat' : `show stat ${proxy} -1 -1`))
+    return parseShowStat(await sendCommand(this.#socket, all ? 'show stat' : `show stat ${proxy} -1 -1`), STAT_COLUMNS)
   }
 
   /** Whether the worker's stick tables are complete enough to hand on at a reload (see peersLocallySynced). */
@@ -109,9 +109,12 @@ export class RuntimeApi {
   }
 }
 
+const SERVER_NAME_COLUMNS: ReadonlySet<string> = new Set(['be_name', 'srv_name'])
+
 /** `show servers state` text without the lines of servers whose address changed (HAProxy would otherwise keep the old one). */
 export function serversStateFor (text: string, keep: (row: Row) => boolean): string {
-  const { header, rows } = parseServersState(text)
+  // 1,000 servers' lines on every admin change: the two names that say whose line it is are all that is read
+  const { header, rows } = parseServersState(text, SERVER_NAME_COLUMNS)
   if (header === '') return ''
   return [header, ...rows.filter(({ row }) => keep(row)).map(({ line }) => line), ''].join('\n')
 }

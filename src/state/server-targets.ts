@@ -13,8 +13,13 @@ export interface ServerSet {
   readonly services: readonly Pick<Service, 'name' | 'servers'>[]
 }
 
+// by the services' list, which an admin change or a health verdict hands on as it is: asked every second and on every change
+const CACHE = new WeakMap<readonly object[], { readonly outputs: readonly object[], readonly targets: ReadonlyMap<string, string> }>()
+
 /** Every server by key, to where it sends: `address` (the client's port) or `address port`. */
-export function serverTargets (state: ServerSet): Map<string, string> {
+export function serverTargets (state: ServerSet): ReadonlyMap<string, string> {
+  const cached = CACHE.get(state.services)
+  if (cached !== undefined && cached.outputs === state.properties.outputs) return cached.targets
   const targets = new Map<string, string>()
   for (const output of state.properties.outputs) targets.set(output.name, output.address)
   for (const service of state.services) {
@@ -22,6 +27,7 @@ export function serverTargets (state: ServerSet): Map<string, string> {
       targets.set(serverKey(service.name, server.name), server.port === null ? server.address : `${server.address} ${String(server.port)}`)
     }
   }
+  CACHE.set(state.services, { outputs: state.properties.outputs, targets })
   return targets
 }
 

@@ -4,6 +4,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { startAgent, ctlEnv } from '../../../dist/test/support/agent-driver.js'
+import { LAUNCHER } from './footprint.mjs'
 import { tunedConfig } from './haproxy-tuned.mjs'
 import { nginxArgs, readPid, writeStreamConfig } from './nginx.mjs'
 import { childrenNamed } from './measure.mjs'
@@ -49,7 +50,8 @@ export function l3lbContender (topology, client, waitReady) {
     agent: undefined,
     targets: () => [`${topology.addresses.lbClientSide}:80`],
     async start (env = l3lbTcpEnv(topology)) {
-      self.agent = await startAgent(topology, client, { env })
+      // through the launcher, as the package and the unit start it
+      self.agent = await startAgent(topology, client, { env, launcher: LAUNCHER })
       await waitReady(`${topology.addresses.lbClientSide}:80`)
     },
     async prepare () {

@@ -9,6 +9,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { CLI_PROGRAM, ctlEnv, reloadAgent } from '../../../dist/test/support/agent-driver.js'
+import { LAUNCHER } from './footprint.mjs'
 import { AGENT_NICENESS } from '../../../dist/src/process/priority.js'
 import { TOOLS } from './setup.mjs'
 import { childrenNamed, memoryOf, memoryOfAll, median, percentile } from './measure.mjs'
@@ -163,7 +164,8 @@ function writeFiles (ctx, folder, plan) {
 /** `l3lb start` in the lb namespace, each of its log lines timed as it comes. */
 function spawnAgent (ctx, folder, envFile) {
   const lines = []
-  const agent = ctx.spawn(ctx.topology.names.lb, process.execPath, [CLI_PROGRAM, 'start', '--env', envFile], {
+  // through the launcher, as the package and the unit start it (its heap bound shapes the latencies)
+  const agent = ctx.spawn(ctx.topology.names.lb, LAUNCHER, ['start', '--env', envFile], {
     env: { RUNTIME_DIRECTORY: join(folder, 'run'), STATE_DIRECTORY: join(folder, 'state') }
   })
   agent.onLine((line) => lines.push({ at: Date.now(), line }))

@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { emptyKept, keptAcrossReload, keptAfterReading, keptWithout } from '../../../src/counters/kept.js'
-import { listenBacklog } from '../../../src/counters/listen-backlog.js'
+import { backlogByPort, listenBacklog } from '../../../src/counters/listen-backlog.js'
 import { countersDocument } from '../../../src/counters/model.js'
 import { backendQueue, tcpReadings, tcpSnapshot, udpSnapshot } from '../../../src/counters/snapshot.js'
 import { parseShowStat } from '../../../src/haproxy/parse.js'
@@ -74,5 +74,9 @@ test('the listen backlog counts only listening sockets on the given ports, IPv4 
   assert.equal(listenBacklog(text, [{ low: 80, high: 81 }]), 3 + 2)
   assert.equal(listenBacklog(text, [{ low: 8080, high: 8080 }]), 4)
   assert.equal(listenBacklog(text, [{ low: 9000, high: 9000 }]), 5)
+  // read once for every service's sum: the same figures from the table by port
+  const byPort = backlogByPort(text)
+  assert.deepEqual([...byPort].sort(([a], [b]) => a - b), [[80, 3], [81, 2], [8080, 4], [9000, 5]])
+  assert.equal(listenBacklog(byPort, [{ low: 80, high: 81 }]), 3 + 2)
   assert.equal(listenBacklog('', [{ low: 80, high: 80 }]), 0)
 })

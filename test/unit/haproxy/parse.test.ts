@@ -116,3 +116,18 @@ test('an up server whose last check passed is coming back, not failing; one not 
   // the next check running after one that failed: still failing
   assert.equal(upReason({ status: 'UP 1/3', check_status: '* L4TOUT', check_desc: 'Layer4 timeout', last_chk: '' }), 'checks failing: 1 more takes it down (Layer4 timeout)')
 })
+
+test('show stat read for some columns: those alone, the same values, a row shorter than the header read as far as it goes', () => {
+  const rows = parseShowStat(SHOW_STAT, new Set(['pxname', 'svname', 'scur', 'status']))
+  assert.deepEqual(rows[1], { pxname: 'outputs', svname: 'out1', scur: '1', status: 'UP' })
+  assert.deepEqual(rows[0], { pxname: 'in', svname: 'FRONTEND', scur: '3', status: 'OPEN' })
+  const full = parseShowStat(SHOW_STAT)
+  assert.deepEqual(rows.map((row) => row.status), full.map((row) => row.status))
+  assert.deepEqual(parseShowStat('# pxname,svname,scur\nshort\n', new Set(['svname', 'scur'])), [{ svname: '', scur: '' }])
+})
+
+test('show servers state read for some columns: those alone, each line kept whole', () => {
+  const { rows } = parseServersState(SERVERS_STATE, new Set(['be_name', 'srv_name']))
+  assert.ok(rows.length > 0)
+  for (const { row } of rows) assert.deepEqual(Object.keys(row), ['be_name', 'srv_name'])
+})
