@@ -189,3 +189,17 @@ test('service files and an env file with no output: default does not listen (SPE
   assert.deepEqual(lines(renderHaproxyConfig(stateWithServices('mode=udp_roundrobin\nports=81\nout1=198.18.1.2\n', web)), /^(frontend|backend) /), ['frontend web', 'backend web'])
   await assertHaproxyAccepts(renderHaproxyConfig(stateWithServices('', web)))
 })
+
+test('a service\'s section is rendered again exactly when what it is made of changed: the same text as a render from scratch', async () => {
+  const { withEnabled } = await import('../../../src/state/desired.js')
+  const files = { web: 'ports=8081\nserver_a=198.18.5.1\nserver_b=198.18.5.2\n', api: 'mode=tcp_source\nports=8082\nserver_x=198.18.5.3\n' }
+  const fresh = (disabled: readonly string[]): string => renderHaproxyConfig(withEnabled(stateWithServices('out1=198.18.1.2\n', files), disabled, false))
+  const state = stateWithServices('out1=198.18.1.2\n', files)
+  // one state's services through several admin changes, each rendered from the sections kept
+  for (const disabled of [[], ['web/a'], ['web/a', 'api/x'], ['out1'], []]) {
+    const text = renderHaproxyConfig(withEnabled(state, disabled, false))
+    assert.equal(text.replace(/l3lb-test-\w+/g, 'X'), fresh(disabled).replace(/l3lb-test-\w+/g, 'X'), JSON.stringify(disabled))
+  }
+  assert.match(renderHaproxyConfig(withEnabled(state, ['web/b'], false)), /^ {2}server b 198\.18\.5\.2 .*disabled$/m)
+  assert.doesNotMatch(renderHaproxyConfig(withEnabled(state, ['web/a'], false)), /^ {2}server b .*disabled$/m)
+})
