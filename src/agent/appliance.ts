@@ -145,7 +145,8 @@ export class Appliance {
     if (found === undefined) throw unknownServiceError(service, state.services.map((candidate) => candidate.name))
     const enabled = found.servers.filter((server) => !state.disabled.has(serverKey(found.name, server.name)) && !state.draining.has(serverKey(found.name, server.name)))
     if (found.mode === 'udp_roundrobin') return new Map(enabled.map((server) => [server.name, state.down.has(fileServerKey(found.name, server.name)) ? 'down' : 'up']))
-    const rows = await this.#runtime.showStat(found.name)
+    // every row: a service's frontend and backend share its name, and HAProxy's `show stat NAME` gives the first only
+    const rows = await this.#runtime.showStat()
     return new Map(enabled.map((server) => {
       const row = findRow(rows, found.name, server.name)
       return [server.name, row === undefined ? 'down' : outputHealth(row.status ?? '')]

@@ -20,14 +20,14 @@ export class RuntimeApi {
   }
 
   /**
-   * `set server` as setServerState, and `show servers state` after it, in one round trip:
-   * resolves with the state text, which already has the change. A refusal throws as
+   * `set server` as setServerState, and `show servers state` of its backend after it, in one
+   * round trip: resolves with that backend's state text, which already has the change. A refusal throws as
    * setServerState does (HAProxy ran nothing); any other failure leaves it unknown whether
    * the change was made.
    */
   async setServerStateAndShow (backend: string, server: string, state: ServerAdminState): Promise<string> {
     const command = `set server ${backend}/${server} state ${state}`
-    const { setAnswer, stateText } = splitSetAndShow(await sendCommand(this.#socket, `${command};show servers state`))
+    const { setAnswer, stateText } = splitSetAndShow(await sendCommand(this.#socket, `${command};show servers state ${backend}`))
     if (setAnswer !== '') throw new L3lbError('L3LB_HAPROXY_SOCKET', `HAProxy refused "${command}": ${setAnswer}`)
     if (stateText === '') throw new L3lbError('L3LB_HAPROXY_SOCKET', `HAProxy gave no server state after "${command}"`)
     return stateText
@@ -90,12 +90,14 @@ export class RuntimeApi {
 
   /**
    * `show stat`, one row per proxy and server; with `proxy`, that proxy's rows alone (none
-   * when HAProxy has no such proxy): at 256 services, a hundredth of the text to read.
+   * when HAProxy has no such proxy): at 256 services, a hundredth of the text to read. Only
+   * for a name no other proxy has: of a frontend and a backend of one name, HAProxy gives the first.
+   * The agent's columns (STAT_COLUMNS) unless told (null: every column).
    */
-  async showStat (proxy?: string): Promise<Row[]> {
+  async showStat (proxy?: string, columns: ReadonlySet<string> | null = STAT_COLUMNS): Promise<Row[]> {
     // a name of digits alone would be read as a proxy's numeric id: then every row, which callers look up by name anyway
     const all = proxy === undefined || /^[0-9]+$/.test(proxy)
-    return parseShowStat(await sendCommand(this.#socket, all ? 'show stat' : `show stat ${proxy} -1 -1`), STAT_COLUMNS)
+    return parseShowStat(await sendCommand(this.#socket, all ? 'show stat' : `show stat ${proxy} -1 -1`), columns ?? undefined)
   }
 
   /** Whether the worker's stick tables are complete enough to hand on at a reload (see peersLocallySynced). */
@@ -110,6 +112,31 @@ export class RuntimeApi {
 }
 
 const SERVER_NAME_COLUMNS: ReadonlySet<string> = new Set(['be_name', 'srv_name'])
+
+/**
+ * Pure: the server-state file `base` with `backend`'s lines replaced by those of
+ * `backendState` (`show servers state <backend>`), where the old ones were; null when `base`
+ * has no header to keep the lines under. One backend's admin change then asks HAProxy for
+ * its own servers, not for all 1,000.
+ */
+export function withBackendState (base: string, backendState: string, backend: string): string | null {
+  const { header, rows } = parseServersState(base, SERVER_NAME_COLUMNS)
+  const fresh = parseServersState(backendState, SERVER_NAME_COLUMNS)
+  if (header === '' || fresh.header === '' || fresh.header.split('\n').pop() !== header.split('\n').pop()) return null
+  const replacing = fresh.rows.filter(({ row }) => row.be_name === backend).map(({ line }) => line)
+  const lines: string[] = []
+  let placed = false
+  for (const { line, row } of rows) {
+    if (row.be_name !== backend) {
+      lines.push(line)
+    } else if (!placed) {
+      lines.push(...replacing)
+      placed = true
+    }
+  }
+  if (!placed) lines.push(...replacing)
+  return [header, ...lines, ''].join('\n')
+}
 
 /** `show servers state` text without the lines of servers whose address changed (HAProxy would otherwise keep the old one). */
 export function serversStateFor (text: string, keep: (row: Row) => boolean): string {

@@ -11,7 +11,7 @@ import { copyFile, readFile, writeFile } from 'node:fs/promises'
 import { L3lbError } from '../errors.js'
 import type { Log } from '../model/log.js'
 import { installConfigFile, writeConfigFile } from '../haproxy/config-file.js'
-import { serversStateFor, type RuntimeApi } from '../haproxy/runtime-api.js'
+import { serversStateFor, withBackendState, type RuntimeApi } from '../haproxy/runtime-api.js'
 import type { HaproxySupervisor } from '../haproxy/supervisor.js'
 import { haproxyServers, isServerStep, OUTPUTS_BACKEND, planAction, planHaproxy, planReload, undoAdmin, type HaproxyInForce, type HaproxyStep } from './haproxy-plan.js'
 import { ServerRemovals, type RemovingServer } from './server-removals.js'
@@ -42,6 +42,8 @@ export class HaproxyPath {
   readonly #deps: HaproxyPathDeps
   readonly #removals: ServerRemovals
   #inForce: HaproxyInForce | null = null
+  // the server-state file's text as this path wrote it last; null when it has no server to build on
+  #stateText: string | null = null
 
   constructor (deps: HaproxyPathDeps) {
     this.#deps = deps
@@ -63,6 +65,7 @@ export class HaproxyPath {
     await this.#deps.supervisor.stop()
     this.#removals.clear()
     this.#inForce = null
+    this.#stateText = null
   }
 
   /** Brings HAProxy to `state`: start, runtime API, reload, or nothing, as planHaproxy says. */
@@ -126,6 +129,7 @@ export class HaproxyPath {
         return writeConfigFile(text, paths.configFile)
       case 'clear-server-state':
         // the format's version line and no server: an empty file makes HAProxy warn at every start
+        this.#stateText = null
         return await writeFile(paths.serverStateFile, '1\n', { mode: 0o600 })
       case 'start':
         return await this.#deps.supervisor.start()
@@ -216,7 +220,10 @@ export class HaproxyPath {
   async #setAdminAndSave (step: Extract<HaproxyStep, { kind: 'set-admin-and-save' }>, inForce: HaproxyInForce, state: DesiredState): Promise<void> {
     const { runtime } = this.#deps
     try {
-      this.#writeServersState(inForce, state, await runtime.setServerStateAndShow(step.backend, step.server, step.state))
+      const backendState = await runtime.setServerStateAndShow(step.backend, step.server, step.state)
+      // the file written last with this backend's lines new; the whole state when there is none to build on
+      const spliced = this.#stateText === null ? null : withBackendState(this.#stateText, backendState, step.backend)
+      this.#writeServersState(inForce, state, spliced ?? await runtime.serversStateText())
     } catch (error) {
       await runtime.setServerState(step.backend, step.server, step.previous).catch(() => undefined)
       throw error
@@ -235,6 +242,8 @@ export class HaproxyPath {
       const server = row.srv_name ?? ''
       return same.has(backend === OUTPUTS_BACKEND ? server : serverKey(backend, server))
     }
-    writeFileAtomically(state.paths.serverStateFile, serversStateFor(showServersState, sameAddress))
+    const text = serversStateFor(showServersState, sameAddress)
+    writeFileAtomically(state.paths.serverStateFile, text)
+    this.#stateText = text
   }
 }

@@ -46,7 +46,7 @@ async function greetedBy (): Promise<string> {
 }
 
 async function webRow (server: string): Promise<Readonly<Record<string, string>> | undefined> {
-  return (await runtime.showStat()).find((row) => row.pxname === 'web' && row.svname === server)
+  return (await runtime.showStat(undefined, null)).find((row) => row.pxname === 'web' && row.svname === server)
 }
 
 interface ServicesAnswer { services: Array<{ name: string, servers: Array<{ name: string, admin: string }>, removing?: Array<{ name: string, state: string, sessions: number }> }> }
