@@ -61,6 +61,22 @@ export function isUdpMode (mode: ServiceMode): boolean {
  * in_addr as for the env file. Every problem names the file.
  */
 export function validateServiceFile (source: ServiceFileEntries, inherited: { readonly inAddr: string, readonly virtual: readonly string[] }): ServiceResult {
+  // the same file read again (a SIGHUP, an API call that edits another file) gives the very same
+  // result: its Service object stays the same, so what is rendered from it is not rendered again
+  const key = JSON.stringify([source.name, source.file, [...source.entries], source.lineProblems, inherited.inAddr, inherited.virtual])
+  const known = RESULTS.get(key)
+  if (known !== undefined) return known
+  const result = checkServiceFile(source, inherited)
+  if (RESULTS.size >= MAX_KEPT_RESULTS) RESULTS.delete(RESULTS.keys().next().value as string)
+  RESULTS.set(key, result)
+  return result
+}
+
+// the results of the files of the last configurations, oldest first; a node has at most 256 files
+const RESULTS = new Map<string, ServiceResult>()
+const MAX_KEPT_RESULTS = 1024
+
+function checkServiceFile (source: ServiceFileEntries, inherited: { readonly inAddr: string, readonly virtual: readonly string[] }): ServiceResult {
   const { entries, file } = source
   const problems: PropertyProblem[] = []
   const add = (property: string, value: string, message: string): void => { problems.push({ property, value, message, file }) }

@@ -3,8 +3,8 @@
  * the steps planHaproxy gives (haproxy-plan.ts: the plan is data; this file executes it).
  * Invariants: a job that fails leaves what was in force serving and the in-force record
  * unchanged; the config file on disk is always one HAProxy accepted, or one that differs from
- * it only in servers' admin state, and matches the running HAProxy's admin state after each
- * job; an admin change runs no process. Called only by the Reconciler, one job at a time.
+ * it only in servers' admin state or in server lines its runtime API took (planServers), and
+ * matches the running HAProxy after each job; an admin change or a server change runs no process. Called only by the Reconciler, one job at a time.
  */
 import { copyFileSync } from 'node:fs'
 import { copyFile, readFile, writeFile } from 'node:fs/promises'

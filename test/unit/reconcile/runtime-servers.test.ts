@@ -27,7 +27,7 @@ test('a server added: the checked file first, then add server with every setting
   const after = withFiles(before, { web: `${WEB}server_c=198.18.5.3 weight=3 maxconn=50 backup\n` })
   const steps = plan(before, after)
   assert.deepEqual(steps, [
-    { kind: 'check-and-install' },
+    { kind: 'install-unchecked' },
     {
       kind: 'add-server',
       backend: 'web',
@@ -70,7 +70,7 @@ test('weight, address, port and maxconn changed: set server weight, addr, set ma
   const after = withFiles(before, { web: WEB.replace('server_b=198.18.5.2:80 weight=2', 'server_b=198.18.5.9:81 weight=5') + 'server_c=198.18.5.3:80\n' })
   const steps = plan(before, after)
   assert.deepEqual(steps, [
-    { kind: 'check-and-install' },
+    { kind: 'install-unchecked' },
     { kind: 'set-addr', backend: 'web', server: 'b', address: '198.18.5.9', port: 81, previous: { address: '198.18.5.2', port: 80 } },
     { kind: 'set-weight', backend: 'web', server: 'b', weight: 5, previous: 2 },
     { kind: 'set-maxconn', backend: 'web', server: 'c', maxconn: 0, previous: 10 },
@@ -86,13 +86,13 @@ test('a server removed: out of traffic at once (maint, tcp_source too), deleted 
   const before = stateWithServices(ENV, { sticky })
   const after = withFiles(before, { sticky: 'mode=tcp_source\nports=8083\nserver_timeout=40\nserver_b=198.18.5.2:80\n' })
   assert.deepEqual(plan(before, after), [
-    { kind: 'check-and-install' },
+    { kind: 'install-unchecked' },
     { kind: 'remove-server', backend: 'sticky', server: 'a', address: '198.18.5.1', port: 80, timeoutMs: 40_000, previous: 'ready' },
     { kind: 'save-server-state' }
   ])
   const web = stateWithServices(ENV, { web: WEB })
   const swapped = withFiles(web, { web: WEB.replace('server_a=198.18.5.1:80', 'server_z=198.18.5.7:80') })
-  assert.deepEqual(plan(web, swapped).map((step) => step.kind), ['check-and-install', 'add-server', 'remove-server', 'save-server-state'])
+  assert.deepEqual(plan(web, swapped).map((step) => step.kind), ['install-unchecked', 'add-server', 'remove-server', 'save-server-state'])
   assert.deepEqual(undoAdmin(plan(web, swapped)).map((step) => step.kind), ['set-admin', 'delete-server'])
 })
 
