@@ -10,9 +10,3 @@ export type AppliedHow = 'runtime' | 'reload' | 'none'
 export type ManagementResult =
   | { readonly outcome: 'done', readonly code: 0 | 10, readonly message: string, readonly applied: AppliedHow }
   | { readonly outcome: 'refused', readonly status: 400 | 404, readonly message: string }
-
-/** A service as `GET /api/services/NAME` shows it: what a PUT takes back, and its servers' live state. */
-export interface ServiceDocument {
-  /** The service's properties as its file gives them, and its servers by name: a body PUT accepts as it is. */
-  readonly service: Readonly<Record<string, unknown>>
-}
