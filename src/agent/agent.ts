@@ -349,9 +349,21 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
     const fileChanges = describeServiceFileChanges(runningServices, services)
     const entries = effectiveEntries(runningEntries, settings, true)
     const folder = servicesFolder(envFile, entries)
-    const action = await applyEntries(entries, 'the active node\'s settings', [], serviceFilesIn(folder, services))
-    // they run now: a folder that cannot take them is this node's problem, said once per change
-    await writeServiceFiles(folder, services).catch((error: unknown) => log.error(`HA sync: runs the active node's service files, but ${(error as Error).message}; an agent restart here would serve the folder's files until the active node's are written`))
+    // in the folder before they run, as the management API writes them: whoever sees them served finds them there too;
+    // a folder that cannot take them is this node's problem, said once per change, and they run all the same
+    const previous = runningServices
+    const written = await writeServiceFiles(folder, services).then(() => true, (error: unknown) => {
+      log.error(`HA sync: runs the active node's service files, but ${(error as Error).message}; an agent restart here would serve the folder's files until the active node's are written`)
+      return false
+    })
+    let action: ReconcileAction
+    try {
+      action = await applyEntries(entries, 'the active node\'s settings', [], serviceFilesIn(folder, services))
+    } catch (error) {
+      // what runs is what ran: so is the folder
+      if (written) await writeServiceFiles(folder, previous).catch(() => undefined)
+      throw error
+    }
     await savePairSettings(paths.pairSettingsFile, settings)
     const changed = [describeDifferences(differences), fileChanges].filter((part) => part !== '').join(', ')
     log.info(`HA sync: runs the active node's settings (${changed}): ${action === 'none' ? 'nothing else changed' : action} in ${Date.now() - started} ms`)

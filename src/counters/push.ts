@@ -6,7 +6,8 @@
  * AbortSignal, so a slow or dead receiver costs one pending request and nothing else;
  * an outage is logged twice, when it starts and when it ends, never once per tick.
  */
-import { createTask, type ScheduledTask } from 'node-cron'
+import { createRequire } from 'node:module'
+import type * as NodeCron from 'node-cron'
 import type { CountersDocument } from './model.js'
 
 /** Sends `body` as JSON to `url`; resolves with the HTTP status; rejects when `signal` aborts. */
@@ -188,6 +189,13 @@ export function cronExpression (seconds: number): string | undefined {
   return hours <= 24 && 24 % hours === 0 ? `0 0 */${hours} * * *` : undefined
 }
 
+// node-cron, loaded when a push is first scheduled, not at boot: a MiB of the agent's memory (docs/limits.md)
+let cron: typeof NodeCron | null = null
+function nodeCron (): typeof NodeCron {
+  cron ??= createRequire(import.meta.url)('node-cron') as typeof NodeCron
+  return cron
+}
+
 // Runs `tick` every `seconds`: on node-cron when the interval is a clean cron step (ticks on
 // the clock's whole seconds, minutes, hours), otherwise on setInterval. Returns the stopper.
 function every (seconds: number, tick: () => void): () => void {
@@ -198,7 +206,7 @@ function every (seconds: number, tick: () => void): () => void {
     timer.unref()
     return () => clearInterval(timer)
   }
-  const task: ScheduledTask = createTask(expression, tick, { unref: true, suppressMissedWarning: true })
+  const task: NodeCron.ScheduledTask = nodeCron().createTask(expression, tick, { unref: true, suppressMissedWarning: true })
   // An inline task starts and stops synchronously; only background (forked) tasks return promises.
   task.start()
   // destroy() also drops the task from node-cron's global registry.
