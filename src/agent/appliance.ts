@@ -4,6 +4,7 @@
  * only moves forward once the system and the saved state both hold it.
  */
 import { defaultService } from '../properties/configuration.js'
+import { isUdpMode } from '../properties/service-file.js'
 import { portRangeText } from '../render/addresses.js'
 import { L3lbError } from '../errors.js'
 import type { RuntimeApi } from '../haproxy/runtime-api.js'
@@ -144,7 +145,7 @@ export class Appliance {
     const found = state.services.find((candidate) => candidate.name === service)
     if (found === undefined) throw unknownServiceError(service, state.services.map((candidate) => candidate.name))
     const enabled = found.servers.filter((server) => !state.disabled.has(serverKey(found.name, server.name)) && !state.draining.has(serverKey(found.name, server.name)))
-    if (found.mode === 'udp_roundrobin') return new Map(enabled.map((server) => [server.name, state.down.has(fileServerKey(found.name, server.name)) ? 'down' : 'up']))
+    if (isUdpMode(found.mode)) return new Map(enabled.map((server) => [server.name, state.down.has(fileServerKey(found.name, server.name)) ? 'down' : 'up']))
     // every row: a service's frontend and backend share its name, and HAProxy's `show stat NAME` gives the first only
     const rows = await this.#runtime.showStat()
     return new Map(enabled.map((server) => {
@@ -160,7 +161,7 @@ export class Appliance {
       ...(state.properties.outputs.length > 0 ? [{ name: DEFAULT_SERVICE, backend: OUTPUTS_BACKEND, service: defaultService(state.properties, '') }] : []),
       ...state.services.map((service) => ({ name: service.name, backend: service.name, service }))
     ]
-    const tcp = services.some(({ service }) => service.mode !== 'udp_roundrobin')
+    const tcp = services.some(({ service }) => !isUdpMode(service.mode))
     const rows = tcp ? await this.#runtime.showStat() : []
     const removing = this.#reconciler.removing()
     const now = Date.now()
@@ -171,7 +172,7 @@ export class Appliance {
       addresses: service.inAddrs,
       servers: service.servers.map((server) => {
         const key = serverKey(name, server.name)
-        const udp = service.mode === 'udp_roundrobin'
+        const udp = isUdpMode(service.mode)
         const row = udp ? undefined : findRow(rows, backend, server.name)
         const health: OutputHealth = udp ? ((state.down as ReadonlySet<string>).has(key) ? 'down' : 'up') : row === undefined ? 'down' : serverHealth(row)
         return {
@@ -258,7 +259,7 @@ export class Appliance {
     const same = sameServers(this.#desired, next)
     const checked = new Set([
       ...(next.properties.mode === 'udp_roundrobin' ? next.properties.outputs.map((output) => output.name) : []),
-      ...next.services.filter((service) => service.mode === 'udp_roundrobin').flatMap((service) => service.servers.map((server) => fileServerKey(service.name, server.name)))
+      ...next.services.filter((service) => isUdpMode(service.mode)).flatMap((service) => service.servers.map((server) => fileServerKey(service.name, server.name)))
     ])
     return [...this.#desired.down].filter((key) => same.has(key) && checked.has(key))
   }

@@ -10,7 +10,7 @@ import { parseEnvFile } from '../properties/envfile.js'
 import { entryValues, formatProblems, validateEntries } from '../properties/load.js'
 import type { Configuration, Properties, PropertyProblem, Service } from '../properties/model.js'
 import { MAX_SERVERS, validateConfiguration } from '../properties/configuration.js'
-import type { ServiceFileEntries } from '../properties/service-file.js'
+import { isUdpMode, type ServiceFileEntries } from '../properties/service-file.js'
 import type { InterfaceAddress } from '../properties/link-address.js'
 import type { HostAddresses } from '../properties/validate.js'
 import { GLOBAL_MAXCONN_HEADROOM } from '../render/haproxy-config.js'
@@ -128,7 +128,7 @@ export async function limitsFor (properties: Properties, services: readonly Serv
   const facts = await readHostFacts()
   // listening sockets: every port on every in address (one wildcard when none), of every TCP service, and the stats UI
   const sockets = (ports: Properties['ports'], inAddrs: readonly string[]): number => ports.reduce((sum, range) => sum + range.high - range.low + 1, 0) * Math.max(inAddrs.length, 1)
-  const tcpServices = services.filter((service) => service.name !== 'default' && service.mode !== 'udp_roundrobin')
+  const tcpServices = services.filter((service) => service.name !== 'default' && !isUdpMode(service.mode))
   const listenerSockets = sockets(properties.ports, properties.inAddrs) + 1 + tcpServices.reduce((sum, service) => sum + sockets(service.ports, service.inAddrs), 0)
   // a checked server holds a descriptor for its check: the seed's eight outputs, and with TCP service files as many as a
   // node may have, so a server the management API adds at run time finds its descriptor, and the limits (a reload) stay

@@ -116,8 +116,8 @@ export type PropertiesResult =
   | { readonly ok: true, readonly properties: Properties, readonly warnings: readonly string[] }
   | { readonly ok: false, readonly problems: readonly PropertyProblem[] }
 
-/** (SPEC §11) The modes a virtual service may have: the seed's, and least connections. */
-export const SERVICE_MODES = [...MODES, 'tcp_leastconn'] as const
+/** (SPEC §11, §14) The modes a virtual service may have: the seed's, least connections, and UDP by client address (service files only). */
+export const SERVICE_MODES = [...MODES, 'tcp_leastconn', 'udp_source'] as const
 export type ServiceMode = typeof SERVICE_MODES[number]
 
 /** The name of the env file's own service, the seed's one. */

@@ -52,7 +52,7 @@ export type ServiceResult =
 
 /** Whether a mode is carried by the kernel's rules (UDP) rather than HAProxy. */
 export function isUdpMode (mode: ServiceMode): boolean {
-  return mode === 'udp_roundrobin'
+  return mode === 'udp_roundrobin' || mode === 'udp_source'
 }
 
 /**
@@ -152,9 +152,10 @@ function udpServerProblems (servers: readonly Server[], entries: ReadonlyMap<str
     const listed = servers.map((server) => `${server.name} ${server.address}`).join(', ')
     problems.push({ property: 'servers', value: listed, file, message: `${mode} services stay within one address family (clients and servers alike: the kernel translates a flow's addresses, not its family), and these mix IPv4 and IPv6: ${listed}; make one service per family` })
   }
-  // one nth rule per flow of the cycle (docs/udp.md): any set of available servers has a cycle no longer than all of them
+  // one nth rule per flow of the cycle (docs/udp.md): any set of available servers has a cycle no longer than all of them;
+  // udp_source spreads by a bucket table of fixed size instead, whatever the weights
   const cycle = cycleLength(servers.map((server) => server.weight))
-  if (cycle > UDP_CYCLE_LIMIT) {
+  if (mode === 'udp_roundrobin' && cycle > UDP_CYCLE_LIMIT) {
     const listed = servers.map((server) => `${server.name} weight=${server.weight}`).join(', ')
     problems.push({ property: 'servers', value: listed, file, message: `the weights of a ${mode} service spread new flows over a cycle of ${cycle} flows (their sum over their greatest common divisor), and at most ${UDP_CYCLE_LIMIT} are accepted: give weights with a common divisor, or fewer distinct ones` })
   }

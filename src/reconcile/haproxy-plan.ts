@@ -4,6 +4,7 @@
  * read them without a HAProxy.
  */
 import { seedInConfig } from '../render/haproxy-config.js'
+import { isUdpMode } from '../properties/service-file.js'
 import type { DesiredState } from '../state/desired.js'
 import { serverKey } from '../state/server-key.js'
 import { serverSteps, undoServerStep, type AdminLevel, type ServerStep } from './runtime-servers.js'
@@ -125,7 +126,7 @@ export function haproxyServers (state: DesiredState): Array<{ readonly backend: 
   const seedStick = state.properties.mode === 'tcp_source'
   return [
     ...(seedInConfig(state) ? state.properties.outputs.map((output) => ({ backend: OUTPUTS_BACKEND, server: output.name, key: output.name, admin: level(output.name, seedStick) })) : []),
-    ...state.services.filter((service) => service.mode !== 'udp_roundrobin')
+    ...state.services.filter((service) => !isUdpMode(service.mode))
       .flatMap((service) => service.servers.map((server) => {
         const key = serverKey(service.name, server.name)
         return { backend: service.name, server: server.name, key, admin: level(key, service.mode === 'tcp_source') }

@@ -12,6 +12,7 @@ import { isUdpMode } from '../properties/service-file.js'
 import { availableOutputs, availableServers } from '../state/available-outputs.js'
 import type { DesiredState } from '../state/desired.js'
 import { serverKey } from '../state/server-key.js'
+import { sourceTable } from '../state/source-buckets.js'
 
 /** What the path needs of netfilter (src/netfilter/ in the agent; a namespace prefix in tests). */
 export interface Netfilter {
@@ -76,13 +77,32 @@ export class NetfilterPath {
   }
 
   // conntrack keeps sending a flow where it went first: forget the flows of outputs (and servers)
-  // that left, but not of those draining, whose flows finish where they are (SPEC §11)
+  // that left, but not of those draining, whose flows finish where they are (SPEC §11); and in
+  // udp_source, those of servers that gave buckets back to a returner, so its clients come back (SPEC §14)
   async #forgetFlowsOfLeavers (before: DesiredState, after: DesiredState): Promise<void> {
-    const staying = new Set([...addressesInUse(after), ...drainingAddresses(after)])
-    for (const address of addressesInUse(before)) {
-      if (!staying.has(address)) await this.#netfilter.forgetFlowsTo(address)
-    }
+    const draining = new Set(drainingAddresses(after))
+    const staying = new Set([...addressesInUse(after), ...draining])
+    const leavers = [...addressesInUse(before)].filter((address) => !staying.has(address))
+    const givers = bucketGivers(before, after).filter((address) => !draining.has(address) && !leavers.includes(address))
+    for (const address of [...leavers, ...givers]) await this.#netfilter.forgetFlowsTo(address)
   }
+}
+
+// udp_source: the servers in use both times that lost buckets. Forgetting their flows sends each of
+// their clients' next datagram through the hash again: those of the lost buckets move, the rest stay.
+function bucketGivers (before: DesiredState, after: DesiredState): string[] {
+  const givers = new Set<string>()
+  for (const service of after.services.filter((candidate) => candidate.mode === 'udp_source')) {
+    const earlier = before.services.find((candidate) => candidate.name === service.name && candidate.mode === 'udp_source')
+    if (earlier === undefined) continue
+    const was = sourceTable(before, earlier).buckets
+    const is = sourceTable(after, service).buckets
+    const inUse = new Set(availableServers(after, service).map((server) => server.name))
+    was.forEach((server, bucket) => {
+      if (server !== null && server.name !== is[bucket]?.name && inUse.has(server.name)) givers.add(server.address)
+    })
+  }
+  return [...givers]
 }
 
 // The addresses of the servers draining through ctl, in every service.

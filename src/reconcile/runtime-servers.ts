@@ -7,6 +7,7 @@ import { isIP } from 'node:net'
 import { isDeepStrictEqual } from 'node:util'
 import type { Server, Service } from '../properties/model.js'
 import { defaultServerSettings, serverOptions, serverTarget } from '../render/haproxy-config.js'
+import { isUdpMode } from '../properties/service-file.js'
 import type { DesiredState } from '../state/desired.js'
 
 /** A server's admin state as HAProxy's runtime API sets it. */
@@ -80,7 +81,7 @@ export function serverSteps (before: DesiredState, after: DesiredState, level: (
 
 // every service HAProxy serves from the service files: one frontend and backend each, named after it
 function tcpServices (state: DesiredState): Service[] {
-  return state.services.filter((service) => service.mode !== 'udp_roundrobin')
+  return state.services.filter((service) => !isUdpMode(service.mode))
 }
 
 // a server HAProxy 2.6 can add: an IP address (a dynamic server resolves no name), not under a name still being removed

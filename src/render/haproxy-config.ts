@@ -1,5 +1,6 @@
 /** Pure: the desired state to haproxy.cfg text (TCP modes). */
 import type { Properties, Server, Service } from '../properties/model.js'
+import { isUdpMode } from '../properties/service-file.js'
 import type { DesiredState } from '../state/desired.js'
 import { serverKey } from '../state/server-key.js'
 import { haproxyAddress, portRangeText } from './addresses.js'
@@ -110,13 +111,13 @@ export interface HaproxyConfigView {
  */
 export function seedInConfig (state: DesiredState): boolean {
   const { properties: p } = state
-  return p.mode !== 'udp_roundrobin' && (p.outputs.length > 0 || !state.services.some((service) => service.mode !== 'udp_roundrobin'))
+  return p.mode !== 'udp_roundrobin' && (p.outputs.length > 0 || !state.services.some((service) => !isUdpMode(service.mode)))
 }
 
 /** The view of the desired state that the template needs. */
 export function haproxyConfigView (state: DesiredState): HaproxyConfigView {
   const { properties: p, limits, paths } = state
-  const services = state.services.filter((service) => service.mode !== 'udp_roundrobin')
+  const services = state.services.filter((service) => !isUdpMode(service.mode))
   const seed = seedInConfig(state)
   const sourceAffinity = (seed && p.mode === 'tcp_source') || services.some((service) => service.mode === 'tcp_source')
   // with service files, every frontend may take what memory and descriptors allow; the env file's max_connections is its own

@@ -3,9 +3,11 @@ import { isIPv4, isIPv6 } from 'node:net'
 import { canonicalIPv6 } from '../properties/canonical-address.js'
 import type { PortRange, Service } from '../properties/model.js'
 import { isUdpMode } from '../properties/service-file.js'
+import { alignedBlocks, BUCKETS, bucketRanges } from '../properties/udp-buckets.js'
 import { weightedCycle } from '../properties/udp-weights.js'
 import { availableOutputs, availableServers } from '../state/available-outputs.js'
 import type { DesiredState } from '../state/desired.js'
+import { sourceTable } from '../state/source-buckets.js'
 import { L3LB_CHAINS, serviceChain, type IpFamily } from './iptables-chains.js'
 import { template } from './templates.js'
 
@@ -19,14 +21,17 @@ export interface SpreadRule {
 export interface ServiceRulesView {
   readonly name: string
   readonly file: string
+  readonly mode: string
   /** Its spread chain: numbered, since a service name can be longer than iptables' 28 characters. */
   readonly chain: string
   /** `a 198.18.5.1:6000 weight 1, c 198.18.5.3 weight 2 (backup)`, or `none`. */
   readonly serversInUse: string
   /** The match of each of its L3LB-PREROUTING rules, which jump to its chain. */
   readonly prerouting: readonly string[]
-  /** One rule per flow of its weights' cycle (docs/udp.md). */
+  /** udp_roundrobin: one rule per flow of its weights' cycle (docs/udp.md); empty in udp_source. */
   readonly spread: readonly SpreadRule[]
+  /** udp_source: its chain's rules after `-A CHAIN`, the client address's hash then one DNAT per block of buckets; empty in udp_roundrobin. */
+  readonly bySource: readonly string[]
   /** Its L3LB-POSTROUTING rules: match and target, ahead of default's. */
   readonly postrouting: readonly string[]
 }
@@ -106,13 +111,15 @@ function serviceRulesView (state: DesiredState, service: Service, chain: string,
   const ports = service.ports.map(iptablesPortText)
   const comment = `-m comment --comment "service ${service.name}"`
   const servers = availableServers(state, service).map((server) => ({ ...server, destination: destination(inFamily(server.address, family) ?? server.address, server.port) }))
-  const cycle = weightedCycle(servers.map((server) => server.weight)).map((index) => servers[index]?.destination ?? '')
+  const bySource = service.mode === 'udp_source'
+  const cycle = bySource ? [] : weightedCycle(servers.map((server) => server.weight)).map((index) => servers[index]?.destination ?? '')
   // replies must come back through l3lb (udp_snat) or are known to (RETURN keeps default's masquerade off them)
   const target = !service.udpSnat ? 'RETURN' : snatTo !== null ? `SNAT --to-source ${snatTo}` : 'MASQUERADE'
   const originals = originalDestinations(service.inAddrs, family)
   return {
     name: service.name,
     file: service.file,
+    mode: service.mode,
     chain,
     serversInUse: servers.length === 0
       ? 'none'
@@ -120,8 +127,32 @@ function serviceRulesView (state: DesiredState, service: Service, chain: string,
     prerouting: matches.flatMap((match) => ports.map((port) => `${match} -m udp --dport ${port} ${comment}`)),
     // as default's: rule i takes 1 in (T-i) of the flows that reach it, so each of the cycle's T slots gets 1/T
     spread: cycle.map((to, i) => ({ every: i < cycle.length - 1 ? cycle.length - i : null, destination: to })),
+    bySource: bySource ? sourceRules(state, service, family) : [],
     postrouting: originals.flatMap((original) => ports.map((port) => `-p udp -m conntrack --ctstate DNAT ${original}--ctorigdstport ${port} ${comment} -j ${target}`))
   }
+}
+
+/**
+ * The seed of the client address hash: fixed, so both nodes of a pair (and every restart) send a
+ * client to the same server. `L3LB` in ASCII.
+ */
+export const HMARK_SEED = '0x4c334c42'
+
+// udp_source: HMARK writes a hash of the source address, 0..BUCKETS-1, as the packet's mark; each
+// run of the bucket table is a few aligned blocks, each one `--mark value/mask` match and a DNAT.
+function sourceRules (state: DesiredState, service: Service, family: IpFamily): string[] {
+  const table = sourceTable(state, service)
+  const index = new Map(table.servers.map((server, position) => [server, position]))
+  const ranges = bucketRanges(table.buckets.map((server) => server === null ? null : index.get(server) ?? null))
+  if (ranges.length === 0) return []
+  const hex = (value: number): string => `0x${value.toString(16)}`
+  const dnat = ranges.flatMap((range) => {
+    const server = table.servers[range.server]
+    if (server === undefined) return []
+    const to = destination(inFamily(server.address, family) ?? server.address, server.port)
+    return alignedBlocks(range.first, range.last).map((block) => `-p udp -m mark --mark ${hex(block.value)}/${hex(block.mask)} -j DNAT --to-destination ${to}`)
+  })
+  return [`-j HMARK --hmark-tuple src --hmark-mod ${BUCKETS} --hmark-rnd ${HMARK_SEED}`, ...dnat]
 }
 
 // `198.18.5.1`, `198.18.5.1:6000`, `[fd00::5]:6000`: a server's own port replaces the client's.

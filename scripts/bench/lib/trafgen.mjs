@@ -8,15 +8,18 @@ export const FIRST_SOURCE_PORT = 10000
  * One packet per target, in turn, each cycling through its own source ports: with
  * `flowsPerTarget` ports a target, the load is targets × flowsPerTarget flows of equal size.
  * Frames go to `gatewayMac` (the lb's side of the client link), so the lb routes them as it
- * would any client's; ttl 64 because a forwarded packet with ttl 0 is dropped.
+ * would any client's; ttl 64 because a forwarded packet with ttl 0 is dropped. With `sources`
+ * (udp_source, which spreads by client address) each target's ports are split among those
+ * addresses, one packet per target and address in turn: the same flows, from many clients.
  */
-export function trafgenConfig ({ gatewayMac, source, targets, size, flowsPerTarget }) {
-  return targets.map((target, i) => {
-    const low = FIRST_SOURCE_PORT + i * flowsPerTarget
-    const high = low + flowsPerTarget - 1
+export function trafgenConfig ({ gatewayMac, source, sources = [source], targets, size, flowsPerTarget }) {
+  const perSource = Math.max(1, Math.floor(flowsPerTarget / sources.length))
+  return targets.flatMap((target, i) => sources.map((sa, j) => {
+    const low = FIRST_SOURCE_PORT + i * flowsPerTarget + j * perSource
+    const high = sources.length === 1 ? low + flowsPerTarget - 1 : low + perSource - 1
     // dinc() changes the port per packet and trafgen then recomputes the UDP checksum: conntrack drops bad ones
-    return `{ eth(da=${gatewayMac}), ipv4(sa=${source}, da=${target.address}, ttl=64), udp(sp=dinc(${low}, ${high}), dp=${target.port}), fill(0x61, ${size}) }`
-  }).join('\n') + '\n'
+    return `{ eth(da=${gatewayMac}), ipv4(sa=${sa}, da=${target.address}, ttl=64), udp(sp=dinc(${low}, ${high}), dp=${target.port}), fill(0x61, ${size}) }`
+  })).join('\n') + '\n'
 }
 
 /**

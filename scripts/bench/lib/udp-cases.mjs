@@ -2,7 +2,7 @@
 // mix of flows along three paths through the lb namespace; kernel counters say what left the
 // client and what reached the back ends. First each path at the most it forwards, then each
 // at one fixed rate under every path's maximum.
-import { writeFileSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { startAgent } from '../../../dist/test/support/agent-driver.js'
 import { l3lbUdpEnv } from './contenders.mjs'
@@ -12,6 +12,10 @@ import { cpuTimes, cpuTimesSince, installUdpSinks, lbClientSideMac, readClientSe
 
 /** The port l3lb spreads; the hand-written rules use the next ones, one per back end. */
 const L3LB_PORT = 5000
+// udp_source's service listens past the hand-written rules' ports and sends to L3LB_PORT, where the sinks count
+const SOURCE_PORT = L3LB_PORT + 10
+// udp_source spreads by client address: its flows come from this many addresses of the client's link
+const SOURCE_CLIENTS = 16
 // A bound on the packets of a max-rate run, far above what one CPU forwards through veths: time ends it
 const MAX_RATE_BOUND_PPS = 10_000_000
 // The fixed-rate runs offer this share of the slowest path's maximum: under saturation for every
@@ -37,21 +41,29 @@ export async function udpCases ({ topology, client, tmp, runs, seconds, smoke, f
   await installUdpSinks(topology, `${L3LB_PORT}:${L3LB_PORT + 1}`)
   await requireClientVeth(topology)
   const gatewayMac = await lbClientSideMac(topology)
-  const agent = await startAgent(topology, client, { env: l3lbUdpEnv(topology, L3LB_PORT) })
+  // udp_source as a service file beside default's udp_roundrobin: the same agent serves both
+  const agentDir = join(tmp, 'udp-agent')
+  mkdirSync(join(agentDir, 'services.d'), { recursive: true })
+  writeFileSync(join(agentDir, 'l3lb.env'), l3lbUdpEnv(topology, L3LB_PORT))
+  writeFileSync(join(agentDir, 'services.d', 'src.env'), ['mode=udp_source', `ports=${SOURCE_PORT}`, 'udp_snat=off', 'healthcheck_interval=2',
+    ...backends.map((address, i) => `server_s${i + 1}=${address}:${L3LB_PORT}`), ''].join('\n'))
+  const sources = Array.from({ length: SOURCE_CLIENTS }, (_, i) => topology.addresses.client[0].replace(/\.\d+$/, `.${64 + i}`))
+  const agent = await startAgent(topology, client, { env: '', dir: agentDir })
   try {
     await waitOutputsUp(agent)
     // two targets each, so every path gets the same two halves of the flows
     const contenders = [
       { name: 'direct', targets: backends.map((address) => ({ address, port: L3LB_PORT })) },
       { name: 'dnat-single', targets: backends.map((_, i) => ({ address: lb, port: L3LB_PORT + 1 + i })) },
-      { name: 'l3lb', targets: backends.map(() => ({ address: lb, port: L3LB_PORT })) }
-    ].filter((c) => !smoke || c.name === 'l3lb')
+      { name: 'l3lb', targets: backends.map(() => ({ address: lb, port: L3LB_PORT })) },
+      { name: 'udp_source', targets: backends.map(() => ({ address: lb, port: SOURCE_PORT })), sources }
+    ].filter((c) => !smoke || c.name === 'l3lb' || c.name === 'udp_source')
     const sizes = smoke ? [64] : [64, 1400]
     const flowsPerTarget = Math.max(1, Math.floor(flows / backends.length))
 
     const send = async (contender, size, rate) => {
       const configFile = join(tmp, `udp-${contender.name}-${size}.cfg`)
-      writeFileSync(configFile, trafgenConfig({ gatewayMac, source: topology.addresses.client[0], targets: contender.targets, size, flowsPerTarget }))
+      writeFileSync(configFile, trafgenConfig({ gatewayMac, source: topology.addresses.client[0], sources: contender.sources, targets: contender.targets, size, flowsPerTarget }))
       // every run starts with no flow known to conntrack: each of its flows is new once, in every run
       await topology.exec(topology.names.lb, 'conntrack', ['-F'], { reject: false })
       const count = rate === null ? seconds * MAX_RATE_BOUND_PPS : Math.round(rate * seconds)
@@ -145,10 +157,11 @@ async function requireClientVeth (topology) {
 async function waitOutputsUp (agent) {
   for (let i = 0; i < 100; i++) {
     const { status } = await agent.ctl('/api/status')
-    if (status.out1 === 'up' && status.out2 === 'up') return
+    const source = (await agent.ctl('/api/status?service=src')).status
+    if (status.out1 === 'up' && status.out2 === 'up' && source.s1 === 'up' && source.s2 === 'up') return
     await sleep(200)
   }
-  throw new Error('l3lb did not report out1 and out2 up within 20 s')
+  throw new Error('l3lb did not report out1 and out2 (and udp_source\'s s1 and s2) up within 20 s')
 }
 
 /**

@@ -72,7 +72,7 @@ test('every problem of every file at once, each naming its file', () => {
     { file: ENV, property: 'mode', message: '"tcp_sauce" is not accepted: invalid mode specified; the valid modes are tcp_roundrobin, tcp_source, udp_roundrobin' },
     { file: '/etc/l3lb/services.d/app.env', property: 'server_out1', message: 'server out1 is given twice: as out1 and as server_out1; give each server once' },
     { file: '/etc/l3lb/services.d/app.env', property: 'backup_outputs', message: '"out2" is not accepted: out2 is not connected (empty or absent); name connected outputs only' },
-    { file: '/etc/l3lb/services.d/web.env', property: 'mode', message: '"tcp_leastconns" is not accepted: invalid mode specified; the valid modes are tcp_roundrobin, tcp_source, udp_roundrobin, tcp_leastconn' },
+    { file: '/etc/l3lb/services.d/web.env', property: 'mode', message: '"tcp_leastconns" is not accepted: invalid mode specified; the valid modes are tcp_roundrobin, tcp_source, udp_roundrobin, tcp_leastconn, udp_source' },
     { file: '/etc/l3lb/services.d/web.env', property: 'server_Web1', message: '"Web1" is not accepted as a server name: 1 to 32 lower-case letters, digits and _ (server_<name>)' },
     { file: '/etc/l3lb/services.d/web.env', property: 'server_b', message: '"weight=300" is not accepted: weight is a whole number from 0 to 256 (0 takes no new sessions)' },
     { file: '/etc/l3lb/services.d/web.env', property: 'ctl_port', message: '"ctl_port" is a node property: it belongs in the env file, not in a service file' },
