@@ -31,6 +31,8 @@ import { sendMail } from '../notify/smtp.js'
 import { sortedKeys } from '../state/server-key.js'
 import type { CtlController } from '../ctl/controller.js'
 import { icmpProbe } from '../health/icmp-probe.js'
+import { udpProbe } from '../health/udp-probe.js'
+import { sipProbe } from '../health/sip-probe.js'
 import { enableForwarding } from '../netfilter/forwarding.js'
 import { forgetFlowsTo, listUdpFlows } from '../netfilter/conntrack.js'
 import { applyRules, removeRules } from '../netfilter/rules.js'
@@ -145,6 +147,8 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
   const appliance = new Appliance(desiredState(properties, limits, disabled, paths, [], services, draining), reconciler, runtime, changes)
   const checks = new OutputChecks({
     probe: icmpProbe(),
+    // (SPEC §14) the UDP kinds that see the service; HAProxy runs the TCP ones
+    probeFor: (check) => check.kind === 'sip' ? sipProbe(check) : check.kind === 'udp' ? udpProbe(check) : icmpProbe(),
     log,
     onChange: (output, health) => {
       appliance.setHealth(output, health).catch((error: unknown) => log.error(`${output} is ${health}, but the rules could not follow: ${(error as Error).message}`))

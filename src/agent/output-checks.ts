@@ -4,7 +4,7 @@
  * service, since each has its own interval, rise and fall. Follows the properties across reloads.
  */
 import { HealthChecker, type CheckedOutput, type Probe } from '../health/health-checker.js'
-import type { OutputName, Properties, Service } from '../properties/model.js'
+import type { HealthCheck, OutputName, Properties, Service } from '../properties/model.js'
 import { isUdpMode } from '../properties/service-file.js'
 import { fileServerKey, type ServerKey } from '../state/server-key.js'
 import type { Log } from '../model/log.js'
@@ -14,7 +14,10 @@ import type { OutputHealth } from '../model/health.js'
 export type CheckedName = OutputName | ServerKey
 
 export interface OutputChecksDeps {
+  /** The ICMP probe: the UDP modes' default check. */
   readonly probe: Probe
+  /** (SPEC §14) The probe of a check that sees the service (udp, sip); without it those services are pinged. */
+  readonly probeFor?: (check: HealthCheck) => Probe
   readonly onChange: (output: CheckedName, health: OutputHealth) => void
   readonly log: Log
 }
@@ -22,6 +25,9 @@ export interface OutputChecksDeps {
 // What one service's checker needs; `settings` tells whether a running one can just update its targets.
 interface CheckSet {
   readonly what: string
+  /** Its kind as logged; the probe's when not a ping. */
+  readonly kind: string
+  readonly check: HealthCheck | undefined
   readonly targets: ReadonlyArray<CheckedOutput<CheckedName>>
   readonly interval: number
   readonly settings: string
@@ -33,7 +39,7 @@ interface Running {
   readonly settings: string
 }
 
-type Checked = Pick<Service, 'healthcheckInterval' | 'healthcheckRise' | 'healthcheckFall' | 'connTimeout'>
+type Checked = Pick<Service, 'healthcheckInterval' | 'healthcheckRise' | 'healthcheckFall' | 'connTimeout' | 'healthcheckPort' | 'healthcheck'>
 
 export class OutputChecks {
   readonly #deps: OutputChecksDeps
@@ -48,11 +54,11 @@ export class OutputChecks {
   async configure (properties: Properties, services: readonly Service[] = []): Promise<void> {
     const wanted = new Map<string, CheckSet>()
     if (properties.mode === 'udp_roundrobin' && properties.healthcheckInterval > 0) {
-      wanted.set('default', checkSet(`${properties.outputs.length} output(s)`, properties.outputs.map(({ name, address }) => ({ name, address })), properties))
+      wanted.set('default', checkSet(`${properties.outputs.length} output(s)`, properties.outputs.map(({ name, address }) => ({ name, address, ...checkPort(properties, null) })), properties))
     }
     for (const service of services) {
       if (!isUdpMode(service.mode) || service.healthcheckInterval === 0) continue
-      const targets = service.servers.map((server) => ({ name: fileServerKey(service.name, server.name), address: server.address }))
+      const targets = service.servers.map((server) => ({ name: fileServerKey(service.name, server.name), address: server.address, ...checkPort(service, server.port) }))
       wanted.set(service.name, checkSet(`service ${service.name}'s ${targets.length} server(s)`, targets, service))
     }
     for (const [name, running] of this.#running) {
@@ -82,20 +88,31 @@ export class OutputChecks {
     }
     const initial = running?.checker.health()
     await running?.checker.stop()
-    const checker = new HealthChecker<CheckedName>({ ...set.options, probe: this.#deps.probe, onChange: this.#deps.onChange, log: this.#deps.log })
+    const { probeFor } = this.#deps
+    const probe = set.check !== undefined && probeFor !== undefined ? probeFor(set.check) : this.#deps.probe
+    const seeing = probe !== this.#deps.probe
+    const checker = new HealthChecker<CheckedName>({ ...set.options, probe, onChange: this.#deps.onChange, log: this.#deps.log })
     this.#running.set(name, { checker, settings: set.settings })
     checker.start(set.targets, initial)
-    this.#deps.log.info(`ICMP health checks of ${set.what} every ${set.interval} s`)
+    this.#deps.log.info(`${seeing ? set.kind : 'ICMP'} health checks of ${set.what} every ${set.interval} s`)
   }
 }
 
+// where a check that sees the service goes: a server's own port, as HAProxy checks TCP servers, else healthcheck_port; a ping has none
+function checkPort (checked: Checked, own: number | null): { port?: number } {
+  return checked.healthcheck === undefined ? {} : { port: own ?? checked.healthcheckPort }
+}
+
 function checkSet (what: string, targets: ReadonlyArray<CheckedOutput<CheckedName>>, checked: Checked): CheckSet {
-  const { healthcheckInterval, healthcheckRise, healthcheckFall, connTimeout } = checked
+  const { healthcheckInterval, healthcheckRise, healthcheckFall, connTimeout, healthcheck } = checked
   return {
     what,
+    kind: healthcheck === undefined ? 'ICMP' : healthcheck.kind.toUpperCase(),
+    check: healthcheck,
     targets,
     interval: healthcheckInterval,
-    settings: [healthcheckInterval, healthcheckRise, healthcheckFall, connTimeout].join('/'),
+    // a change of kind or its properties starts a new checker (with the health it had)
+    settings: [healthcheckInterval, healthcheckRise, healthcheckFall, connTimeout, JSON.stringify(healthcheck ?? null)].join('/'),
     options: {
       intervalMs: healthcheckInterval * 1000,
       // a ping slower than half the interval (or conn_timeout) fails: fall failures then take

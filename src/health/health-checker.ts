@@ -12,13 +12,15 @@
 import type { OutputName } from '../properties/model.js'
 import type { OutputHealth } from '../model/health.js'
 
-/** Asks one output once: true when it answered within `timeoutMs`. Must settle in about `timeoutMs`. */
-export type Probe = (address: string, timeoutMs: number) => Promise<boolean>
+/** Asks one output once: true when it answered within `timeoutMs`. Must settle in about `timeoutMs`. `port`: where a UDP check goes. */
+export type Probe = (address: string, timeoutMs: number, port?: number) => Promise<boolean>
 
 /** An output to check (or a UDP service file's server, by its key). */
 export interface CheckedOutput<Name extends string = OutputName> {
   readonly name: Name
   readonly address: string
+  /** Where a check that sees the service goes (SPEC §14); none for a ping. */
+  readonly port?: number
 }
 
 export interface HealthCheckerLog {
@@ -45,6 +47,7 @@ export const STOP_GRACE_MS = 1000
 interface Tracked<Name extends string> {
   readonly name: Name
   readonly address: string
+  readonly port: number | undefined
   health: OutputHealth
   // checks in a row that disagree with `health`
   streak: number
@@ -78,14 +81,14 @@ export class HealthChecker<Name extends string = OutputName> {
     for (const output of outputs) this.#add(output, initial?.get(output.name) ?? 'up')
   }
 
-  /** For a reload: outputs with the same name and address keep their state, others start up, missing ones stop. */
+  /** For a reload: outputs with the same name, address and port keep their state, others start up, missing ones stop. */
   update (outputs: ReadonlyArray<CheckedOutput<Name>>): void {
     const next = new Map<Name, Tracked<Name>>()
     const previous = this.#outputs
     this.#outputs = next
     for (const output of outputs) {
       const kept = previous.get(output.name)
-      if (kept !== undefined && kept.address === output.address) {
+      if (kept !== undefined && kept.address === output.address && kept.port === output.port) {
         previous.delete(output.name)
         next.set(output.name, kept)
       } else if (this.#running) {
@@ -140,7 +143,7 @@ export class HealthChecker<Name extends string = OutputName> {
   async #check (tracked: Tracked<Name>): Promise<void> {
     let ok: boolean
     try {
-      ok = await this.#options.probe(tracked.address, this.#options.timeoutMs)
+      ok = await this.#options.probe(tracked.address, this.#options.timeoutMs, tracked.port)
     } catch (error) {
       ok = false
       if (tracked.active && !tracked.errorLogged) {
@@ -178,7 +181,7 @@ export class HealthChecker<Name extends string = OutputName> {
 }
 
 function track<Name extends string> (output: CheckedOutput<Name>, health: OutputHealth): Tracked<Name> {
-  return { name: output.name, address: output.address, health, streak: 0, failures: 0, timer: null, active: true, errorLogged: false }
+  return { name: output.name, address: output.address, port: output.port, health, streak: 0, failures: 0, timer: null, active: true, errorLogged: false }
 }
 
 function cancel<Name extends string> (tracked: Tracked<Name>): void {

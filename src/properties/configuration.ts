@@ -21,9 +21,9 @@ export type ConfigurationResult =
 
 /** The env file's service as a Service: its outputs are its servers, named out1..out8. */
 export function defaultService (properties: Properties, file: string): Service {
-  const { mode, outputs, ports, healthcheckPort, maxConnections, healthcheckInterval, healthcheckRise, healthcheckFall, clientTimeout, serverTimeout, connTimeout, tcpSplice, inAddrs, udpSnat } = properties
+  const { mode, outputs, ports, healthcheckPort, maxConnections, healthcheckInterval, healthcheckRise, healthcheckFall, clientTimeout, serverTimeout, connTimeout, tcpSplice, inAddrs, udpSnat, healthcheck } = properties
   const servers = outputs.map((output) => ({ name: output.name, address: output.address, port: null, weight: 1, maxconn: null, backup: output.backup }))
-  return { name: DEFAULT_SERVICE, file, mode, servers, ports, healthcheckPort, maxConnections, healthcheckInterval, healthcheckRise, healthcheckFall, clientTimeout, serverTimeout, connTimeout, tcpSplice, inAddrs, udpSnat }
+  return { name: DEFAULT_SERVICE, file, mode, servers, ports, healthcheckPort, maxConnections, healthcheckInterval, healthcheckRise, healthcheckFall, clientTimeout, serverTimeout, connTimeout, tcpSplice, inAddrs, udpSnat, ...(healthcheck === undefined ? {} : { healthcheck }) }
 }
 
 /** Validates the env file and the service files (sorted by name) together. */

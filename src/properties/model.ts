@@ -45,7 +45,23 @@ export interface ServiceSettings {
   readonly inAddrs: readonly string[]
   /** udp_roundrobin: source-NAT forwarded flows so replies come back through the load balancer (off when it is the outputs' gateway). */
   readonly udpSnat: boolean
+  /** (SPEC §14) What a check does beyond the mode's default (a TCP connect, an ICMP ping); absent: that default. */
+  readonly healthcheck?: HealthCheck
 }
+
+/**
+ * (SPEC §14) A check that sees the service. `send` is the decoded bytes as hex (healthcheck_send's
+ * escapes resolved); `expect` a regular expression, null where any answer will do.
+ */
+export type HealthCheck =
+  /** HAProxy: `option httpchk METHOD PATH`, up on this status. */
+  | { readonly kind: 'http', readonly method: string, readonly path: string, readonly status: number }
+  /** HAProxy: `tcp-check` sends these bytes (none: only reads) and expects the answer to match. */
+  | { readonly kind: 'send_expect', readonly send: string, readonly expect: string }
+  /** The agent: a datagram of these bytes; any answer (or one matching) is up. */
+  | { readonly kind: 'udp', readonly send: string, readonly expect: string | null }
+  /** The agent: a SIP OPTIONS; a status line matching (or, by default, below 500) is up. */
+  | { readonly kind: 'sip', readonly expect: string | null }
 
 export interface Properties extends ServiceSettings {
   readonly mode: Mode

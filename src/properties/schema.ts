@@ -5,6 +5,7 @@ import { parsePorts } from './ports.js'
 import { parseIpAddress, parseListenAddress, parseListenAddresses, parseOutputAddress } from './addresses.js'
 import { canonicalAddress } from './canonical-address.js'
 import { parseMailboxes, parseMailServer, parseSender } from './mail.js'
+import { parseCheckPort, parseExpect, parseHttp, parseKind, parseSend } from './health-check.js'
 
 type Checked<T> = { readonly ok: true, readonly value: T } | { readonly ok: false, readonly reasons: readonly string[] }
 
@@ -170,6 +171,12 @@ export const PROPERTY_SCHEMAS = {
   healthcheck_interval: seconds(0, 86400, ' (0 = no checks)'),
   healthcheck_rise: wholeNumber(1, 100, 'a whole number of checks from 1 to 100'),
   healthcheck_fall: wholeNumber(1, 100, 'a whole number of checks from 1 to 100'),
+  // (SPEC §14) checks that see the service: health-check.ts
+  healthcheck_kind: checked(parseKind),
+  healthcheck_http: checked(parseHttp),
+  healthcheck_send: checked(parseSend),
+  healthcheck_expect: checked(parseExpect),
+  healthcheck_port: checked(parseCheckPort),
   client_timeout: seconds(1, 86400),
   server_timeout: seconds(1, 86400),
   conn_timeout: seconds(1, 86400),
@@ -227,6 +234,11 @@ export const PROPERTY_DEFAULTS: Readonly<Record<PropertyName, string>> = {
   healthcheck_interval: '20',
   healthcheck_rise: '2',
   healthcheck_fall: '3',
+  healthcheck_kind: '',
+  healthcheck_http: 'GET / 200',
+  healthcheck_send: '',
+  healthcheck_expect: '',
+  healthcheck_port: '',
   client_timeout: '150',
   server_timeout: '150',
   conn_timeout: '20',

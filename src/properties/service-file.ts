@@ -11,6 +11,7 @@ import { PROPERTY_DEFAULTS, PROPERTY_NAMES, PROPERTY_SCHEMAS, type ParsedPropert
 import { parseServerLine, SERVER_NAME, SERVER_PREFIX } from './server-line.js'
 import { serviceSettingsOf } from './validate.js'
 import { cycleLength, UDP_CYCLE_LIMIT } from './udp-weights.js'
+import { CHECK_PROPERTIES, healthCheckOf, unusedCheckWarnings, type CheckFields, type CheckPropertyName } from './health-check.js'
 
 /** A service's name: the file's name without `.env`. */
 export const SERVICE_NAME = /^[a-z0-9][a-z0-9-]{0,31}$/
@@ -27,7 +28,9 @@ export const SERVICE_PROPERTIES = [
 type ServicePropertyName = typeof SERVICE_PROPERTIES[number]
 
 const SERVICE_NAMES: ReadonlySet<string> = new Set(SERVICE_PROPERTIES)
-const NODE_NAMES: ReadonlySet<string> = new Set(PROPERTY_NAMES.filter((name) => !SERVICE_NAMES.has(name)))
+// (SPEC §14) a service's check properties, read beside the others
+const CHECK_NAMES: ReadonlySet<string> = new Set(CHECK_PROPERTIES)
+const NODE_NAMES: ReadonlySet<string> = new Set(PROPERTY_NAMES.filter((name) => !SERVICE_NAMES.has(name) && !CHECK_NAMES.has(name)))
 const TCP_ONLY: readonly ServicePropertyName[] = ['max_connections', 'client_timeout', 'server_timeout']
 
 const serviceMode = z.enum(SERVICE_MODES, {
@@ -97,13 +100,24 @@ function checkServiceFile (source: ServiceFileEntries, inherited: { readonly inA
       Object.assign(parsed, { [name]: result.data })
     }
   }
+  const checkText = (name: CheckPropertyName): string => entries.get(name) ?? PROPERTY_DEFAULTS[name]
+  const checkFields: Partial<CheckFields> = {}
+  for (const name of CHECK_PROPERTIES) {
+    const result = PROPERTY_SCHEMAS[name].safeParse(checkText(name))
+    if (result.success) Object.assign(checkFields, { [name]: result.data })
+    else for (const issue of result.error.issues) add(name, checkText(name), issue.message)
+  }
+  const check = mode !== undefined && CHECK_PROPERTIES.every((name) => checkFields[name] !== undefined)
+    ? healthCheckOf(mode, isUdpMode(mode), checkFields as CheckFields, checkText)
+    : { check: null, problems: [] }
+  for (const { property, message } of check.problems) add(property, checkText(property), message)
   const servers: Server[] = []
   for (const name of OUTPUT_NAMES) {
     const address = parsed[name]
     if (address !== undefined && address !== '') servers.push({ name, address, port: null, weight: 1, maxconn: null, backup: (parsed.backup_outputs ?? []).includes(name) })
   }
   for (const [property, value] of entries) {
-    if (SERVICE_NAMES.has(property)) continue
+    if (SERVICE_NAMES.has(property) || CHECK_NAMES.has(property)) continue
     if (property.startsWith(SERVER_PREFIX)) {
       const name = property.slice(SERVER_PREFIX.length)
       if (!SERVER_NAME.test(name)) {
@@ -135,8 +149,10 @@ function checkServiceFile (source: ServiceFileEntries, inherited: { readonly inA
   if (mode !== undefined && isUdpMode(mode) && parsed.in_addr !== undefined) problems.push(...udpListenProblems(parsed.in_addr, inherited.virtual, servers, given('in_addr'), file, mode))
   if (problems.length > 0 || mode === undefined) return { ok: false, problems }
   // every property parsed: no problem was found
-  const service: Service = { name: source.name, file, mode, servers, ...serviceSettingsOf(parsed as Pick<ParsedProperties, ServicePropertyName>, inherited.virtual) }
-  return { ok: true, service, warnings: serviceWarnings(service, entries) }
+  const fields = { ...parsed as Pick<ParsedProperties, ServicePropertyName>, healthcheck_port: checkFields.healthcheck_port ?? null }
+  const service: Service = { name: source.name, file, mode, servers, ...serviceSettingsOf(fields, inherited.virtual, check.check) }
+  const unused = unusedCheckWarnings(check.check, (name) => entries.has(name)).map((warning) => `${file}: ${warning}`)
+  return { ok: true, service, warnings: [...serviceWarnings(service, entries), ...unused] }
 }
 
 // The kernel's DNAT takes addresses, and one rule set is one family: a UDP service stays within it.

@@ -7,21 +7,22 @@
 import { isIPv6 } from 'node:net'
 import { z } from 'zod'
 import { SERVICE_PROPERTIES } from './service-file.js'
+import { CHECK_PROPERTIES } from './health-check.js'
 import { OUTPUT_NAMES, type PropertyProblem, type Server } from './model.js'
 import { SERVER_NAME, SERVER_PREFIX } from './server-line.js'
 
 /** The service properties a body gives as JSON numbers; the others are strings as in the files. */
 export const NUMERIC_SERVICE_PROPERTIES = [
-  'max_connections', 'healthcheck_interval', 'healthcheck_rise', 'healthcheck_fall', 'client_timeout', 'server_timeout', 'conn_timeout'
+  'max_connections', 'healthcheck_interval', 'healthcheck_rise', 'healthcheck_fall', 'client_timeout', 'server_timeout', 'conn_timeout', 'healthcheck_port'
 ] as const
 
 /** The service properties a body gives as strings, as the files write them. */
-export const TEXT_SERVICE_PROPERTIES = ['mode', 'ports', 'tcp_splice', 'in_addr', 'udp_snat'] as const
+export const TEXT_SERVICE_PROPERTIES = ['mode', 'ports', 'tcp_splice', 'in_addr', 'udp_snat', 'healthcheck_kind', 'healthcheck_http', 'healthcheck_send', 'healthcheck_expect'] as const
 
 const NUMERIC: ReadonlySet<string> = new Set(NUMERIC_SERVICE_PROPERTIES)
 const OUTPUTS: ReadonlySet<string> = new Set(OUTPUT_NAMES)
 // out1..out8 and backup_outputs are the env file's way; a body names its servers and marks their backups
-const IN_BODY: ReadonlySet<string> = new Set(SERVICE_PROPERTIES.filter((name) => !OUTPUTS.has(name) && name !== 'backup_outputs'))
+const IN_BODY: ReadonlySet<string> = new Set([...SERVICE_PROPERTIES.filter((name) => !OUTPUTS.has(name) && name !== 'backup_outputs'), ...CHECK_PROPERTIES])
 
 const wholeNumber = z.number({ error: (issue) => `${shown(issue.input)} is not accepted: give a JSON number` })
   .int({ error: (issue) => `${shown(issue.input)} is not accepted: give a whole number` })

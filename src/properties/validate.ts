@@ -1,10 +1,11 @@
-import { OUTPUT_NAMES, type HaSettings, type MailSettings, type Output, type PortRange, type Properties, type PropertiesResult, type PropertyProblem, type ServiceSettings } from './model.js'
+import { OUTPUT_NAMES, type HaSettings, type HealthCheck, type MailSettings, type Output, type PortRange, type Properties, type PropertiesResult, type PropertyProblem, type ServiceSettings } from './model.js'
 import { PROPERTY_DEFAULTS, PROPERTY_NAMES, PROPERTY_SCHEMAS, SECRET_PROPERTIES, isSpecificAddress, type ParsedProperties, type PropertyName } from './schema.js'
 import { firstSharedPort } from './ports.js'
 import { isIP, isIPv4 } from 'node:net'
 import { listenAddressesOverlap } from './addresses.js'
 import { canonicalAddress } from './canonical-address.js'
 import { ownLinkAddress, type InterfaceAddress } from './link-address.js'
+import { CHECK_PROPERTIES, healthCheckOf, unusedCheckWarnings, type CheckFields } from './health-check.js'
 
 const KNOWN_NAMES: ReadonlySet<string> = new Set(PROPERTY_NAMES)
 const SUGGESTION_DISTANCE = 2
@@ -51,11 +52,23 @@ export function validateProperties (entries: ReadonlyMap<string, string>, host: 
       for (const issue of result.error.issues) problems.push(problem(name, given(name), issue.message))
     }
   }
+  const check = checkOf(parsed, given)
+  problems.push(...check.problems)
   problems.push(...backupProblems(parsed, given('backup_outputs')), ...credentialPairProblems(parsed), ...listenerProblems(parsed, given), ...udpOutputProblems(parsed), ...haProblems(parsed, given, (name) => entries.has(name) || derived.values.has(name)))
   if (problems.length > 0) return { ok: false, problems }
   const fields = parsed as ParsedProperties
-  const properties = deepFreeze(toProperties(fields))
-  return { ok: true, properties, warnings: Object.freeze(warningsFor(properties, entries)) }
+  const properties = deepFreeze(toProperties(fields, check.check))
+  const warnings = [...warningsFor(properties, entries), ...unusedCheckWarnings(check.check, (name) => entries.has(name))]
+  return { ok: true, properties, warnings: Object.freeze(warnings) }
+}
+
+/** (SPEC §14) The env file's check, once the mode and every check property parsed; their problems otherwise come from the schemas. */
+function checkOf (parsed: Partial<ParsedProperties>, given: (name: PropertyName) => string): { readonly check: HealthCheck | null, readonly problems: PropertyProblem[] } {
+  const { mode } = parsed
+  if (mode === undefined || CHECK_PROPERTIES.some((name) => parsed[name] === undefined)) return { check: null, problems: [] }
+  // every UDP mode's name starts so; the agent, not HAProxy, checks them
+  const result = healthCheckOf(mode, mode.startsWith('udp_'), parsed as CheckFields, given)
+  return { check: result.check, problems: result.problems.map(({ property, message }) => problem(property, given(property), message)) }
 }
 
 function problem (property: string, value: string, message: string): PropertyProblem {
@@ -192,13 +205,13 @@ function collectListeners (parsed: Partial<ParsedProperties>): Listener[] {
   return listeners
 }
 
-function toProperties (fields: ParsedProperties): Properties {
+function toProperties (fields: ParsedProperties, check: HealthCheck | null): Properties {
   const outputs: Output[] = OUTPUT_NAMES.flatMap((name, index) => fields[name] === ''
     ? []
     : [{ name, index: index + 1, address: fields[name], backup: fields.backup_outputs.includes(name) }])
   return {
     mode: fields.mode,
-    ...serviceSettingsOf(fields, fields.ha_vip),
+    ...serviceSettingsOf(fields, fields.ha_vip, check),
     outputs,
     ctlAddr: fields.ctl_addr,
     ctlPort: fields.ctl_port,
@@ -218,13 +231,16 @@ function toProperties (fields: ParsedProperties): Properties {
 }
 
 /** The parsed properties a service's settings come from. */
-export type ServiceFields = Pick<ParsedProperties, 'ports' | 'max_connections' | 'healthcheck_interval' | 'healthcheck_rise' | 'healthcheck_fall' | 'client_timeout' | 'server_timeout' | 'conn_timeout' | 'tcp_splice' | 'in_addr' | 'udp_snat'>
+export type ServiceFields = Pick<ParsedProperties, 'ports' | 'max_connections' | 'healthcheck_interval' | 'healthcheck_rise' | 'healthcheck_fall' | 'client_timeout' | 'server_timeout' | 'conn_timeout' | 'tcp_splice' | 'in_addr' | 'udp_snat' | 'healthcheck_port'>
 
-/** A service's settings from its parsed properties, the env file's or a service file's; `virtual` (ha_vip) joins a non-empty in_addr. */
-export function serviceSettingsOf (fields: ServiceFields, virtual: readonly string[]): ServiceSettings {
+/**
+ * A service's settings from its parsed properties, the env file's or a service file's; `virtual`
+ * (ha_vip) joins a non-empty in_addr. `check` (health-check.ts) is left out when it is the mode's default.
+ */
+export function serviceSettingsOf (fields: ServiceFields, virtual: readonly string[], check: HealthCheck | null = null): ServiceSettings {
   return {
     ports: fields.ports.ranges,
-    healthcheckPort: fields.ports.first,
+    healthcheckPort: fields.healthcheck_port ?? fields.ports.first,
     maxConnections: fields.max_connections,
     healthcheckInterval: fields.healthcheck_interval,
     healthcheckRise: fields.healthcheck_rise,
@@ -234,7 +250,9 @@ export function serviceSettingsOf (fields: ServiceFields, virtual: readonly stri
     connTimeout: fields.conn_timeout,
     tcpSplice: fields.tcp_splice,
     inAddrs: fields.in_addr.length === 0 ? [] : inAddresses(fields.in_addr, virtual),
-    udpSnat: fields.udp_snat
+    udpSnat: fields.udp_snat,
+    // absent, not undefined: a service without one is the seed's, key for key
+    ...(check === null ? {} : { healthcheck: check })
   }
 }
 

@@ -1,5 +1,5 @@
 /** Pure: the desired state to haproxy.cfg text (TCP modes). */
-import type { Properties, Server, Service } from '../properties/model.js'
+import type { HealthCheck, Properties, Server, Service } from '../properties/model.js'
 import { isUdpMode } from '../properties/service-file.js'
 import type { DesiredState } from '../state/desired.js'
 import { serverKey } from '../state/server-key.js'
@@ -96,7 +96,8 @@ export interface HaproxyConfigView {
   } | null
   readonly binds: readonly string[]
   readonly stickTable: { readonly size: string, readonly expire: string } | null
-  readonly healthCheck: { readonly port: number, readonly interval: number, readonly rise: number, readonly fall: number } | null
+  /** `lines`: the backend's own check lines (SPEC §14: option httpchk, tcp-check), empty for a TCP connect. */
+  readonly healthCheck: { readonly port: number, readonly interval: number, readonly rise: number, readonly fall: number, readonly lines: readonly string[] } | null
   /** `id` is set with HA: both nodes must give an output the same id for the shared table to mean the same output. */
   readonly servers: ReadonlyArray<{ readonly name: string, readonly address: string, readonly backup: boolean, readonly disabled: boolean, readonly id: number | null }>
   readonly ui: { readonly bind: string, readonly auth: { readonly userlist: string, readonly user: string, readonly password: string } | null }
@@ -152,7 +153,7 @@ export function haproxyConfigView (state: DesiredState): HaproxyConfigView {
     binds: bindLines(p.inAddrs, p.ports.map(portRangeText)),
     stickTable: seed && p.mode === 'tcp_source' ? STICK_TABLE : null,
     healthCheck: p.healthcheckInterval > 0
-      ? { port: p.healthcheckPort, interval: p.healthcheckInterval, rise: p.healthcheckRise, fall: p.healthcheckFall }
+      ? { port: p.healthcheckPort, interval: p.healthcheckInterval, rise: p.healthcheckRise, fall: p.healthcheckFall, lines: checkLines(p.healthcheck) }
       : null,
     servers: p.outputs.map((output) => ({
       name: output.name,
@@ -214,7 +215,7 @@ function serviceView (service: Service, node: ServiceNode): ServiceView {
     spliceLine: service.tcpSplice === node.splice ? null : service.tcpSplice ? 'option splice-response' : 'no option splice-response',
     stickTable: service.mode === 'tcp_source' ? STICK_TABLE : null,
     healthCheck: service.healthcheckInterval > 0
-      ? { port: service.healthcheckPort, interval: service.healthcheckInterval, rise: service.healthcheckRise, fall: service.healthcheckFall }
+      ? { port: service.healthcheckPort, interval: service.healthcheckInterval, rise: service.healthcheckRise, fall: service.healthcheckFall, lines: checkLines(service.healthcheck) }
       : null,
     servers: service.servers.map((server) => ({
       name: server.name,
@@ -252,6 +253,27 @@ export function defaultServerSettings (service: Service): string[] {
   if (service.healthcheckInterval <= 0) return []
   const fall = service.healthcheckFall
   return ['check', `inter ${service.healthcheckInterval}s`, `rise ${service.healthcheckRise}`, `fall ${fall}`, 'observe layer4', `error-limit ${fall}`, 'on-error mark-down']
+}
+
+/**
+ * (SPEC §14) A backend's check lines for its kind: HAProxy runs them for every server of the
+ * backend, those added at run time too. None for a TCP connect (and the agent's UDP kinds).
+ * The properties' validation keeps each value within what these lines can carry unquoted,
+ * and the expect pattern within single quotes (health-check.ts).
+ */
+export function checkLines (check: HealthCheck | undefined): string[] {
+  switch (check?.kind) {
+    case 'http':
+      return [`option httpchk ${check.method} ${check.path}`, `http-check expect status ${check.status}`]
+    case 'send_expect':
+      return [
+        'option tcp-check',
+        ...(check.send === '' ? [] : [`tcp-check send-binary ${check.send}`]),
+        `tcp-check expect rstring '${check.expect}'`
+      ]
+    default:
+      return []
+  }
 }
 
 /** haproxy.cfg for the desired state. */

@@ -14,13 +14,15 @@ export interface BackendOptions {
   ports: string
   /** Also answer UDP datagrams on every port. Default false. */
   udp?: boolean
+  /** Answer HTTP on the TCP ports, each request with the status this file holds then (200 without one). */
+  httpStatusFile?: string
 }
 
 /** Starts one server in back end `index` (1-based), named `be<index>`; resolves once it printed `ready`. */
 export async function startBackend (topology: BackendTopology, index: number, options: BackendOptions): Promise<SpawnedProcess> {
   const ns = topology.names.backends[index - 1]
   if (ns === undefined) throw new Error(`back end must be 1..${topology.names.backends.length}, got ${index}`)
-  const args = [BACKEND_PROGRAM, '--name', `be${index}`, '--ports', options.ports, ...(options.udp === true ? ['--udp'] : [])]
+  const args = [BACKEND_PROGRAM, '--name', `be${index}`, '--ports', options.ports, ...(options.udp === true ? ['--udp'] : []), ...(options.httpStatusFile === undefined ? [] : ['--http-status-file', options.httpStatusFile])]
   const server = topology.spawn(ns, process.execPath, args)
   await server.waitForLine('ready', 10_000)
   return server

@@ -6,12 +6,16 @@
  * Listens on every port on every address (IPv4 and IPv6). On each TCP connection it
  * writes `<name> <localPort>\n` at once, then echoes what it receives until the
  * client closes. With --udp it also answers each datagram with
- * `<name> <localPort> <payload>`. Prints `ready` once every listener is bound and
- * exits 0 on SIGTERM or SIGINT.
+ * `<name> <localPort> <payload>`. With --http-status-file FILE its TCP listeners answer
+ * HTTP instead: each request gets the status the file holds at that moment (200 when it
+ * is missing or empty) and the body `<name>`, then the connection closes, so a test can
+ * switch a back end between healthy and failing while its port keeps accepting.
+ * Prints `ready` once every listener is bound and exits 0 on SIGTERM or SIGINT.
  */
 import { createServer, type Server, type Socket } from 'node:net'
 import { createSocket, type Socket as UdpSocket } from 'node:dgram'
 import { parseArgs } from 'node:util'
+import { readFileSync } from 'node:fs'
 
 const MAX_PORTS = 2000
 
@@ -32,12 +36,40 @@ function parsePortList (text: string): number[] {
   return [...ports].sort((a, b) => a - b)
 }
 
-function listenTcp (name: string, port: number, sockets: Set<Socket>): Promise<Server> {
+// The status a request gets now: the file's number, 200 when it has none.
+function currentStatus (file: string): number {
+  let text = ''
+  try {
+    text = readFileSync(file, 'utf8').trim()
+  } catch {
+    // no file yet: healthy
+  }
+  return /^[1-5][0-9][0-9]$/.test(text) ? Number(text) : 200
+}
+
+// One HTTP/1.0 answer once the request's head has arrived, then close.
+function answerHttp (name: string, socket: Socket, statusFile: string): void {
+  let head = ''
+  socket.setEncoding('latin1')
+  socket.on('data', (chunk: string) => {
+    if (head.includes('\r\n\r\n')) return
+    head += chunk
+    if (!head.includes('\r\n\r\n') && head.length < 16384) return
+    const status = currentStatus(statusFile)
+    socket.end(`HTTP/1.0 ${status} ${status < 400 ? 'OK' : 'Failing'}\r\nContent-Type: text/plain\r\nContent-Length: ${name.length}\r\n\r\n${name}`)
+  })
+}
+
+function listenTcp (name: string, port: number, sockets: Set<Socket>, statusFile: string | undefined): Promise<Server> {
   const server = createServer((socket) => {
     sockets.add(socket)
     socket.on('close', () => sockets.delete(socket))
     // A reset from a test that drops a connection is expected, not a failure.
     socket.on('error', () => {})
+    if (statusFile !== undefined) {
+      answerHttp(name, socket, statusFile)
+      return
+    }
     socket.write(`${name} ${socket.localPort ?? port}\n`)
     socket.pipe(socket)
   })
@@ -71,7 +103,8 @@ async function main (): Promise<void> {
     options: {
       name: { type: 'string' },
       ports: { type: 'string' },
-      udp: { type: 'boolean', default: false }
+      udp: { type: 'boolean', default: false },
+      'http-status-file': { type: 'string' }
     },
     strict: true
   })
@@ -81,7 +114,7 @@ async function main (): Promise<void> {
   const ports = parsePortList(values.ports)
 
   const sockets = new Set<Socket>()
-  const servers = await Promise.all(ports.map((port) => listenTcp(name, port, sockets)))
+  const servers = await Promise.all(ports.map((port) => listenTcp(name, port, sockets, values['http-status-file'])))
   const udpSockets = values.udp ? await Promise.all(ports.map((port) => listenUdp(name, port))) : []
 
   const stop = (): void => {
