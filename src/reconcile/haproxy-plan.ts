@@ -118,31 +118,42 @@ function onlyAdminDiffers (before: DesiredState, after: DesiredState): boolean {
 }
 
 /** Every server in HAProxy for `state`: its backend, name, serverKey and the admin level it should have. */
-export function haproxyServers (state: DesiredState): Array<{ readonly backend: string, readonly server: string, readonly key: string, readonly admin: AdminLevel }> {
+export function haproxyServers (state: DesiredState, only?: ReadonlySet<string>): Array<{ readonly backend: string, readonly server: string, readonly key: string, readonly admin: AdminLevel }> {
   const level = (key: string, stick: boolean): AdminLevel => state.disabled.has(key)
     ? 'maint'
     // HAProxy's drain still lets in the clients a stick table holds to it; maintenance does not (SPEC §11)
     : state.draining.has(key) ? (stick ? 'maint' : 'drain') : 'ready'
   const seedStick = state.properties.mode === 'tcp_source'
   return [
-    ...(seedInConfig(state) ? state.properties.outputs.map((output) => ({ backend: OUTPUTS_BACKEND, server: output.name, key: output.name, admin: level(output.name, seedStick) })) : []),
+    ...(seedInConfig(state) ? state.properties.outputs.filter((output) => only === undefined || only.has(output.name)).map((output) => ({ backend: OUTPUTS_BACKEND, server: output.name, key: output.name, admin: level(output.name, seedStick) })) : []),
     ...state.services.filter((service) => !isUdpMode(service.mode))
-      .flatMap((service) => service.servers.map((server) => {
+      .flatMap((service) => service.servers.flatMap((server) => {
         const key = serverKey(service.name, server.name)
-        return { backend: service.name, server: server.name, key, admin: level(key, service.mode === 'tcp_source') }
+        return only !== undefined && !only.has(key) ? [] : [{ backend: service.name, server: server.name, key, admin: level(key, service.mode === 'tcp_source') }]
       }))
   ]
 }
 
 // servers in HAProxy in both states whose admin level differs; from null: those the file alone does not set (draining)
 function adminSteps (before: DesiredState | null, after: DesiredState): HaproxyStep[] {
-  const was = new Map((before === null ? [] : haproxyServers(before)).map((server) => [`${server.backend}/${server.server}`, server.admin]))
-  return haproxyServers(after).flatMap((server): HaproxyStep[] => {
+  // the same servers (an admin change): only those in or out of an admin set can change level, not all 1,000
+  const only = before !== null && before.properties === after.properties && before.services === after.services ? adminChanges(before, after) : undefined
+  const was = new Map((before === null ? [] : haproxyServers(before, only)).map((server) => [`${server.backend}/${server.server}`, server.admin]))
+  return haproxyServers(after, only).flatMap((server): HaproxyStep[] => {
     const fromFile: AdminLevel = after.disabled.has(server.key) ? 'maint' : 'ready'
     const previous = before === null ? fromFile : was.get(`${server.backend}/${server.server}`)
     if (previous === undefined || previous === server.admin) return []
     return [{ kind: 'set-admin', backend: server.backend, server: server.server, state: server.admin, previous }]
   })
+}
+
+// the keys in one state's disabled or draining set and not in the other's
+function adminChanges (before: DesiredState, after: DesiredState): Set<string> {
+  const changes = new Set<string>()
+  for (const [one, other] of [[before.disabled, after.disabled], [after.disabled, before.disabled], [before.draining, after.draining], [after.draining, before.draining]] as const) {
+    for (const key of one) if (!other.has(key)) changes.add(key)
+  }
+  return changes
 }
 
 // a worker younger than its peers resync timeouts would hand an empty table on
