@@ -57,6 +57,7 @@ export class Reconciler {
       actions.push('apply')
     }
     if (!udp && this.#netfilter.active) await this.#netfilter.remove()
-    return actions.find((action) => action !== 'none') ?? 'none'
+    // a process started or reloaded says more than rules applied beside it (the API's `applied`)
+    return actions.find((action) => action === 'start' || action === 'reload') ?? actions.find((action) => action !== 'none') ?? 'none'
   }
 }
