@@ -25,6 +25,7 @@ import { loadKeptCounters, saveKeptCounters } from '../counters/kept-store.js'
 import { countersDocument } from '../counters/model.js'
 import { postJson } from '../counters/push.js'
 import { Notifier } from '../notify/notifier.js'
+import { RecentNotices } from '../notify/recent-notices.js'
 import { OutputWatch } from '../notify/output-watch.js'
 import { healthNotice, type RoleNotice } from '../notify/notice.js'
 import { sendMail } from '../notify/smtp.js'
@@ -115,7 +116,9 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
       if (taken !== null) log[taken.level](`haproxy: ${taken.line}`)
     }
   }, log)
-  const notifier = new Notifier({ log, sendMail, postJson, host: hostname() })
+  // the last hour's notices, for the web console
+  const recent = new RecentNotices()
+  const notifier = new Notifier({ log, sendMail, postJson, host: hostname(), recent })
   const keepalived = new Keepalived({
     runtimeDir: paths.runtimeDir,
     statsSocket: paths.statsSocket,
@@ -226,7 +229,7 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
     putServer: (name, server, body) => edits.putServer(name, server, body),
     deleteServer: (name, server) => edits.deleteServer(name, server)
   }
-  const ctl = new CtlListener(controller, sync, management)
+  const ctl = new CtlListener(controller, sync, management, () => recent.list())
   // every service's servers going down or up, in every mode, as /api/status and /api/services report them
   const watch = new OutputWatch({
     read: () => appliance.serverReports(),

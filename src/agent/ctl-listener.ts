@@ -12,14 +12,19 @@ export class CtlListener {
   readonly #controller: CtlController
   readonly #ha: HaController | undefined
   readonly #management: ManagementController | undefined
+  readonly #notices: (() => ReadonlyArray<Readonly<Record<string, unknown>>>) | undefined
   #app: FastifyInstance | null = null
   #settings: CtlSettings | null = null
 
-  /** `ha` serves /api/admin, /api/sync and the role while the settings have ha_vip; `management` the API of SPEC §12. */
-  constructor (controller: CtlController, ha?: HaController, management?: ManagementController) {
+  /**
+   * `ha` serves /api/admin, /api/sync and the role while the settings have ha_vip; `management` the API of SPEC §12;
+   * `notices` the last hour's notices (/api/notices). The web console is served with them.
+   */
+  constructor (controller: CtlController, ha?: HaController, management?: ManagementController, notices?: () => ReadonlyArray<Readonly<Record<string, unknown>>>) {
     this.#controller = controller
     this.#ha = ha
     this.#management = management
+    this.#notices = notices
   }
 
   /** Listens with these settings; throws L3LB_CTL_LISTEN (the seed's message) when it cannot. */
@@ -64,7 +69,14 @@ export class CtlListener {
   async #open (settings: CtlSettings): Promise<FastifyInstance> {
     const ha = settings.ha !== undefined && settings.ha !== null ? this.#ha : undefined
     const management = this.#management
-    const app = buildCtlApp({ controller: this.#controller, token: settings.ctlToken, ...(ha === undefined ? {} : { ha }), ...(management === undefined ? {} : { management }) })
+    const notices = this.#notices
+    const app = buildCtlApp({
+      controller: this.#controller,
+      token: settings.ctlToken,
+      ...(ha === undefined ? {} : { ha }),
+      ...(management === undefined ? {} : { management }),
+      ...(notices === undefined ? {} : { notices, console: true })
+    })
     try {
       await app.listen({ host: settings.ctlAddr, port: settings.ctlPort })
     } catch (cause) {
