@@ -6,15 +6,15 @@
 ;(() => {
   const POLL_MS = 2000
   const CHART_SECONDS = 600
+  const RATE_MS = 5000
   const TOKEN_KEY = 'l3lb-ctl-token'
   const $ = (id) => document.getElementById(id)
 
   /** Services' sections, rows and charts by name, kept across polls. */
   const views = new Map()
-  /** Each service's last session total and when it was read, for the rate. */
-  const totals = new Map()
   let timer = null
   let signedIn = false
+  let ratesReadAt = 0
 
   // ---- the ctl API ----
 
@@ -100,7 +100,7 @@
       tbody)
     const chart = el('figure', { class: 'chart', role: 'img', 'aria-label': `Sessions per second of ${service.name}, the last ten minutes`, 'data-points': '0' })
     const section = el('section', { class: 'service', 'aria-labelledby': heading.id, 'data-service': service.name }, heading, table, chart)
-    view = { section, heading, caption, tbody, chart, rows: new Map(), plot: null, points: [[], []], note: null }
+    view = { section, heading, caption, tbody, chart, rows: new Map(), plot: null, points: [[], []], note: null, now: 0 }
     if (service.name === 'default') {
       section.append(el('p', { class: 'note', text: 'The outputs of the env file: add, remove and weigh them there (and SIGHUP the agent).' }))
     } else {
@@ -234,50 +234,30 @@
         view.plot?.destroy()
         view.section.remove()
         views.delete(name)
-        totals.delete(name)
       }
     }
   }
 
-  // ---- sessions per second, from the counters' totals ----
+  // ---- sessions per second: the agent keeps ten minutes of them (/api/rates) ----
 
-  // one /metrics read for every service: l3lb_service_sessions_total{service="web"} 402
-  function serviceTotals (text) {
-    const found = new Map()
-    for (const match of text.matchAll(/^l3lb_service_sessions_total\{service="((?:[^"\\]|\\.)*)"\} (\d+(?:\.\d+)?(?:e\+?\d+)?)$/gm)) {
-      found.set(match[1].replace(/\\(.)/g, '$1'), Number(match[2]))
-    }
-    return found
-  }
-
-  function recordRates (text, now) {
-    const found = serviceTotals(text)
+  function renderRates (rates, now) {
     for (const [name, view] of views) {
-      const total = found.get(name)
-      if (total === undefined) {
-        if (view.note === null) {
-          view.note = el('p', { class: 'note', text: 'No session totals for this service (a UDP service counts its flows live, in Sessions): no rate to draw.' })
-          view.chart.append(view.note)
-        }
-        continue
+      const points = rates[name]
+      // a service the agent has no totals of (UDP, or not read yet since it came) says so
+      if (points === undefined && view.note === null) {
+        view.note = el('p', { class: 'note', text: 'No session totals for this service yet (a UDP service has none: it counts its flows live, in Sessions).' })
+        view.chart.after(view.note)
       }
-      const last = totals.get(name)
-      totals.set(name, { total, at: now })
-      // a total that went down is a restart's: no rate across it
-      if (last === undefined || total < last.total || now <= last.at) continue
-      const [xs, ys] = view.points
-      xs.push(now)
-      ys.push((total - last.total) / (now - last.at))
-      while (xs.length > 0 && xs[0] < now - CHART_SECONDS) {
-        xs.shift()
-        ys.shift()
-      }
-      drawChart(view, name)
+      if (view.note !== null) view.note.hidden = points !== undefined
+      if (points === undefined) continue
+      view.points = [points.map((point) => point[0]), points.map((point) => point[1])]
+      drawChart(view, name, now)
     }
   }
 
-  function drawChart (view, name) {
+  function drawChart (view, name, now) {
     view.chart.setAttribute('data-points', String(view.points[0].length))
+    view.now = now
     if (typeof window.uPlot !== 'function') return
     if (view.plot === null) {
       const width = Math.max(300, Math.min(1100, view.section.clientWidth - 40))
@@ -286,7 +266,8 @@
         title: `${name}: sessions per second, last ten minutes`,
         width,
         height: 160,
-        scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] } },
+        // the window is the last ten minutes whatever the page has seen of them
+        scales: { x: { time: true, range: () => [view.now - CHART_SECONDS, view.now] }, y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] } },
         series: [{}, { label: 'sessions/s', stroke: '#1a5fb4', fill: 'rgba(26,95,180,0.1)', points: { show: true, size: 4 }, value: (_u, v) => v === null ? '–' : v.toFixed(2) }],
         axes: [{}, { label: 'sessions/s' }]
       }, view.points, view.chart)
@@ -316,11 +297,17 @@
 
   async function refresh () {
     try {
-      const [services, notices, metrics] = await Promise.all([api('/api/services'), api('/api/notices'), api('/metrics')])
+      // the agent makes a point every 10 s: reading them every RATE_MS is enough
+      const now = Date.now()
+      const withRates = now - ratesReadAt >= RATE_MS
+      const [services, notices, rates] = await Promise.all([api('/api/services'), api('/api/notices'), withRates ? api('/api/rates') : null])
       if (!signedIn) showMain()
       renderServices(services.services)
       renderNotices(notices.notices)
-      recordRates(metrics, Date.now() / 1000)
+      if (rates !== null) {
+        ratesReadAt = now
+        renderRates(rates.rates, now / 1000)
+      }
       setText($('updated'), `updated ${new Date().toLocaleTimeString()}`)
     } catch (error) {
       if (error instanceof Refusal && error.httpStatus === 401) return signOut(error.message)
@@ -341,7 +328,7 @@
     signedIn = false
     for (const view of views.values()) view.plot?.destroy()
     views.clear()
-    totals.clear()
+    ratesReadAt = 0
     $('services').replaceChildren()
     $('notices').replaceChildren()
     delete $('notices').dataset.key

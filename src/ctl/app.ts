@@ -5,10 +5,11 @@ import type { CtlController, HaController } from './controller.js'
 import { answer } from './answer.js'
 import { bearerTokenCheck, TOKEN_REQUIRED_MESSAGE } from './auth.js'
 import { answerClientError, failureOf, MISSING_HOST_MESSAGE, sendRaw } from './failure.js'
-import { ctlPaths, NOTICES_PATH, OPENAPI_PATH, pathOf, registerCtlRoutes, SYNC_PATH, unknownPathError } from './routes.js'
+import { CONSOLE_API_PATHS, ctlPaths, OPENAPI_PATH, pathOf, registerCtlRoutes, SYNC_PATH, unknownPathError } from './routes.js'
 import { managementMethods, registerManagementRoutes, type ManagementController } from './services-routes.js'
 import { CtlRequestError } from './request-error.js'
 import { isConsolePath, registerConsoleRoutes } from './console-files.js'
+import type { ConsoleSources } from './controller.js'
 
 /** Longest request URL the ctl service reads; the seed's longest request is well under 100 characters. */
 export const MAX_URL_LENGTH = 2048
@@ -21,10 +22,11 @@ export interface CtlAppOptions {
   readonly ha?: HaController
   /** (SPEC §12) Set to serve the management API: GET, PUT, DELETE of /api/services/NAME and PUT, DELETE of its servers. */
   readonly management?: ManagementController
-  /** Serves the web console's page at `/` and its files at `/console/*`, which load without the token. */
-  readonly console?: boolean
-  /** The last hour's notices, oldest first (`GET /api/notices`, for the console); no such route when absent. */
-  readonly notices?: () => ReadonlyArray<Readonly<Record<string, unknown>>>
+  /**
+   * Serves the web console: its page at `/` and its files at `/console/*`, which load without
+   * the token, and the two calls it reads beside the others, `/api/notices` and `/api/rates`.
+   */
+  readonly console?: ConsoleSources
   /** Fastify's logger option; off by default (SPEC §8: no per-request log). */
   readonly logger?: boolean | object
 }
@@ -58,8 +60,8 @@ export function buildCtlApp (options: CtlAppOptions): FastifyInstance {
   const ha = options.ha !== undefined
   answerWhatNodeWouldRefuse(app)
   // the page and its files hold no data: a browser navigating to them cannot send the token
-  const open = options.console === true ? isConsolePath : () => false
-  const getOnly = (path: string): boolean => path === OPENAPI_PATH || (options.notices !== undefined && path === NOTICES_PATH) || open(path)
+  const open = options.console === undefined ? () => false : isConsolePath
+  const getOnly = (path: string): boolean => path === OPENAPI_PATH || (options.console !== undefined && CONSOLE_API_PATHS.includes(path)) || open(path)
 
   // Runs before routing's outcome matters and before any body is read, for every request.
   app.addHook('onRequest', async (request) => {
@@ -80,8 +82,8 @@ export function buildCtlApp (options: CtlAppOptions): FastifyInstance {
   app.setNotFoundHandler(async (request) => {
     throw unknownPathError(pathOf(request.raw.url ?? ''), ha)
   })
-  registerCtlRoutes(app, options.controller, options.ha, options.notices)
-  if (options.console === true) registerConsoleRoutes(app)
+  registerCtlRoutes(app, options.controller, options.ha, options.console)
+  if (options.console !== undefined) registerConsoleRoutes(app)
   if (options.management !== undefined) registerManagementRoutes(app, options.management)
   return app
 }

@@ -12,7 +12,8 @@ const management: ManagementController = { service: NO_DATA, putService: NO_DATA
 const NOTICES = [{ at: '2026-01-01T10:00:00.000Z', notice: 'output', message: 'output out2 (198.18.2.3) is DOWN: Layer4 timeout' }]
 const REQUIRED = 'ctl_token required: send Authorization: Bearer <token>'
 
-const consoleApp = (token = 's3cret') => buildCtlApp({ controller, token, management, console: true, notices: () => NOTICES })
+const RATES = { default: [], web: [[1767261600, 2.5], [1767261610, 0]] as Array<[number, number]> }
+const consoleApp = (token = 's3cret') => buildCtlApp({ controller, token, management, console: { notices: () => NOTICES, rates: () => RATES } })
 
 test('the page and its files load without the token, with their types, and hold no data', async () => {
   const app = consoleApp()
@@ -44,7 +45,7 @@ test('a file not changed since the browser\'s copy is answered 304', async () =>
 
 test('only the console\'s files are exempt: every other path, under /console/ too, still needs the token', async () => {
   const app = consoleApp()
-  for (const url of ['/console/', '/console/other.js', '/console', '/index.html', '/api/notices', '/api/services', '/api/openapi.json', '/metrics', '//', '/console/console.js/']) {
+  for (const url of ['/console/', '/console/other.js', '/console', '/index.html', '/api/notices', '/api/rates', '/api/services', '/api/openapi.json', '/metrics', '//', '/console/console.js/']) {
     const reply = await app.inject({ method: 'GET', url })
     assert.equal(reply.statusCode, 401, url)
     assert.deepEqual(reply.json(), { status: { code: 100, message: REQUIRED } }, url)
@@ -63,20 +64,25 @@ test('the console\'s files take GET only: another method is 405 with Allow: GET 
   }
 })
 
-test('GET /api/notices lists the last hour\'s notices with the token; it is in the OpenAPI document', async () => {
+test('GET /api/notices and /api/rates answer what the agent keeps, with the token; both are in the OpenAPI document', async () => {
   const app = consoleApp()
   const headers = { authorization: 'Bearer s3cret' }
   const reply = await app.inject({ method: 'GET', url: '/api/notices', headers })
   assert.equal(reply.statusCode, 200)
   assert.deepEqual(reply.json(), { status: { code: 0, message: '' }, notices: NOTICES })
-  const post = await app.inject({ method: 'POST', url: '/api/notices', headers })
-  assert.equal(post.statusCode, 405)
-  assert.equal(post.headers.allow, 'GET')
+  const rates = await app.inject({ method: 'GET', url: '/api/rates', headers })
+  assert.equal(rates.statusCode, 200)
+  assert.deepEqual(rates.json(), { status: { code: 0, message: '' }, rates: RATES })
+  for (const url of ['/api/notices', '/api/rates']) {
+    const post = await app.inject({ method: 'POST', url, headers })
+    assert.equal(post.statusCode, 405)
+    assert.equal(post.headers.allow, 'GET')
+  }
   // the document and the routes, both ways; the console's files are not calls of the API
   const document = (await app.inject({ method: 'GET', url: '/api/openapi.json', headers })).json<{ paths: Record<string, Record<string, unknown>> }>()
   const served = routesOf(app).map((route) => `${route.method} ${route.url.replace(/:([a-z]+)/g, '{$1}')}`).sort()
   const described = Object.entries(document.paths).flatMap(([path, operations]) => Object.keys(operations).map((method) => `${method.toUpperCase()} ${path}`)).sort()
-  assert.ok(served.includes('GET /api/notices'))
+  assert.ok(served.includes('GET /api/notices') && served.includes('GET /api/rates'))
   assert.ok(!served.some((route) => route.endsWith(' /') || route.includes('/console/')), served.join('\n'))
   assert.deepEqual(described, served)
 })
