@@ -100,8 +100,8 @@ export interface BrowserDriver {
   snapshot (page: number, options?: { afterLoad?: boolean, timeoutMs?: number }): Promise<PageSnapshot>
   /** Fetches `url` in a new context and closes it: the status, content type and body text. */
   fetch (url: string, options?: { credentials?: Credentials, timeoutMs?: number }): Promise<Fetched>
-  /** Saves a full-page PNG of an open page to `path`. */
-  screenshot (page: number, path: string): Promise<void>
+  /** Saves a full-page PNG of an open page to `path`; with `selector`, of that element only. */
+  screenshot (page: number, path: string, selector?: string): Promise<void>
   /** Closes an open page and its context. */
   close (page: number): Promise<void>
   /** Clicks the button whose accessible name is exactly `name` (what a screen reader announces). */
@@ -165,8 +165,8 @@ class Driver implements BrowserDriver {
     return (await this.#rpc.call('fetch', { url, credentials: options.credentials ?? null, timeoutMs }, timeoutMs)).fetched as Fetched
   }
 
-  async screenshot (page: number, path: string): Promise<void> {
-    await this.#rpc.call('screenshot', { page, path }, DEFAULT_TIMEOUT_MS)
+  async screenshot (page: number, path: string, selector?: string): Promise<void> {
+    await this.#rpc.call('screenshot', { page, path, selector: selector ?? null }, DEFAULT_TIMEOUT_MS)
   }
 
   async close (page: number): Promise<void> {
@@ -307,7 +307,9 @@ async function runProgram (): Promise<void> {
       }
     },
     async screenshot (command) {
-      await opened(Number(command.page)).page.screenshot({ path: String(command.path), fullPage: true })
+      const page = opened(Number(command.page)).page
+      if (typeof command.selector === 'string') await page.locator(command.selector).screenshot({ path: String(command.path) })
+      else await page.screenshot({ path: String(command.path), fullPage: true })
       return {}
     },
     async click (command) {

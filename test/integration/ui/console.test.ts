@@ -170,7 +170,7 @@ describe('the web console', () => {
     await browser.waitUntil(page, 'Number(document.querySelector(\'section[data-service="web"] figure.chart\').dataset.points) >= 2', 40_000)
     assert.equal(await browser.evaluate<number>(page, 'document.querySelectorAll(\'section[data-service="web"] figure.chart canvas\').length'), 1)
     const shot = process.env.L3LB_SCREENSHOT
-    if (shot !== undefined && shot !== '') await browser.screenshot(page, resolve(shot))
+    if (shot !== undefined && shot !== '') await browser.screenshot(page, resolve(shot), 'body')
   })
 
   test('the page reported no error but the refusals the test asked for', async () => {
