@@ -25,6 +25,8 @@ import { loadKeptCounters, saveKeptCounters } from '../counters/kept-store.js'
 import { countersDocument } from '../counters/model.js'
 import { postJson } from '../counters/push.js'
 import { Notifier } from '../notify/notifier.js'
+import { RecentNotices } from '../notify/recent-notices.js'
+import { SessionRates } from '../counters/session-rates.js'
 import { OutputWatch } from '../notify/output-watch.js'
 import { healthNotice, type RoleNotice } from '../notify/notice.js'
 import { sendMail } from '../notify/smtp.js'
@@ -115,7 +117,9 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
       if (taken !== null) log[taken.level](`haproxy: ${taken.line}`)
     }
   }, log)
-  const notifier = new Notifier({ log, sendMail, postJson, host: hostname() })
+  // the last hour's notices, for the web console
+  const recent = new RecentNotices()
+  const notifier = new Notifier({ log, sendMail, postJson, host: hostname(), recent })
   const keepalived = new Keepalived({
     runtimeDir: paths.runtimeDir,
     statsSocket: paths.statsSocket,
@@ -195,8 +199,11 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
     services: () => appliance.services(),
     counters: () => counters.read()
   }
-  // maxima of what HAProxy does not track itself (listen backlog, UDP flows) between reads
-  const sampler = setInterval(() => { counters.sample().catch(() => undefined) }, SAMPLE_INTERVAL_MS).unref()
+  // maxima of what HAProxy does not track itself (listen backlog, UDP flows) between reads; the console's rates from the same reads
+  const rates = new SessionRates()
+  const sampler = setInterval(() => {
+    counters.sample().then((snapshot) => { rates.record(Date.now(), snapshot) }, () => undefined)
+  }, SAMPLE_INTERVAL_MS).unref()
   const push = new MonPush(async () => countersDocument(await counters.read()), log)
   // (SPEC §12) the management API: each change one service file, applied as one job of the queue
   const edits = new ServiceEdits({
@@ -226,7 +233,7 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
     putServer: (name, server, body) => edits.putServer(name, server, body),
     deleteServer: (name, server) => edits.deleteServer(name, server)
   }
-  const ctl = new CtlListener(controller, sync, management)
+  const ctl = new CtlListener(controller, sync, management, { notices: () => recent.list(), rates: () => rates.rates() })
   // every service's servers going down or up, in every mode, as /api/status and /api/services report them
   const watch = new OutputWatch({
     read: () => appliance.serverReports(),

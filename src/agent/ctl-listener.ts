@@ -1,7 +1,7 @@
 /** The listening ctl service, which a reload may move to another address, port or token. */
 import type { FastifyInstance } from 'fastify'
 import { buildCtlApp } from '../ctl/app.js'
-import type { CtlController, HaController } from '../ctl/controller.js'
+import type { ConsoleSources, CtlController, HaController } from '../ctl/controller.js'
 import type { ManagementController } from '../ctl/services-routes.js'
 import { L3lbError } from '../errors.js'
 import type { Properties } from '../properties/model.js'
@@ -12,14 +12,19 @@ export class CtlListener {
   readonly #controller: CtlController
   readonly #ha: HaController | undefined
   readonly #management: ManagementController | undefined
+  readonly #console: ConsoleSources | undefined
   #app: FastifyInstance | null = null
   #settings: CtlSettings | null = null
 
-  /** `ha` serves /api/admin, /api/sync and the role while the settings have ha_vip; `management` the API of SPEC §12. */
-  constructor (controller: CtlController, ha?: HaController, management?: ManagementController) {
+  /**
+   * `ha` serves /api/admin, /api/sync and the role while the settings have ha_vip; `management` the API of SPEC §12;
+   * `consoleSources` the web console and what it reads (/api/notices, /api/rates).
+   */
+  constructor (controller: CtlController, ha?: HaController, management?: ManagementController, consoleSources?: ConsoleSources) {
     this.#controller = controller
     this.#ha = ha
     this.#management = management
+    this.#console = consoleSources
   }
 
   /** Listens with these settings; throws L3LB_CTL_LISTEN (the seed's message) when it cannot. */
@@ -64,7 +69,14 @@ export class CtlListener {
   async #open (settings: CtlSettings): Promise<FastifyInstance> {
     const ha = settings.ha !== undefined && settings.ha !== null ? this.#ha : undefined
     const management = this.#management
-    const app = buildCtlApp({ controller: this.#controller, token: settings.ctlToken, ...(ha === undefined ? {} : { ha }), ...(management === undefined ? {} : { management }) })
+    const consoleSources = this.#console
+    const app = buildCtlApp({
+      controller: this.#controller,
+      token: settings.ctlToken,
+      ...(ha === undefined ? {} : { ha }),
+      ...(management === undefined ? {} : { management }),
+      ...(consoleSources === undefined ? {} : { console: consoleSources })
+    })
     try {
       await app.listen({ host: settings.ctlAddr, port: settings.ctlPort })
     } catch (cause) {

@@ -110,9 +110,10 @@ export class CountersCollector {
   /**
    * Between reads, every few seconds: maxima HAProxy keeps none of (listen backlog, UDP
    * flows), and a recent reading to keep should HAProxy die (a crash has no "before").
+   * Returns the reading (the console's rates are taken from it).
    */
-  async sample (): Promise<void> {
-    await this.read()
+  async sample (): Promise<CountersSnapshot> {
+    return await this.read()
   }
 
   #oneAtATime<T> (job: () => Promise<T>): Promise<T> {

@@ -5,9 +5,11 @@ import type { CtlController, HaController } from './controller.js'
 import { answer } from './answer.js'
 import { bearerTokenCheck, TOKEN_REQUIRED_MESSAGE } from './auth.js'
 import { answerClientError, failureOf, MISSING_HOST_MESSAGE, sendRaw } from './failure.js'
-import { ctlPaths, OPENAPI_PATH, pathOf, registerCtlRoutes, SYNC_PATH, unknownPathError } from './routes.js'
+import { CONSOLE_API_PATHS, ctlPaths, OPENAPI_PATH, pathOf, registerCtlRoutes, SYNC_PATH, unknownPathError } from './routes.js'
 import { managementMethods, registerManagementRoutes, type ManagementController } from './services-routes.js'
 import { CtlRequestError } from './request-error.js'
+import { isConsolePath, registerConsoleRoutes } from './console-files.js'
+import type { ConsoleSources } from './controller.js'
 
 /** Longest request URL the ctl service reads; the seed's longest request is well under 100 characters. */
 export const MAX_URL_LENGTH = 2048
@@ -20,6 +22,11 @@ export interface CtlAppOptions {
   readonly ha?: HaController
   /** (SPEC §12) Set to serve the management API: GET, PUT, DELETE of /api/services/NAME and PUT, DELETE of its servers. */
   readonly management?: ManagementController
+  /**
+   * Serves the web console: its page at `/` and its files at `/console/*`, which load without
+   * the token, and the two calls it reads beside the others, `/api/notices` and `/api/rates`.
+   */
+  readonly console?: ConsoleSources
   /** Fastify's logger option; off by default (SPEC §8: no per-request log). */
   readonly logger?: boolean | object
 }
@@ -44,12 +51,17 @@ export function buildCtlApp (options: CtlAppOptions): FastifyInstance {
   })
   const routes: Array<{ readonly method: string, readonly url: string }> = []
   app.addHook('onRoute', (route) => {
+    // the console's files are not calls of the API
+    if ((route.config as { notApi?: boolean } | undefined)?.notApi === true) return
     for (const method of [route.method].flat()) routes.push({ method, url: route.url })
   })
   ROUTES.set(app, routes)
   const tokenAccepted = bearerTokenCheck(options.token)
   const ha = options.ha !== undefined
   answerWhatNodeWouldRefuse(app)
+  // the page and its files hold no data: a browser navigating to them cannot send the token
+  const open = options.console === undefined ? () => false : isConsolePath
+  const getOnly = (path: string): boolean => path === OPENAPI_PATH || (options.console !== undefined && CONSOLE_API_PATHS.includes(path)) || open(path)
 
   // Runs before routing's outcome matters and before any body is read, for every request.
   app.addHook('onRequest', async (request) => {
@@ -57,11 +69,11 @@ export function buildCtlApp (options: CtlAppOptions): FastifyInstance {
     if (url.length > MAX_URL_LENGTH) {
       throw new CtlRequestError(414, `request URL of ${url.length} characters is longer than the ${MAX_URL_LENGTH} accepted`)
     }
-    if (!tokenAccepted(request.headers.authorization)) throw new CtlRequestError(401, TOKEN_REQUIRED_MESSAGE)
+    if (!open(pathOf(url)) && !tokenAccepted(request.headers.authorization)) throw new CtlRequestError(401, TOKEN_REQUIRED_MESSAGE)
     if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) throw new CtlRequestError(400, MISSING_HOST_MESSAGE)
     // (HA) the push of the admin state is the one POST: its body is read under its own limit
     const push = ha && request.method === 'POST' && pathOf(url) === SYNC_PATH
-    const methods = pathOf(url) === OPENAPI_PATH ? ['GET'] : options.management === undefined ? null : managementMethods(pathOf(url))
+    const methods = getOnly(pathOf(url)) ? ['GET'] : options.management === undefined ? null : managementMethods(pathOf(url))
     if (methods !== null) {
       if (!methods.includes(request.method)) throw new CtlRequestError(405, `method ${request.method} not allowed on ${pathOf(url).slice(0, 120)}: it takes ${methods.join(', ')}`, { allow: methods })
     } else if (request.method !== 'GET' && !push) throw methodRefusal(request.method, pathOf(url), ha)
@@ -70,7 +82,8 @@ export function buildCtlApp (options: CtlAppOptions): FastifyInstance {
   app.setNotFoundHandler(async (request) => {
     throw unknownPathError(pathOf(request.raw.url ?? ''), ha)
   })
-  registerCtlRoutes(app, options.controller, options.ha)
+  registerCtlRoutes(app, options.controller, options.ha, options.console)
+  if (options.console !== undefined) registerConsoleRoutes(app)
   if (options.management !== undefined) registerManagementRoutes(app, options.management)
   return app
 }

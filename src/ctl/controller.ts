@@ -57,3 +57,11 @@ export interface HaController {
    */
   replaceDisabled (disabled: readonly string[], digest?: string, draining?: readonly string[]): Promise<AdminChangeResult>
 }
+
+/** (console) What the web console reads beyond CtlController: kept by the agent in memory. */
+export interface ConsoleSources {
+  /** The last hour's notices, oldest first (`/api/notices`). */
+  notices (): ReadonlyArray<Readonly<Record<string, unknown>>>
+  /** Each TCP service's sessions per second over the last ten minutes, `[unixSeconds, perSecond]` oldest first (`/api/rates`). */
+  rates (): Readonly<Record<string, ReadonlyArray<readonly [number, number]>>>
+}

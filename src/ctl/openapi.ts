@@ -22,6 +22,8 @@ export interface RouteDoc {
   readonly contentType?: string
   /** Only in a pair (ha_vip set). */
   readonly pairOnly?: boolean
+  /** Only with the web console (the app's `console` option). */
+  readonly consoleOnly?: boolean
 }
 
 interface QueryDoc {
@@ -64,6 +66,20 @@ export const CTL_ROUTE_DOCS: readonly RouteDoc[] = [
   { method: 'GET', path: '/api/drain', summary: 'Drain the selected servers: no new sessions, those they have finish', query: SELECTOR },
   { method: 'GET', path: '/api/counters', summary: 'The counters (SPEC §6), or one service\'s', query: SERVICE, answer: z.object({ group: z.string(), service: z.string().optional(), counters: z.record(z.string(), z.number()) }) },
   { method: 'GET', path: '/metrics', summary: 'The counters in Prometheus\' text format', contentType: 'text/plain; version=0.0.4' },
+  {
+    method: 'GET',
+    path: '/api/notices',
+    summary: 'The notices of the last hour (outputs and servers down or up, outages, failovers), oldest first; at most 500',
+    answer: z.object({ status, notices: z.array(z.object({ at: z.string(), notice: z.enum(['output', 'server', 'service', 'role']), message: z.string() }).catchall(z.unknown())) }),
+    consoleOnly: true
+  },
+  {
+    method: 'GET',
+    path: '/api/rates',
+    summary: 'Each TCP service\'s completed sessions per second over the last ten minutes, from the counters: one [unix seconds, per second] point every 10 s, oldest first',
+    answer: z.object({ status, rates: z.record(z.string(), z.array(z.tuple([z.number(), z.number()]))) }),
+    consoleOnly: true
+  },
   { method: 'GET', path: '/api/openapi.json', summary: 'This document', contentType: 'application/json' },
   { method: 'GET', path: '/api/services/:name', summary: 'One service: its properties and servers as PUT takes them back, and their state', answer: z.object({ status, service: serviceBodySchema, state: serviceState }) },
   { method: 'PUT', path: '/api/services/:name', summary: 'Create or replace a service (its file written anew)', body: serviceBodySchema, answer: changeAnswer },
@@ -81,10 +97,10 @@ export const CTL_ROUTE_DOCS: readonly RouteDoc[] = [
   }
 ]
 
-/** The document for an app with (`ha`) or without the pair's routes. */
-export function openApiDocument (version: string, ha: boolean): Record<string, unknown> {
+/** The document for an app with (`ha`) or without the pair's routes, and with or without the console's (`withConsole`). */
+export function openApiDocument (version: string, ha: boolean, withConsole = false): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {}
-  for (const route of CTL_ROUTE_DOCS.filter((candidate) => ha || candidate.pairOnly !== true)) {
+  for (const route of CTL_ROUTE_DOCS.filter((candidate) => (ha || candidate.pairOnly !== true) && (withConsole || candidate.consoleOnly !== true))) {
     const path = route.path.replace(/:([a-z]+)/g, '{$1}')
     const parameters = [
       ...[...route.path.matchAll(/:([a-z]+)/g)].map(([, name]) => ({ name, in: 'path', required: true, schema: { type: 'string' } })),

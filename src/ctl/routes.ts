@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { METRICS_CONTENT_TYPE, metricsText } from '../counters/prometheus.js'
 import { FORWARDED_HEADER, type ChangeOrigin } from '../model/pair.js'
-import type { CtlController, HaController } from './controller.js'
+import type { ConsoleSources, CtlController, HaController } from './controller.js'
 import { adminAnswer, changeAnswer, countersAnswer, outputsAnswer, statusAnswer } from './answer.js'
 import { parseSelector, parseServiceQuery, parseSyncBody, parseSyncQuery } from './query.js'
 import { CtlRequestError } from './request-error.js'
@@ -13,6 +13,9 @@ export const CTL_PATHS = ['/api/enable', '/api/disable', '/api/drain', '/api/sta
 
 /** The ctl API's own description (OpenAPI 3.1); not in CTL_PATHS, whose list the seed's 404 message gives. */
 export const OPENAPI_PATH = '/api/openapi.json'
+
+/** (addition) What the web console reads: the last hour's notices, each service's sessions per second; beside CTL_PATHS as OPENAPI_PATH is. */
+export const CONSOLE_API_PATHS: readonly string[] = ['/api/notices', '/api/rates']
 
 /** (HA) The paths added when ha_vip is set: the admin state read and replaced between the two nodes. */
 export const HA_CTL_PATHS = ['/api/admin', '/api/sync'] as const
@@ -29,7 +32,7 @@ export function ctlPaths (ha: boolean): readonly string[] {
 }
 
 /** Registers the GET routes; errors they throw go to the app's one error handler. */
-export function registerCtlRoutes (app: FastifyInstance, controller: CtlController, ha?: HaController): void {
+export function registerCtlRoutes (app: FastifyInstance, controller: CtlController, ha?: HaController, consoleSources?: ConsoleSources): void {
   app.get('/api/status', async (request) => statusAnswer(await controller.status(parseServiceQuery(request.raw.url ?? '')), ha?.role()))
   app.get('/api/outputs', async () => outputsAnswer(await controller.outputs(), ha?.role()))
   app.get('/api/services', async () => ({ status: { code: 0, message: '' }, services: await controller.services() }))
@@ -52,7 +55,11 @@ export function registerCtlRoutes (app: FastifyInstance, controller: CtlControll
     return countersAnswer(await controller.counters(), service)
   })
   // built when asked: nothing at boot needs it
-  app.get(OPENAPI_PATH, async () => openApiDocument(agentVersion(), ha !== undefined))
+  app.get(OPENAPI_PATH, async () => openApiDocument(agentVersion(), ha !== undefined, consoleSources !== undefined))
+  if (consoleSources !== undefined) {
+    app.get('/api/notices', async () => ({ status: { code: 0, message: '' }, notices: consoleSources.notices() }))
+    app.get('/api/rates', async () => ({ status: { code: 0, message: '' }, rates: consoleSources.rates() }))
+  }
   app.get('/metrics', async (_request, reply) => {
     const text = await metricsText(await controller.counters())
     reply.type(METRICS_CONTENT_TYPE)

@@ -114,7 +114,12 @@ export function isMailed (notice: Notice): boolean {
 
 /** The document POSTed to mon_url for one notice. */
 export function noticeDocument (notice: Notice, node: NodeIdentity): Record<string, unknown> {
-  const common = { group: 'L3LB', node: { host: node.host, address: node.address }, at: notice.at.toISOString(), message: noticeLine(notice) }
+  return { group: 'L3LB', node: { host: node.host, address: node.address }, ...noticeFields(notice) }
+}
+
+/** A notice's own fields, as mon gets them without the sender: what `/api/notices` lists. */
+export function noticeFields (notice: Notice): Record<string, unknown> {
+  const common = { at: notice.at.toISOString(), message: noticeLine(notice) }
   if (notice.kind === 'output') {
     return { ...common, notice: 'output', output: notice.output, address: notice.address, state: notice.state, reason: notice.reason }
   }

@@ -10,6 +10,7 @@ import { reasonOf, shown, type PostJson } from '../counters/push.js'
 import type { Log } from '../model/log.js'
 import { MailThrottle } from './mail-throttle.js'
 import { isMailed, noticeDocument, noticeKey, noticeLine, noticeMail, type NodeIdentity, type Notice } from './notice.js'
+import type { RecentNotices } from './recent-notices.js'
 import type { SendMail } from './smtp.js'
 
 export interface NotifierDeps {
@@ -19,6 +20,8 @@ export interface NotifierDeps {
   /** This host's name: in every mail, and the default sender's domain. */
   readonly host: string
   readonly now?: () => number
+  /** Keeps the last hour's notices for the console (`/api/notices`). */
+  readonly recent?: RecentNotices
 }
 
 const MON_TIMEOUT_MS = 5000
@@ -65,6 +68,7 @@ export class Notifier {
 
   notify (notice: Notice): void {
     const line = noticeLine(notice)
+    this.#deps.recent?.add(notice)
     if (notice.kind !== 'role' && notice.state === 'up') this.#deps.log.info(`notice: ${line}`)
     else if (notice.kind === 'service') this.#deps.log.error(`notice: ${line}`)
     else this.#deps.log.warn(`notice: ${line}`)

@@ -72,6 +72,8 @@ export interface PageSnapshot {
   readonly adminControls: number
   /** Why the navigation failed (`net::ERR_INVALID_AUTH_CREDENTIALS`...), or null when a page loaded. */
   readonly error: string | null
+  /** What the page reported as errors since it opened: `console.error` lines, uncaught exceptions, failed loads of its files. */
+  readonly consoleErrors: readonly string[]
 }
 
 /** A document fetched by the browser, body as text. */
@@ -98,10 +100,18 @@ export interface BrowserDriver {
   snapshot (page: number, options?: { afterLoad?: boolean, timeoutMs?: number }): Promise<PageSnapshot>
   /** Fetches `url` in a new context and closes it: the status, content type and body text. */
   fetch (url: string, options?: { credentials?: Credentials, timeoutMs?: number }): Promise<Fetched>
-  /** Saves a full-page PNG of an open page to `path`. */
-  screenshot (page: number, path: string): Promise<void>
+  /** Saves a full-page PNG of an open page to `path`; with `selector`, of that element only. */
+  screenshot (page: number, path: string, selector?: string): Promise<void>
   /** Closes an open page and its context. */
   close (page: number): Promise<void>
+  /** Clicks the button whose accessible name is exactly `name` (what a screen reader announces). */
+  click (page: number, name: string): Promise<void>
+  /** Types `value` into the field found by the CSS `selector`, replacing what it held. */
+  fill (page: number, selector: string, value: string): Promise<void>
+  /** Waits until the page's JavaScript `expression` is true; rejects with the expression after `timeoutMs`. */
+  waitUntil (page: number, expression: string, timeoutMs?: number): Promise<void>
+  /** The value of the page's JavaScript `expression`, which must be JSON. */
+  evaluate<T> (page: number, expression: string): Promise<T>
   /** Closes Chromium, stops the program and removes its temporary folder. */
   stop (): Promise<void>
 }
@@ -155,12 +165,28 @@ class Driver implements BrowserDriver {
     return (await this.#rpc.call('fetch', { url, credentials: options.credentials ?? null, timeoutMs }, timeoutMs)).fetched as Fetched
   }
 
-  async screenshot (page: number, path: string): Promise<void> {
-    await this.#rpc.call('screenshot', { page, path }, DEFAULT_TIMEOUT_MS)
+  async screenshot (page: number, path: string, selector?: string): Promise<void> {
+    await this.#rpc.call('screenshot', { page, path, selector: selector ?? null }, DEFAULT_TIMEOUT_MS)
   }
 
   async close (page: number): Promise<void> {
     await this.#rpc.call('close', { page }, DEFAULT_TIMEOUT_MS)
+  }
+
+  async click (page: number, name: string): Promise<void> {
+    await this.#rpc.call('click', { page, name, timeoutMs: DEFAULT_TIMEOUT_MS }, DEFAULT_TIMEOUT_MS)
+  }
+
+  async fill (page: number, selector: string, value: string): Promise<void> {
+    await this.#rpc.call('fill', { page, selector, value, timeoutMs: DEFAULT_TIMEOUT_MS }, DEFAULT_TIMEOUT_MS)
+  }
+
+  async waitUntil (page: number, expression: string, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<void> {
+    await this.#rpc.call('waitUntil', { page, expression, timeoutMs }, timeoutMs)
+  }
+
+  async evaluate<T> (page: number, expression: string): Promise<T> {
+    return (await this.#rpc.call('evaluate', { page, expression }, DEFAULT_TIMEOUT_MS)).value as T
   }
 
   async stop (): Promise<void> {
@@ -201,10 +227,10 @@ async function runProgram (): Promise<void> {
   const { chromium } = await import('playwright-core')
   type Page = Awaited<ReturnType<Awaited<ReturnType<typeof chromium.launch>>['newPage']>>
   const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...CHROMIUM_FLAGS], timeout: LAUNCH_TIMEOUT_MS })
-  const pages = new Map<number, { page: Page, loads: number, status: number }>()
+  const pages = new Map<number, { page: Page, loads: number, status: number, errors: string[] }>()
   let nextPage = 1
 
-  const opened = (number: number): { page: Page, loads: number, status: number } => {
+  const opened = (number: number): { page: Page, loads: number, status: number, errors: string[] } => {
     const found = pages.get(number)
     if (found === undefined) throw new Error(`no open page ${number}`)
     return found
@@ -214,7 +240,7 @@ async function runProgram (): Promise<void> {
     ...(credentials === null ? {} : { httpCredentials: credentials })
   })
   const read = async (number: number, error: string | null = null): Promise<PageSnapshot> => {
-    const { page, loads, status } = opened(number)
+    const { page, loads, status, errors } = opened(number)
     const text = await page.evaluate('document.body === null ? "" : document.body.innerText') as string
     return {
       page: number,
@@ -224,7 +250,8 @@ async function runProgram (): Promise<void> {
       proxies: await page.evaluate(READ_STATS_PAGE) as Record<string, StatsRow[]>,
       loads,
       adminControls: await page.evaluate('document.querySelectorAll(\'form[method="post" i], input[type="checkbox"], select\').length') as number,
-      error
+      error,
+      consoleErrors: [...errors]
     }
   }
 
@@ -233,9 +260,11 @@ async function runProgram (): Promise<void> {
       const context = await contextFor(command.credentials as Credentials | null)
       const page = await context.newPage()
       const number = nextPage++
-      const entry = { page, loads: 0, status: 0 }
+      const entry = { page, loads: 0, status: 0, errors: [] as string[] }
       pages.set(number, entry)
       page.on('load', () => { entry.loads += 1 })
+      page.on('console', (message) => { if (message.type() === 'error') entry.errors.push(message.text()) })
+      page.on('pageerror', (error) => { entry.errors.push(`uncaught: ${error.message}`) })
       // Each self-refresh is a new navigation: keep the status of the latest document.
       page.on('response', (response) => {
         if (response.request().isNavigationRequest() && response.frame() === page.mainFrame()) entry.status = response.status()
@@ -278,8 +307,33 @@ async function runProgram (): Promise<void> {
       }
     },
     async screenshot (command) {
-      await opened(Number(command.page)).page.screenshot({ path: String(command.path), fullPage: true })
+      const page = opened(Number(command.page)).page
+      if (typeof command.selector === 'string') await page.locator(command.selector).screenshot({ path: String(command.path) })
+      else await page.screenshot({ path: String(command.path), fullPage: true })
       return {}
+    },
+    async click (command) {
+      await opened(Number(command.page)).page.getByRole('button', { name: String(command.name), exact: true }).click({ timeout: Number(command.timeoutMs) })
+      return {}
+    },
+    async fill (command) {
+      await opened(Number(command.page)).page.locator(String(command.selector)).fill(String(command.value), { timeout: Number(command.timeoutMs) })
+      return {}
+    },
+    async waitUntil (command) {
+      // polled with evaluate, which the page's Content-Security-Policy allows (waitForFunction compiles a string in the page, which it forbids)
+      const page = opened(Number(command.page)).page
+      const deadline = Date.now() + Number(command.timeoutMs) - 500
+      let last: unknown = null
+      while (Date.now() < deadline) {
+        last = await page.evaluate(String(command.expression)).catch((error: unknown) => (error as Error).message.split('\n')[0])
+        if (last === true) return {}
+        await new Promise((resolve) => setTimeout(resolve, 100))
+      }
+      throw new Error(`${String(command.expression)} was not true within ${Number(command.timeoutMs)} ms; it was ${JSON.stringify(last)}`)
+    },
+    async evaluate (command) {
+      return { value: await opened(Number(command.page)).page.evaluate(String(command.expression)) }
     },
     async close (command) {
       const number = Number(command.page)
