@@ -5,6 +5,7 @@
 // Packages the dist/ that exists: `npm run package` builds it first.
 //   L3LB_PACKAGE_VERSION  the Debian version (default: package.json's version)
 //   L3LB_PACKAGE_OUT      the folder the .deb is written to (default: the checkout)
+//   L3LB_PACKAGE_CONFFILE the file shipped as /etc/l3lb/l3lb.env (default: appliance/l3lb.env.example)
 import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { createHash } from 'node:crypto'
 import { tmpdir } from 'node:os'
@@ -47,7 +48,7 @@ function packedFiles () {
   return packed.files.map((file) => file.path).sort()
 }
 
-function* walk (dir) {
+function * walk (dir) {
   for (const name of readdirSync(dir).sort()) {
     const path = join(dir, name)
     const stat = lstatSync(path)
@@ -131,12 +132,10 @@ function copyInto (stage, from, to, mode) {
   chmodSync(target, mode)
 }
 
-/** The unit of appliance/, pointed at /usr/lib/l3lb. */
+/** appliance/l3lb.service, which starts the launcher where the package puts it. */
 function packagedUnit () {
   const text = readFileSync(join(ROOT, 'appliance/l3lb.service'), 'utf8')
-    .replace('file:///opt/l3lb/README.md', `file://${HOME}/README.md`)
-    .replaceAll('/opt/l3lb/', `${HOME}/`)
-  if (text.includes('/opt/')) throw new PackageError('appliance/l3lb.service names a path under /opt/ that the package does not move to /usr/lib/l3lb')
+  if (!text.includes(`\nExecStart=${HOME}/appliance/l3lb `)) throw new PackageError(`appliance/l3lb.service does not start ${HOME}/appliance/l3lb, where the package puts the launcher`)
   return text
 }
 
@@ -261,7 +260,7 @@ function build () {
     mkdirSync(dirname(join(stage, UNIT)), { recursive: true })
     writeFileSync(join(stage, UNIT), packagedUnit(), { mode: 0o644 })
     // the env file may hold ctl_token, ui_password and mail_password
-    copyInto(stage, join(ROOT, 'appliance/l3lb.env.example'), 'etc/l3lb/l3lb.env', 0o600)
+    copyInto(stage, process.env.L3LB_PACKAGE_CONFFILE ?? join(ROOT, 'appliance/l3lb.env.example'), 'etc/l3lb/l3lb.env', 0o600)
     mkdirSync(join(stage, 'etc/l3lb/services.d'), { mode: 0o755 })
     const doc = join(stage, 'usr/share/doc/l3lb')
     mkdirSync(doc, { recursive: true })
