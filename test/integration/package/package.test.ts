@@ -138,7 +138,8 @@ test('the package is l3lb_<package.json version>_all.deb, with what package.json
   assert.match(fields, /^Recommends: keepalived, conntrackd, socat$/m)
   assert.equal((await runOk('dpkg-deb', ['--info', firstDeb, 'conffiles'])).trim(), ENV_FILE)
   const listing = await runOk('dpkg-deb', ['--contents', firstDeb])
-  for (const entry of MANIFEST.files) assert.match(listing, new RegExp(` \\./usr/lib/l3lb/${entry}/`), `package.json "files" lists ${entry}; the package has no /usr/lib/l3lb/${entry}`)
+  // a folder or a file: whatever package.json "files" lists now, the console's included
+  for (const entry of MANIFEST.files) assert.match(listing, new RegExp(` \\./usr/lib/l3lb/${entry.replaceAll('.', '\\.')}(/|$)`, 'm'), `package.json "files" lists ${entry}; the package has no /usr/lib/l3lb/${entry}`)
   for (const path of ['usr/lib/l3lb/dist/src/cli/main.js', 'usr/lib/l3lb/package.json', 'usr/lib/l3lb/node_modules/fastify/package.json',
     'usr/lib/l3lb/appliance/appliance.sh', 'usr/lib/l3lb/appliance/health-check.sh', 'lib/systemd/system/l3lb.service', 'etc/l3lb/services.d/',
     'usr/share/doc/l3lb/copyright', 'usr/share/lintian/overrides/l3lb']) {
