@@ -70,6 +70,8 @@ export function buildCtlApp (options: CtlAppOptions): FastifyInstance {
       throw new CtlRequestError(414, `request URL of ${url.length} characters is longer than the ${MAX_URL_LENGTH} accepted`)
     }
     if (!open(pathOf(url)) && !tokenAccepted(request.headers.authorization)) throw new CtlRequestError(401, TOKEN_REQUIRED_MESSAGE)
+    // the router takes `*` (and other spellings) for `/`: the console answers its own exact paths only
+    if ((request.routeOptions.config as { notApi?: boolean } | undefined)?.notApi === true && !open(pathOf(url))) throw unknownPathError(pathOf(url), ha)
     if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) throw new CtlRequestError(400, MISSING_HOST_MESSAGE)
     // (HA) the push of the admin state is the one POST: its body is read under its own limit
     const push = ha && request.method === 'POST' && pathOf(url) === SYNC_PATH

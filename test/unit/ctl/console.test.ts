@@ -95,3 +95,11 @@ test('without ctl_token the page and the notices need nothing; an unknown path s
   assert.equal(unknown.statusCode, 404)
   assert.match(unknown.json<{ status: { message: string } }>().status.message, /^unknown path "\/console\/other\.js": expected \/api\/enable, \/api\/disable, \/api\/drain, \/api\/status, \/api\/outputs, \/api\/services, \/api\/counters, \/metrics$/)
 })
+
+test('the console answers its exact paths only: `*` and other spellings the router takes for `/` are unknown paths', async () => {
+  const app = consoleApp('')
+  const star = await app.inject({ method: 'GET', url: '*' })
+  assert.equal(star.statusCode, 404)
+  assert.match(star.json<{ status: { message: string } }>().status.message, /^unknown path "\/?\*"/)
+  assert.equal((await app.inject({ method: 'GET', url: '/' })).statusCode, 200)
+})
