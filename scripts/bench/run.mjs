@@ -7,6 +7,7 @@
 //                                                            some cases; the others' figures in docs/ stay
 //   node scripts/bench/run.mjs --smoke                        ~10 s of load, for CI
 //   node scripts/bench/run.mjs --only scale --out /tmp/b      256 services, 1,000 servers (lib/scale.mjs)
+//   node scripts/bench/run.mjs --only checks --out /tmp/b     1,000 UDP servers checked each second (lib/checks.mjs)
 //
 // Needs root, a build (`npm run build`: it imports dist/test/support/), wrk, nginx with
 // libnginx-mod-stream, haproxy, iptables, conntrack and trafgen (netsniff-ng). All traffic
@@ -31,9 +32,10 @@ import { writeReport } from './lib/report.mjs'
 import { udpCases } from './lib/udp-cases.mjs'
 import { scaleCase } from './lib/scale.mjs'
 import { footprintCases } from './lib/footprint.mjs'
+import { checksCase } from './lib/checks.mjs'
 
 const DOCS = fileURLToPath(new URL('../../docs/', import.meta.url))
-const GROUPS = ['tcp', 'udp', 'sessions', 'reload', 'kill', 'ctl', 'control', 'render', 'scale', 'footprint']
+const GROUPS = ['tcp', 'udp', 'sessions', 'reload', 'kill', 'ctl', 'control', 'render', 'scale', 'footprint', 'checks']
 
 const { values: options } = parseArgs({
   options: {
@@ -54,7 +56,7 @@ const smoke = options.smoke
 const runs = smoke ? 1 : Math.min(Math.max(Number(options.runs), 1), 30)
 const seconds = smoke ? 1 : Math.min(Math.max(Number(options.seconds), 1), 30)
 // the smoke skips what is slow by nature: checks marking a killed back end down, a render of 1,000 ports
-const only = new Set(smoke ? ['tcp', 'sessions', 'reload', 'ctl', 'udp', 'scale', 'footprint'] : options.only.split(','))
+const only = new Set(smoke ? ['tcp', 'sessions', 'reload', 'ctl', 'udp', 'scale', 'footprint', 'checks'] : options.only.split(','))
 const sessionCount = smoke ? 200 : Math.min(Math.max(Number(options.sessions), 10), 9600)
 const busyCount = smoke ? 50 : Math.min(Math.max(Number(options.busy), 10), 2000)
 const udpFlows = Math.min(Math.max(Number(options['udp-flows']), 2), 20000)
@@ -106,6 +108,7 @@ async function main () {
   if (only.has('udp')) results.udp = await udpCases({ topology, client, tmp, runs, seconds, smoke, flows: udpFlows, log, fault })
   if (only.has('render')) await renderCase()
   if (only.has('footprint')) results.footprint = await footprintCases({ topology, client, tmp, smoke, churnSeconds: smoke ? 3 : Math.min(Math.max(Number(options['churn-seconds']), 5), 600), log, fault })
+  if (only.has('checks')) results.checks = await checksCase({ topology, client, tmp, smoke, log, fault })
   results.elapsedSeconds = Math.round((Date.now() - started) / 1000)
 }
 

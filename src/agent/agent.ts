@@ -36,7 +36,7 @@ import { icmpProbe } from '../health/icmp-probe.js'
 import { udpProbe } from '../health/udp-probe.js'
 import { sipProbe } from '../health/sip-probe.js'
 import { enableForwarding } from '../netfilter/forwarding.js'
-import { forgetFlowsTo, listUdpFlows } from '../netfilter/conntrack.js'
+import { forgetFlowsTo, forgetServiceFlows, listUdpFlows } from '../netfilter/conntrack.js'
 import { applyRules, removeRules } from '../netfilter/rules.js'
 import type { Netfilter } from '../reconcile/reconciler.js'
 import { Appliance } from './appliance.js'
@@ -431,7 +431,7 @@ const hostNetfilter: Netfilter = {
   apply: (family, text) => applyRules(family, text),
   remove: (family) => removeRules(family),
   enableForwarding: (family) => enableForwarding(family),
-  forgetFlowsTo: (address) => forgetFlowsTo(address)
+  forgetFlowsTo: async (address, only) => await (only === undefined ? forgetFlowsTo(address) : forgetServiceFlows(only))
 }
 
 async function makeFolders (runtimeDir: string, stateDir: string): Promise<void> {

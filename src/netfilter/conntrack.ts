@@ -3,8 +3,12 @@
  * makes their next datagram go through the DNAT rules again, counting them gives
  * the output's sessions.
  */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { isIP } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { commandFailed, runProgram, type NetfilterOptions } from './command.js'
+import { filterArgs, filtersOfFlows, staticFilters, type FlowFilter, type ServiceFlows } from './flow-filters.js'
 
 /** The count in conntrack's summary line ("3 flow entries have been deleted."), or undefined without one. */
 export function parseFlowCount (stderr: string, verb: 'deleted' | 'shown'): number | undefined {
@@ -25,14 +29,64 @@ function selection (address: string): string[] {
  * `conntrack`, L3LB_COMMAND_FAILED when conntrack fails.
  */
 export async function forgetFlowsTo (address: string, options: NetfilterOptions = {}): Promise<number> {
-  const args = ['-D', ...selection(address)]
+  return await deleteFlows(selection(address), `the UDP flows to ${address}`, options)
+}
+
+/**
+ * Deletes the UDP conntrack entries of one server of one service, and none of the other
+ * servers' at its address (`flows.keep`); returns how many there were. Each selection is one
+ * walk of the whole table by the kernel: one when the services tell the flows apart, else one
+ * listing of the address's flows and one per destination port in use (docs/checks.md).
+ * Errors as forgetFlowsTo's.
+ */
+export async function forgetServiceFlows (flows: ServiceFlows, options: NetfilterOptions = {}): Promise<number> {
+  const { address } = flows.target
+  const filters = staticFilters(flows) ?? filtersOfFlows(flows, await listFlowsFrom(address, options))
+  const [only] = filters
+  if (only === undefined) return 0
+  const what = `the UDP flows to ${address}${flows.target.port === null ? '' : ` port ${flows.target.port}`} of one service`
+  if (filters.length === 1) return await deleteFlows(filterArgs(only), what, options)
+  return await deleteFlowsInOneRun(filters, what, options)
+}
+
+async function deleteFlows (selectionArgs: readonly string[], what: string, options: NetfilterOptions): Promise<number> {
+  const args = ['-D', ...selectionArgs]
   const result = await runProgram('conntrack', args, options)
   const deleted = parseFlowCount(result.stderr, 'deleted')
   // conntrack -D exits 1 when it found nothing to delete.
   if (deleted === undefined || (result.exitCode !== 0 && !(result.exitCode === 1 && deleted === 0))) {
-    throw commandFailed(`could not forget the UDP flows to ${address}`, options.command ?? [], 'conntrack', args, result)
+    throw commandFailed(`could not forget ${what}`, options.command ?? [], 'conntrack', args, result)
   }
   return deleted
+}
+
+// `conntrack -R FILE` runs one command a line, in one process: it prints each entry it deletes
+// (one line each) and no summary. A file, not its input: it opens /dev/stdin, which a socket
+// pair (Node's pipes) cannot be opened as.
+async function deleteFlowsInOneRun (filters: readonly FlowFilter[], what: string, options: NetfilterOptions): Promise<number> {
+  const folder = await mkdtemp(join(tmpdir(), 'l3lb-conntrack-'))
+  try {
+    const file = join(folder, 'deletions')
+    await writeFile(file, filters.map((filter) => ['-D', ...filterArgs(filter)].join(' ') + '\n').join(''), { mode: 0o600 })
+    const args = ['-R', file]
+    const result = await runProgram('conntrack', args, options)
+    if (result.exitCode !== 0) {
+      throw commandFailed(`could not forget ${what} (${filters.length} deletions in one run)`, options.command ?? [], 'conntrack', args, result)
+    }
+    return result.stdout.split('\n').filter((line) => line.trim() !== '').length
+  } finally {
+    await rm(folder, { recursive: true, force: true })
+  }
+}
+
+// The UDP flows whose replies come from `address`: one walk of the table.
+async function listFlowsFrom (address: string, options: NetfilterOptions): Promise<UdpFlow[]> {
+  const args = ['-L', ...selection(address)]
+  const result = await runProgram('conntrack', args, options)
+  if (result.exitCode !== 0 || parseFlowCount(result.stderr, 'shown') === undefined) {
+    throw commandFailed(`could not list the UDP flows to ${address}`, options.command ?? [], 'conntrack', args, result)
+  }
+  return parseUdpFlows(result.stdout)
 }
 
 /** How many UDP conntrack entries have replies from `address`. Errors as forgetFlowsTo's. */

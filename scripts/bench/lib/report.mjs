@@ -5,6 +5,7 @@ import { barChartSvg } from './chart.mjs'
 import { pairedRatio } from './measure.mjs'
 import { scaleSection } from './scale-report.mjs'
 import { footprintSection } from './footprint.mjs'
+import { checksSection } from './checks.mjs'
 
 const AIMS = {
   tcpTuned: 0.95,
@@ -225,6 +226,7 @@ function markdown (r) {
     lines.push(...section.lines)
     aims.push(...section.aims)
   }
+  if (r.checks) lines.push(...checksSection(r.checks, partialRunNote(r, ['checks'])))
 
   lines.push('## Aims', '', '| aim | figure | |', '|---|---|---|', ...aims, '')
   lines.push(...METHOD)
