@@ -14,10 +14,14 @@ export const TCP_CASES = [
   { name: 'bulk', title: 'MB/s, 1 MiB objects', path: '/big', connections: 16, close: false, figure: 'bytesPerSecond' }
 ]
 
-/** Namespace-local sysctls only: many short connections from one client address. */
+/**
+ * Namespace-local sysctls only: many short connections from one client address. Source
+ * ports start at 20000, above every port the benchmark listens on (services up to 10999):
+ * an outgoing connection's TIME_WAIT on a later group's service port fails HAProxy's bind.
+ */
 export async function tuneNamespaces (topology) {
   for (const ns of [topology.names.client, topology.names.lb, ...topology.names.backends]) {
-    await topology.exec(ns, 'sysctl', ['-q', '-w', 'net.ipv4.ip_local_port_range=1024 65000', 'net.ipv4.tcp_tw_reuse=1', 'net.core.somaxconn=8192'])
+    await topology.exec(ns, 'sysctl', ['-q', '-w', 'net.ipv4.ip_local_port_range=20000 65000', 'net.ipv4.tcp_tw_reuse=1', 'net.core.somaxconn=8192'])
   }
 }
 
