@@ -14,7 +14,7 @@
 // stays in the namespaces it makes (198.18.0.0/15); trafgen writes frames only on the
 // client namespace's veth; every load is bounded in time and count; the namespaces,
 // processes, rules and temporary files go at the end, also on failure and Ctrl-C.
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir, cpus, release } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -74,6 +74,9 @@ const tmp = mkdtempSync(join(tmpdir(), 'l3lb-bench-'))
 // nginx's workers run as nobody and read the back ends' files from here
 chmodSync(tmp, 0o755)
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }))
+// the agents' runtime files on a tmpfs, as in production (systemd's RuntimeDirectory= is under
+// /run); their state (admin state, counters) stays on the disk under tmp, as /var/lib/l3lb
+const runtimeTmpfs = join(tmp, 'run')
 
 let topology
 let client
@@ -81,6 +84,8 @@ let client
 async function main () {
   requirePrograms(['wrk', 'nginx', 'haproxy', 'iptables', ...(only.has('udp') ? ['trafgen', 'conntrack', 'iptables-save'] : [])])
   const started = Date.now()
+  mkdirSync(runtimeTmpfs)
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64m,mode=0755', 'l3lb-bench-run', runtimeTmpfs])
   topology = await createTopology({ backends: 2 })
   await tuneNamespaces(topology)
   await Promise.all(topology.names.backends.map((_, i) => startBackend(topology, tmp, i)))
@@ -88,7 +93,7 @@ async function main () {
   client = await startClient(topology)
 
   const direct = directContender(topology)
-  const l3lb = l3lbContender(topology, client, waitReady)
+  const l3lb = l3lbContender(topology, client, waitReady, runtimeTmpfs)
   const tuned = tunedHaproxyContender(topology, join(tmp, 'haproxy'), waitReady)
   const nginx = nginxStreamContender(topology, join(tmp, 'nginx-stream'), waitReady)
   const tcpContenders = [direct, l3lb, tuned, nginx]
@@ -104,7 +109,7 @@ async function main () {
   if (only.has('control')) await controlCase(l3lb, tuned)
   await l3lb.stop()
   await tuned.stop()
-  if (only.has('scale')) results.scale = await scaleCase({ topology, tmp, smoke, log, fault, runTool })
+  if (only.has('scale')) results.scale = await scaleCase({ topology, tmp, runtimeTmpfs, smoke, log, fault, runTool })
   if (only.has('udp')) results.udp = await udpCases({ topology, client, tmp, runs, seconds, smoke, flows: udpFlows, log, fault })
   if (only.has('render')) await renderCase()
   if (only.has('footprint')) results.footprint = await footprintCases({ topology, client, tmp, smoke, churnSeconds: smoke ? 3 : Math.min(Math.max(Number(options['churn-seconds']), 5), 600), log, fault })
@@ -533,6 +538,7 @@ try {
   fault(`the benchmark stopped: ${error.stack ?? error.message}`)
 } finally {
   await topology?.destroy().catch((error) => fault(`cleanup: ${error.message}`))
+  try { execFileSync('umount', [runtimeTmpfs], { stdio: 'ignore' }) } catch {} // not mounted: nothing to undo
 }
 if (!smoke && broken.length === 0) {
   writeReport(options.out, partial ? withEarlierFigures(results) : results)

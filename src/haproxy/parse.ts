@@ -59,23 +59,6 @@ export function parseInfoAndStat (text: string, columns?: ReadonlySet<string>): 
   return { workerPid: pid === null ? null : Number(pid[1]), rows: header === -1 ? [] : parseShowStat(text.slice(header), columns) }
 }
 
-/** `show servers state`: a version line, a `# ` header of names, then space-separated rows; with `columns`, those alone in each row. */
-export function parseServersState (text: string, columns?: ReadonlySet<string>): { header: string, rows: Array<{ line: string, row: Row }> } {
-  const lines = text.split('\n').filter((line) => line.trim() !== '')
-  const headerLine = lines.find((line) => line.startsWith('# ')) ?? ''
-  const names = headerLine.slice(2).trim().split(/\s+/)
-  const wanted = names.map((name, index) => ({ name, index })).filter(({ name }) => columns === undefined || columns.has(name))
-  const rows = lines
-    .filter((line) => !line.startsWith('#') && line.includes(' '))
-    .map((line) => {
-      const fields = line.trim().split(/\s+/)
-      const row: Record<string, string> = {}
-      for (const { name, index } of wanted) row[name] = fields[index] ?? ''
-      return { line, row }
-    })
-  return { header: lines.slice(0, lines.indexOf(headerLine) + 1).join('\n'), rows }
-}
-
 export interface ProcessTable {
   readonly masterPid: number
   readonly reloads: number

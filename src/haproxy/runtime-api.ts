@@ -1,6 +1,6 @@
 /** The runtime API on HAProxy's stats socket: admin state and live figures without a reload. */
 import { L3lbError } from '../errors.js'
-import { parseInfoAndStat, parseServersState, parseShowStat, peersLocallySynced, STAT_COLUMNS, type Row } from './parse.js'
+import { parseInfoAndStat, parseShowStat, peersLocallySynced, STAT_COLUMNS, type Row } from './parse.js'
 import { sendCommand } from './socket-client.js'
 
 export type ServerAdminState = 'ready' | 'drain' | 'maint'
@@ -109,41 +109,6 @@ export class RuntimeApi {
   async serversStateText (): Promise<string> {
     return await sendCommand(this.#socket, 'show servers state')
   }
-}
-
-const SERVER_NAME_COLUMNS: ReadonlySet<string> = new Set(['be_name', 'srv_name'])
-
-/**
- * Pure: the server-state file `base` with `backend`'s lines replaced by those of
- * `backendState` (`show servers state <backend>`), where the old ones were; null when `base`
- * has no header to keep the lines under. One backend's admin change then asks HAProxy for
- * its own servers, not for all 1,000.
- */
-export function withBackendState (base: string, backendState: string, backend: string): string | null {
-  const { header, rows } = parseServersState(base, SERVER_NAME_COLUMNS)
-  const fresh = parseServersState(backendState, SERVER_NAME_COLUMNS)
-  if (header === '' || fresh.header === '' || fresh.header.split('\n').pop() !== header.split('\n').pop()) return null
-  const replacing = fresh.rows.filter(({ row }) => row.be_name === backend).map(({ line }) => line)
-  const lines: string[] = []
-  let placed = false
-  for (const { line, row } of rows) {
-    if (row.be_name !== backend) {
-      lines.push(line)
-    } else if (!placed) {
-      lines.push(...replacing)
-      placed = true
-    }
-  }
-  if (!placed) lines.push(...replacing)
-  return [header, ...lines, ''].join('\n')
-}
-
-/** `show servers state` text without the lines of servers whose address changed (HAProxy would otherwise keep the old one). */
-export function serversStateFor (text: string, keep: (row: Row) => boolean): string {
-  // 1,000 servers' lines on every admin change: the two names that say whose line it is are all that is read
-  const { header, rows } = parseServersState(text, SERVER_NAME_COLUMNS)
-  if (header === '') return ''
-  return [header, ...rows.filter(({ row }) => keep(row)).map(({ line }) => line), ''].join('\n')
 }
 
 /**

@@ -11,7 +11,8 @@ import { copyFile, readFile, writeFile } from 'node:fs/promises'
 import { L3lbError } from '../errors.js'
 import type { Log } from '../model/log.js'
 import { installConfigFile, writeConfigFile } from '../haproxy/config-file.js'
-import { serversStateFor, withBackendState, type RuntimeApi } from '../haproxy/runtime-api.js'
+import type { RuntimeApi } from '../haproxy/runtime-api.js'
+import { parseServersStateFile, serversStateFileText, withBackendLines, type KeepServer, type ServersStateFile } from '../haproxy/servers-state-file.js'
 import type { HaproxySupervisor } from '../haproxy/supervisor.js'
 import { haproxyServers, isServerStep, OUTPUTS_BACKEND, planAction, planHaproxy, planReload, undoAdmin, type HaproxyInForce, type HaproxyStep } from './haproxy-plan.js'
 import { ServerRemovals, type RemovingServer } from './server-removals.js'
@@ -42,8 +43,8 @@ export class HaproxyPath {
   readonly #deps: HaproxyPathDeps
   readonly #removals: ServerRemovals
   #inForce: HaproxyInForce | null = null
-  // the server-state file's text as this path wrote it last; null when it has no server to build on
-  #stateText: string | null = null
+  // the server-state file as this path wrote it last; null when it has no server to build on
+  #stateFile: ServersStateFile | null = null
 
   constructor (deps: HaproxyPathDeps) {
     this.#deps = deps
@@ -65,7 +66,7 @@ export class HaproxyPath {
     await this.#deps.supervisor.stop()
     this.#removals.clear()
     this.#inForce = null
-    this.#stateText = null
+    this.#stateFile = null
   }
 
   /** Brings HAProxy to `state`: start, runtime API, reload, or nothing, as planHaproxy says. */
@@ -112,12 +113,12 @@ export class HaproxyPath {
       for (const step of undoAdmin(done)) await this.#step(step, inForce, state, text).catch(() => undefined)
       if (done.some(isServerStep)) await this.#saveServersState(inForce ?? { state, text }, inForce?.state ?? state).catch(() => undefined)
       if (done.some((step) => step.kind === 'check-and-install' || step.kind === 'install-unchecked') && inForce !== null) {
-        await copyFile(paths.lastGoodConfigFile, paths.configFile).catch(() => undefined)
+        try { writeConfigFile(inForce.text, paths.configFile) } catch {} // the job's own error is the one to report
       }
       throw error
     }
-    // synchronous: a few kB in the page cache, where a thread-pool hop costs ms on a loaded machine
-    copyFileSync(paths.configFile, paths.lastGoodConfigFile)
+    // a file HAProxy checked and took; an admin or server change's file is not copied (one disk write less on each)
+    if (steps.some((step) => step.kind === 'check-and-install')) copyFileSync(paths.configFile, paths.lastGoodConfigFile)
   }
 
   async #step (step: HaproxyStep, inForce: HaproxyInForce | null, state: DesiredState, text: string): Promise<void> {
@@ -129,7 +130,7 @@ export class HaproxyPath {
         return writeConfigFile(text, paths.configFile)
       case 'clear-server-state':
         // the format's version line and no server: an empty file makes HAProxy warn at every start
-        this.#stateText = null
+        this.#stateFile = null
         return await writeFile(paths.serverStateFile, '1\n', { mode: 0o600 })
       case 'start':
         return await this.#deps.supervisor.start()
@@ -222,8 +223,9 @@ export class HaproxyPath {
     try {
       const backendState = await runtime.setServerStateAndShow(step.backend, step.server, step.state)
       // the file written last with this backend's lines new; the whole state when there is none to build on
-      const spliced = this.#stateText === null ? null : withBackendState(this.#stateText, backendState, step.backend)
-      this.#writeServersState(inForce, state, spliced ?? await runtime.serversStateText())
+      const spliced = this.#stateFile === null ? null : withBackendLines(this.#stateFile, backendState, step.backend, keptServers(inForce, state))
+      if (spliced !== null) this.#writeStateFile(state, spliced)
+      else this.#writeServersState(inForce, state, await runtime.serversStateText())
     } catch (error) {
       await runtime.setServerState(step.backend, step.server, step.previous).catch(() => undefined)
       throw error
@@ -236,14 +238,20 @@ export class HaproxyPath {
 
   // HAProxy's live health and admin state, less the servers whose address (or port) the new state changes
   #writeServersState (inForce: HaproxyInForce, state: DesiredState, showServersState: string): void {
-    const same = sameServers(inForce.state, state)
-    const sameAddress = (row: Readonly<Record<string, string>>): boolean => {
-      const backend = row.be_name ?? ''
-      const server = row.srv_name ?? ''
-      return same.has(backend === OUTPUTS_BACKEND ? server : serverKey(backend, server))
-    }
-    const text = serversStateFor(showServersState, sameAddress)
-    writeFileAtomically(state.paths.serverStateFile, text)
-    this.#stateText = text
+    const file = parseServersStateFile(showServersState, keptServers(inForce, state))
+    if (file !== null) return this.#writeStateFile(state, file)
+    writeFileAtomically(state.paths.serverStateFile, '')
+    this.#stateFile = null
   }
+
+  #writeStateFile (state: DesiredState, file: ServersStateFile): void {
+    writeFileAtomically(state.paths.serverStateFile, serversStateFileText(file))
+    this.#stateFile = file
+  }
+}
+
+// the servers whose saved state still applies: the same address in the state in force and the new one
+function keptServers (inForce: HaproxyInForce, state: DesiredState): KeepServer {
+  const same = sameServers(inForce.state, state)
+  return (backend, server) => same.has(backend === OUTPUTS_BACKEND ? server : serverKey(backend, server))
 }

@@ -6,7 +6,7 @@
 import { seedInConfig } from '../render/haproxy-config.js'
 import { isUdpMode } from '../properties/service-file.js'
 import type { DesiredState } from '../state/desired.js'
-import { serverKey } from '../state/server-key.js'
+import { serverKey, serviceOfKey } from '../state/server-key.js'
 import { serverSteps, undoServerStep, type AdminLevel, type ServerStep } from './runtime-servers.js'
 
 export { removingKey, type AdminLevel, type ServerStep } from './runtime-servers.js'
@@ -124,9 +124,11 @@ export function haproxyServers (state: DesiredState, only?: ReadonlySet<string>)
     // HAProxy's drain still lets in the clients a stick table holds to it; maintenance does not (SPEC §11)
     : state.draining.has(key) ? (stick ? 'maint' : 'drain') : 'ready'
   const seedStick = state.properties.mode === 'tcp_source'
+  // the services the keys name (`web/web1`): an admin change reads one service's servers, not 1,000
+  const named = only === undefined ? undefined : new Set([...only].map(serviceOfKey))
   return [
     ...(seedInConfig(state) ? state.properties.outputs.filter((output) => only === undefined || only.has(output.name)).map((output) => ({ backend: OUTPUTS_BACKEND, server: output.name, key: output.name, admin: level(output.name, seedStick) })) : []),
-    ...state.services.filter((service) => !isUdpMode(service.mode))
+    ...state.services.filter((service) => !isUdpMode(service.mode) && (named === undefined || named.has(service.name)))
       .flatMap((service) => service.servers.flatMap((server) => {
         const key = serverKey(service.name, server.name)
         return only !== undefined && !only.has(key) ? [] : [{ backend: service.name, server: server.name, key, admin: level(key, service.mode === 'tcp_source') }]

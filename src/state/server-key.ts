@@ -19,6 +19,12 @@ export function fileServerKey (service: string, server: string): ServerKey {
   return `${service}/${server}`
 }
 
+/** The service a service file's server key names (`web` of `web/web1`); null for an output's. */
+export function serviceOfKey (key: string): string | null {
+  const slash = key.indexOf('/')
+  return slash === -1 ? null : key.slice(0, slash)
+}
+
 /** Whether `key` names a service file's server (`web/web1`). */
 export function isFileServerKey (key: string): boolean {
   return FILE_SERVER_KEY.test(key)

@@ -31,8 +31,18 @@ export function serverTargets (state: ServerSet): ReadonlyMap<string, string> {
   return targets
 }
 
+// every key of a targets map, for the states whose servers are the very same value
+const KEYS = new WeakMap<ReadonlyMap<string, string>, ReadonlySet<string>>()
+
 /** The keys of the servers that are the same in both: in `after`, with the target they had in `before`. */
-export function sameServers (before: ServerSet, after: ServerSet): Set<string> {
+export function sameServers (before: ServerSet, after: ServerSet): ReadonlySet<string> {
+  const targets = serverTargets(after)
+  if (before.services === after.services && before.properties.outputs === after.properties.outputs) {
+    // an admin change or a health verdict hands the servers on as they are: at 1,000 servers, on every change
+    let keys = KEYS.get(targets)
+    if (keys === undefined) KEYS.set(targets, keys = new Set(targets.keys()))
+    return keys
+  }
   const was = serverTargets(before)
-  return new Set([...serverTargets(after)].filter(([key, target]) => was.get(key) === target).map(([key]) => key))
+  return new Set([...targets].filter(([key, target]) => was.get(key) === target).map(([key]) => key))
 }

@@ -58,6 +58,8 @@ export interface AgentOptions {
   readonly extraEnv?: Record<string, string>
   /** A program that starts the CLI (appliance/l3lb, which sets the heap bound); `node main.js` by default. */
   readonly launcher?: string
+  /** Where the runtime files go (the benchmark's tmpfs, as systemd's RuntimeDirectory= is under /run); `dir`/run by default. */
+  readonly runtimeDir?: string
 }
 
 /** The env lines every test agent needs: ctl reachable from the client namespace. */
@@ -69,7 +71,7 @@ export function ctlEnv (topology: Topology): string {
 export async function startAgent (topology: Topology, client: ClientDriver, options: AgentOptions): Promise<AgentHandle> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'l3lb-agent-'))
   const envFile = join(dir, 'l3lb.env')
-  const runtimeDir = join(dir, 'run')
+  const runtimeDir = options.runtimeDir ?? join(dir, 'run')
   const stateDir = join(dir, 'state')
   if (options.dir === undefined) writeFileSync(envFile, options.env)
   const [program, args] = options.launcher === undefined ? [process.execPath, [CLI_PROGRAM]] : [options.launcher, []]
@@ -114,6 +116,7 @@ export async function startAgent (topology: Topology, client: ClientDriver, opti
     },
     removeFiles () {
       rmSync(dir, { recursive: true, force: true })
+      rmSync(runtimeDir, { recursive: true, force: true })
     }
   }
   return handle

@@ -1,7 +1,7 @@
 // The contenders the benchmark compares, each run inside the topology's lb namespace with
 // its files in the run's temporary folder: the direct path (no proxy), l3lb (the real
 // agent and the config it renders), a hand-tuned HAProxy and nginx's stream module.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { startAgent, ctlEnv } from '../../../dist/test/support/agent-driver.js'
 import { LAUNCHER } from './footprint.mjs'
@@ -44,14 +44,14 @@ export function directContender (topology) {
 }
 
 /** l3lb: the real agent (`l3lb start`) with the config it generates. */
-export function l3lbContender (topology, client, waitReady) {
+export function l3lbContender (topology, client, waitReady, runtimeParent) {
   const self = {
     name: 'l3lb',
     agent: undefined,
     targets: () => [`${topology.addresses.lbClientSide}:80`],
     async start (env = l3lbTcpEnv(topology)) {
       // through the launcher, as the package and the unit start it
-      self.agent = await startAgent(topology, client, { env, launcher: LAUNCHER })
+      self.agent = await startAgent(topology, client, { env, launcher: LAUNCHER, runtimeDir: mkdtempSync(join(runtimeParent, 'l3lb-')) })
       await waitReady(`${topology.addresses.lbClientSide}:80`)
     },
     async prepare () {

@@ -27,10 +27,12 @@ const START_STEPS = [
  * Runs the scale case; `smoke` makes it 8 services and 32 servers. One server fewer than
  * the size at start: the PUT adds the last (a node refuses more than 1,000).
  */
-export async function scaleCase ({ topology, tmp, smoke, log, fault, runTool }) {
+export async function scaleCase ({ topology, tmp, runtimeTmpfs, smoke, log, fault, runTool }) {
   const size = smoke ? { services: 8, servers: 32 } : { services: 256, servers: 1000 }
   const plan = scalePlan({ services: size.services, servers: size.servers - 1, backends: topology.names.backends.length, spares: 2 })
   const dir = join(tmp, 'scale')
+  // the runtime files on the benchmark's tmpfs, as under /run in production
+  const runtimeDir = join(runtimeTmpfs, 'scale')
   mkdirSync(dir, { recursive: true })
   const started = []
   const result = { services: size.services, serversAtStart: size.servers - 1, serversAfterPut: size.servers, backends: topology.names.backends.length }
@@ -42,7 +44,7 @@ export async function scaleCase ({ topology, tmp, smoke, log, fault, runTool }) 
       await greeter.waitForLine(/"listening"/, 10_000)
     }))
     log(`scale: ${plan.services.length} services, ${result.serversAtStart} servers on ${result.backends} back-end namespaces`)
-    const ctx = { topology, dir, plan, smoke, log, fault, runTool, spawn }
+    const ctx = { topology, dir, runtimeDir, plan, smoke, log, fault, runTool, spawn }
     result.bare = await bareHaproxy(ctx)
     result.profile = await startProfile(ctx)
     Object.assign(result, await l3lbAtScale(ctx))
@@ -50,6 +52,7 @@ export async function scaleCase ({ topology, tmp, smoke, log, fault, runTool }) 
     for (const p of started.reverse()) await p.stop(15_000).catch(() => {})
     await removeBackendAddresses(topology, plan).catch((error) => fault(`scale cleanup: ${error.message}`))
     rmSync(dir, { recursive: true, force: true })
+    rmSync(runtimeDir, { recursive: true, force: true })
   }
   return result
 }
@@ -166,7 +169,7 @@ function spawnAgent (ctx, folder, envFile) {
   const lines = []
   // through the launcher, as the package and the unit start it (its heap bound shapes the latencies)
   const agent = ctx.spawn(ctx.topology.names.lb, LAUNCHER, ['start', '--env', envFile], {
-    env: { RUNTIME_DIRECTORY: join(folder, 'run'), STATE_DIRECTORY: join(folder, 'state') }
+    env: { RUNTIME_DIRECTORY: ctx.runtimeDir, STATE_DIRECTORY: join(folder, 'state') }
   })
   agent.onLine((line) => lines.push({ at: Date.now(), line }))
   return { agent, lines }
@@ -192,7 +195,7 @@ async function l3lbAtScale (ctx) {
   if (start.allMs === null) throw new Error(`l3lb left ${start.missing} service(s) not forwarding 30 s after its start; its output:\n${agent.output()}`)
   log(`scale l3lb: all ${plan.services.length} forwarding ${start.allMs} ms after \`l3lb start\` (first ${start.firstMs} ms); log lines at ${JSON.stringify(steps)} ms`)
 
-  const masterPid = () => Number(readFileSync(join(folder, 'run', 'haproxy.pid'), 'utf8').trim())
+  const masterPid = () => Number(readFileSync(join(ctx.runtimeDir, 'haproxy.pid'), 'utf8').trim())
   const workers = () => childrenNamed(masterPid(), 'haproxy')
   await sleep(smoke ? 200 : 1000)
 

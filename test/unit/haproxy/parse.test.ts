@@ -1,7 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { parseServersState, parseShowProc, parseShowStat, peersLocallySynced } from '../../../src/haproxy/parse.js'
-import { serversStateFor } from '../../../src/haproxy/runtime-api.js'
+import { parseShowProc, parseShowStat, peersLocallySynced } from '../../../src/haproxy/parse.js'
 import { processStateOf } from '../../../src/process/process-state.js'
 import { downReason, outputHealth, secondsSinceChange, upReason } from '../../../src/haproxy/server-status.js'
 
@@ -34,21 +33,6 @@ test('show proc gives the reload counters and the current workers, not the old o
 `
   assert.deepEqual(parseShowProc(text), { masterPid: 4505, reloads: 3, failedReloads: 1, workers: [{ pid: 4517, reloads: 0 }] })
   assert.equal(parseShowProc('Unknown command'), null)
-})
-
-const SERVERS_STATE = `1
-# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight
-3 outputs 1 out1 198.18.1.2 2 0 1
-3 outputs 2 out2 198.18.2.2 0 1 1
-`
-
-test('show servers state keeps its version and header lines; rows can be dropped by name', () => {
-  const { header, rows } = parseServersState(SERVERS_STATE)
-  assert.equal(header.split('\n').length, 2)
-  assert.deepEqual(rows.map(({ row }) => [row.srv_name, row.srv_admin_state]), [['out1', '0'], ['out2', '1']])
-  const kept = serversStateFor(SERVERS_STATE, (row) => row.srv_name !== 'out2')
-  assert.equal(kept, '1\n# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight\n3 outputs 1 out1 198.18.1.2 2 0 1\n')
-  assert.equal(serversStateFor('', () => true), '')
 })
 
 test('show peers: synced once the local and remote resyncs are done or timed out, in every section', () => {
@@ -124,10 +108,4 @@ test('show stat read for some columns: those alone, the same values, a row short
   const full = parseShowStat(SHOW_STAT)
   assert.deepEqual(rows.map((row) => row.status), full.map((row) => row.status))
   assert.deepEqual(parseShowStat('# pxname,svname,scur\nshort\n', new Set(['svname', 'scur'])), [{ svname: '', scur: '' }])
-})
-
-test('show servers state read for some columns: those alone, each line kept whole', () => {
-  const { rows } = parseServersState(SERVERS_STATE, new Set(['be_name', 'srv_name']))
-  assert.ok(rows.length > 0)
-  for (const { row } of rows) assert.deepEqual(Object.keys(row), ['be_name', 'srv_name'])
 })
