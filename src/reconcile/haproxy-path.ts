@@ -14,7 +14,7 @@ import { installConfigFile, writeConfigFile } from '../haproxy/config-file.js'
 import type { RuntimeApi } from '../haproxy/runtime-api.js'
 import { parseServersStateFile, serversStateFileText, withBackendLines, type KeepServer, type ServersStateFile } from '../haproxy/servers-state-file.js'
 import type { HaproxySupervisor } from '../haproxy/supervisor.js'
-import { haproxyServers, isServerStep, OUTPUTS_BACKEND, planAction, planHaproxy, planReload, undoAdmin, type HaproxyInForce, type HaproxyStep } from './haproxy-plan.js'
+import { configBytes, haproxyServers, isServerStep, OUTPUTS_BACKEND, planAction, planHaproxy, planReload, sameConfigText, undoAdmin, type HaproxyInForce, type HaproxyStep } from './haproxy-plan.js'
 import { ServerRemovals, type RemovingServer } from './server-removals.js'
 import { renderHaproxyConfig } from '../render/haproxy-config.js'
 import { writeFileAtomically } from '../state/atomic-file.js'
@@ -71,7 +71,8 @@ export class HaproxyPath {
 
   /** Brings HAProxy to `state`: start, runtime API, reload, or nothing, as planHaproxy says. */
   async apply (state: DesiredState): Promise<ReconcileAction> {
-    const text = renderHaproxyConfig(state)
+    // as bytes: what the file is written from and what stays in force until the next job (haproxy-plan.ts, ConfigText)
+    const text = configBytes(renderHaproxyConfig(state))
     const { supervisor } = this.#deps
     if (this.#inForce === null && await supervisor.adopt()) return await this.#adopt(state, text)
     const inForce = supervisor.master.running ? this.#inForce : null
@@ -99,7 +100,7 @@ export class HaproxyPath {
 
   // Runs a plan's steps in order. On a failure the admin changes made are put back and the
   // file in force goes back to the last one HAProxy took, so a restart runs what serves.
-  async #run (steps: readonly HaproxyStep[], inForce: HaproxyInForce | null, state: DesiredState, text: string): Promise<void> {
+  async #run (steps: readonly HaproxyStep[], inForce: HaproxyInForce | null, state: DesiredState, text: Uint8Array): Promise<void> {
     const { paths } = state
     const done: HaproxyStep[] = []
     // after run-time server changes the live state already has the new addresses: keep every server's line
@@ -121,7 +122,7 @@ export class HaproxyPath {
     if (steps.some((step) => step.kind === 'check-and-install')) copyFileSync(paths.configFile, paths.lastGoodConfigFile)
   }
 
-  async #step (step: HaproxyStep, inForce: HaproxyInForce | null, state: DesiredState, text: string): Promise<void> {
+  async #step (step: HaproxyStep, inForce: HaproxyInForce | null, state: DesiredState, text: Uint8Array): Promise<void> {
     const { paths } = state
     switch (step.kind) {
       case 'check-and-install':
@@ -186,15 +187,15 @@ export class HaproxyPath {
 
   // A HAProxy an earlier agent left running keeps serving: it gets the admin state of the
   // desired state through the runtime API, and a reload only when its file differs.
-  async #adopt (state: DesiredState, text: string): Promise<ReconcileAction> {
-    const running = await readFile(state.paths.configFile, 'utf8').catch(() => '')
+  async #adopt (state: DesiredState, text: Uint8Array): Promise<ReconcileAction> {
+    const running = await readFile(state.paths.configFile).catch(() => Buffer.alloc(0))
     const { runtime } = this.#deps
     for (const { backend, server, admin } of haproxyServers(state)) {
       // a server the running file does not have yet comes with the reload below
       await runtime.setServerState(backend, server, admin)
-        .catch((error: unknown) => { if (running === text) throw error })
+        .catch((error: unknown) => { if (sameConfigText(running, text)) throw error })
     }
-    if (running === text) {
+    if (sameConfigText(running, text)) {
       this.#inForce = { state, text }
       await copyFile(state.paths.configFile, state.paths.lastGoodConfigFile)
       return 'adopt'

@@ -35,10 +35,30 @@ export type HaproxyStep =
   /** (SPEC §12) A service file's server added, re-weighted, re-addressed or removed at run time. */
   | ServerStep
 
+/**
+ * haproxy.cfg's text, or its bytes as the file holds them: the path keeps the text in force as
+ * bytes, outside the JS heap, where 250 kB at 256 services kept from one change to the next
+ * was promoted to the old generation on every enable or disable, and a full GC followed every
+ * few dozen of them (the ctl latency aim, SPEC §13).
+ */
+export type ConfigText = string | Uint8Array
+
 /** What was put in force last: the state and its text. */
 export interface HaproxyInForce {
   readonly state: DesiredState
-  readonly text: string
+  readonly text: ConfigText
+}
+
+/** Whether two configuration texts are the same, whichever form each is in. */
+export function sameConfigText (a: ConfigText, b: ConfigText): boolean {
+  if (typeof a === 'string' && typeof b === 'string') return a === b
+  const [x, y] = [configBytes(a), configBytes(b)]
+  return x.byteLength === y.byteLength && Buffer.compare(x, y) === 0
+}
+
+/** A configuration text as bytes (UTF-8). */
+export function configBytes (text: ConfigText): Uint8Array {
+  return typeof text === 'string' ? Buffer.from(text) : text
 }
 
 /**
@@ -47,11 +67,11 @@ export interface HaproxyInForce {
  * paths): the runtime API and the file, no process at all. Anything else: a checked file and
  * a reload. Nothing: no step.
  */
-export function planHaproxy (inForce: HaproxyInForce | null, desired: DesiredState, text: string, removing: ReadonlySet<string> = new Set()): HaproxyStep[] {
+export function planHaproxy (inForce: HaproxyInForce | null, desired: DesiredState, text: ConfigText, removing: ReadonlySet<string> = new Set()): HaproxyStep[] {
   // a fresh HAProxy runs the file, where a disabled server is `disabled`: draining ones are set after it starts
   if (inForce === null) return [{ kind: 'check-and-install' }, { kind: 'clear-server-state' }, { kind: 'start' }, ...adminSteps(null, desired)]
   // a drain is no text at all: the runtime, and the server state that a restarted HAProxy loads
-  if (text === inForce.text) return runtimeAdmin(adminSteps(inForce.state, desired))
+  if (sameConfigText(text, inForce.text)) return runtimeAdmin(adminSteps(inForce.state, desired))
   // the file first: a change that cannot be written is refused before HAProxy has it
   if (onlyAdminDiffers(inForce.state, desired)) return [{ kind: 'install-unchecked' }, ...runtimeAdmin(adminSteps(inForce.state, desired))]
   return planServers(inForce, desired, removing) ?? planReload(inForce, desired)

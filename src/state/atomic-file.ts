@@ -8,7 +8,7 @@
 import { renameSync, rmSync, writeFileSync } from 'node:fs'
 
 /** Writes `text` over `file` atomically, mode `mode` (0600 by default: the agent's files are root's). */
-export function writeFileAtomically (file: string, text: string, mode = 0o600): void {
+export function writeFileAtomically (file: string, text: string | Uint8Array, mode = 0o600): void {
   const candidate = `${file}.new`
   try {
     writeFileSync(candidate, text, { mode })
