@@ -146,15 +146,15 @@ export class Appliance {
     if (found === undefined) throw unknownServiceError(service, state.services.map((candidate) => candidate.name))
     const enabled = found.servers.filter((server) => !state.disabled.has(serverKey(found.name, server.name)) && !state.draining.has(serverKey(found.name, server.name)))
     if (isUdpMode(found.mode)) return new Map(enabled.map((server) => [server.name, state.down.has(fileServerKey(found.name, server.name)) ? 'down' : 'up']))
-    // every row: a service's frontend and backend share its name, and HAProxy's `show stat NAME` gives the first only
-    const rows = await this.#runtime.showStat()
+    // every server row: a service's frontend and backend share its name, and HAProxy's `show stat NAME` gives the first only
+    const rows = await this.#runtime.showServerStats()
     return new Map(enabled.map((server) => {
       const row = findRow(rows, found.name, server.name)
       return [server.name, row === undefined ? 'down' : outputHealth(row.status ?? '')]
     }))
   }
 
-  /** (SPEC §11) Every service that listens, the env file's first, with every server's state: one `show stat`. */
+  /** (SPEC §11) Every service that listens, the env file's first, with every server's state: one `show stat` of the servers. */
   async services (): Promise<ServiceStatus[]> {
     const state = this.#desired
     const services: Array<{ name: string, backend: string, service: Service }> = [
@@ -162,7 +162,7 @@ export class Appliance {
       ...state.services.map((service) => ({ name: service.name, backend: service.name, service }))
     ]
     const tcp = services.some(({ service }) => !isUdpMode(service.mode))
-    const rows = tcp ? await this.#runtime.showStat() : []
+    const rows = tcp ? await this.#runtime.showServerStats() : []
     const removing = this.#reconciler.removing()
     const now = Date.now()
     return services.map(({ name, backend, service }) => ({
@@ -210,7 +210,7 @@ export class Appliance {
    */
   async serverReports (): Promise<ReadonlyMap<string, ServerReport>> {
     const state = this.#desired
-    const rows = nodeParts(state).haproxy ? await this.#runtime.showStat() : []
+    const rows = nodeParts(state).haproxy ? await this.#runtime.showServerStats() : []
     const reports = new Map<string, ServerReport>()
     for (const view of this.#outputViews(state, rows)) {
       if (view.state === 'disabled' || view.state === 'draining') continue

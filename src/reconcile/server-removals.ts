@@ -23,7 +23,7 @@ export interface RemovingServer {
 
 /** What the removals need of HAProxy's runtime API. */
 export interface RemovalRuntime {
-  showStat: () => Promise<Row[]>
+  showServerStats: () => Promise<Row[]>
   deleteServer: (backend: string, server: string) => Promise<boolean>
   shutdownSessions: (backend: string, server: string) => Promise<void>
 }
@@ -72,7 +72,7 @@ export class ServerRemovals {
     if (this.#busy) return
     this.#busy = true
     try {
-      const rows = await this.#runtime.showStat()
+      const rows = await this.#runtime.showServerStats()
       for (const [key, removing] of this.#removing) {
         const row = findRow(rows, removing.backend, removing.server)
         const idle = row === undefined || (Number(row.scur ?? 0) === 0 && Number(row.qcur ?? 0) === 0)
