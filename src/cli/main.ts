@@ -75,6 +75,9 @@ async function main (argv: string[]): Promise<number> {
 }
 
 async function runAgent (envFile: string): Promise<number> {
+  // the launcher's malloc setting for the agent (glibc read it at this process's start): HAProxy,
+  // iptables and ping keep glibc's default
+  delete process.env.MALLOC_MMAP_THRESHOLD_
   // the control plane above the data plane it drives; HAProxy is started at the normal priority
   const notRaised = setOwnNiceness(AGENT_NICENESS)
   if (notRaised !== null) log.info(`running at niceness ${ownNiceness()}, not ${AGENT_NICENESS}: ${notRaised}`)

@@ -10,6 +10,7 @@ import { managementMethods, registerManagementRoutes, type ManagementController 
 import { CtlRequestError } from './request-error.js'
 import { isConsolePath, registerConsoleRoutes } from './console-files.js'
 import type { ConsoleSources } from './controller.js'
+import { lazySchemaCompilers } from './schema-compilers.js'
 
 /** Longest request URL the ctl service reads; the seed's longest request is well under 100 characters. */
 export const MAX_URL_LENGTH = 2048
@@ -47,7 +48,9 @@ export function buildCtlApp (options: CtlAppOptions): FastifyInstance {
     // Node's own refusal of a Host-less HTTP/1.1 request is a bare 400; the onRequest hook answers it instead.
     http: { requireHostHeader: false },
     frameworkErrors: (error, request, reply) => sendFailure(frameworkRefusal(error, request), request, reply),
-    clientErrorHandler: answerClientError
+    clientErrorHandler: answerClientError,
+    // no route has a schema: ajv and fast-json-stringify load only if one ever does (schema-compilers.ts)
+    schemaController: { compilersFactory: lazySchemaCompilers }
   })
   const routes: Array<{ readonly method: string, readonly url: string }> = []
   app.addHook('onRoute', (route) => {
