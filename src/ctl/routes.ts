@@ -5,7 +5,6 @@ import type { ConsoleSources, CtlController, HaController } from './controller.j
 import { adminAnswer, changeAnswer, countersAnswer, outputsAnswer, statusAnswer } from './answer.js'
 import { parseSelector, parseServiceQuery, parseSyncBody, parseSyncQuery } from './query.js'
 import { CtlRequestError } from './request-error.js'
-import { openApiDocument } from './openapi.js'
 import { agentVersion } from '../version.js'
 
 /** The paths the ctl service answers (SPEC §5, and the counters), GET only. */
@@ -54,8 +53,8 @@ export function registerCtlRoutes (app: FastifyInstance, controller: CtlControll
     const service = parseServiceQuery(request.raw.url ?? '')
     return countersAnswer(await controller.counters(), service)
   })
-  // built when asked: nothing at boot needs it
-  app.get(OPENAPI_PATH, async () => openApiDocument(agentVersion(), ha !== undefined, consoleSources !== undefined))
+  // built when asked, and its module (the API's zod schemas) loaded then: nothing at boot needs it
+  app.get(OPENAPI_PATH, async () => (await import('./openapi.js')).openApiDocument(agentVersion(), ha !== undefined, consoleSources !== undefined))
   if (consoleSources !== undefined) {
     app.get('/api/notices', async () => ({ status: { code: 0, message: '' }, notices: consoleSources.notices() }))
     app.get('/api/rates', async () => ({ status: { code: 0, message: '' }, rates: consoleSources.rates() }))

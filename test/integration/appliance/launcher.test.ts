@@ -42,7 +42,7 @@ test('the launcher starts the agent with its flags and malloc setting; HAProxy g
   // exec: the launcher's pid is the agent's
   const argv = readFileSync(`/proc/${agent.process.pid}/cmdline`, 'utf8').split('\0')
   assert.match(argv[0] ?? '', /node$/)
-  for (const flag of ['--max-semi-space-size=1', '--max-old-space-size=64', '--no-opt', '--single-threaded-gc', '--v8-pool-size=1']) {
+  for (const flag of ['--max-semi-space-size=1', '--max-old-space-size=64', '--no-opt', '--v8-pool-size=1']) {
     assert.ok(argv.includes(flag), `${flag} not in the agent's command line: ${argv.join(' ')}`)
   }
   assert.ok(environOf(agent.process.pid).includes(MALLOC_SETTING), 'the agent was started without the launcher\'s malloc setting')
