@@ -57,8 +57,11 @@ function overlapProblems (services: readonly Service[], properties: Properties):
   const problems: PropertyProblem[] = []
   const protocol = (service: Service): string => isUdpMode(service.mode) ? 'UDP' : 'TCP'
   const where = (service: Service): string => service.inAddrs.length === 0 ? 'every address' : service.inAddrs.join(', ')
+  const pairs = portSharingPairs(services)
+  let next = 0
   services.forEach((later, index) => {
-    for (const earlier of services.slice(0, index)) {
+    for (; next < pairs.length && pairs[next]![1] === index; next++) {
+      const earlier = services[pairs[next]![0]]!
       if (protocol(earlier) !== protocol(later)) continue
       const addresses = (service: Service): ReadonlyArray<string | null> => service.inAddrs.length === 0 ? [null] : service.inAddrs
       if (!addresses(earlier).some((left) => addresses(later).some((right) => listenAddressesOverlap(left, right)))) continue
@@ -86,6 +89,29 @@ function overlapProblems (services: readonly Service[], properties: Properties):
     }
   })
   return problems
+}
+
+/**
+ * The pairs of services [earlier, later] (by index) with a port range of the same protocol
+ * in common, sorted by later then earlier: a sweep over the ranges by their first port, not
+ * every pair (256 services are 32,640 pairs: 11 ms of every validation, twice per API call).
+ */
+export function portSharingPairs (services: readonly Pick<Service, 'mode' | 'ports'>[]): Array<readonly [number, number]> {
+  const ranges = services.flatMap((service, index) => service.ports.map((range) => ({ index, low: range.low, high: range.high, udp: isUdpMode(service.mode) })))
+  ranges.sort((a, b) => a.low - b.low)
+  const pairs = new Set<number>()
+  let open: typeof ranges = []
+  for (const range of ranges) {
+    open = open.filter((other) => other.high >= range.low)
+    for (const other of open) {
+      if (other.udp !== range.udp || other.index === range.index) continue
+      pairs.add(Math.min(other.index, range.index) * services.length + Math.max(other.index, range.index))
+    }
+    open.push(range)
+  }
+  return [...pairs]
+    .map((key) => [Math.floor(key / services.length), key % services.length] as const)
+    .sort((a, b) => a[1] - b[1] || a[0] - b[0])
 }
 
 function limitProblems (services: readonly Service[], files: number): PropertyProblem[] {
