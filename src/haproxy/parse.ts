@@ -10,30 +10,40 @@ export const STAT_COLUMNS: ReadonlySet<string> = new Set([
 /**
  * `show stat` CSV: one record per line keyed by the header's column names, never by
  * position; with `columns`, those alone. At 256 services a `show stat` is 1,500 rows of 100
- * columns, read every second: splitting each row whole was most of the agent's garbage.
+ * columns, read every second on the agent's one event loop: each line is split natively up
+ * to the last column wanted (2.5 ms a read with the launcher's flags, GC included, where
+ * cutting field by field took 4.3 and splitting whole rows most of the agent's garbage).
  */
 export function parseShowStat (text: string, columns?: ReadonlySet<string>): Row[] {
-  const lines = text.split('\n').filter((line) => line.trim() !== '')
-  const header = lines[0]
+  const lines = text.split('\n')
+  let first = 0
+  while (first < lines.length && isBlank(lines[first]!)) first++
+  const header = lines[first]
   if (header === undefined || !header.startsWith('# ')) return []
   const wanted = header.slice(2).split(',').map((name, index) => ({ name, index })).filter(({ name }) => name !== '' && (columns === undefined || columns.has(name)))
-  const last = wanted.reduce((most, { index }) => Math.max(most, index), -1)
-  // every row a copy of one template of the wanted shape, its fields cut from the line at the commas up to the last one wanted
+  const indexes = wanted.map(({ index }) => index)
+  const names = wanted.map(({ name }) => name)
+  const fieldCount = Math.max(-1, ...indexes) + 1
+  // every row a copy of one template of the wanted shape; a short line leaves the rest empty
   const template: Record<string, string> = {}
-  for (const { name } of wanted) template[name] = ''
-  const positions = new Map(wanted.map(({ name, index }) => [index, name]))
-  return lines.slice(1).map((line) => {
+  for (const name of names) template[name] = ''
+  const rows: Row[] = []
+  for (let at = first + 1; at < lines.length; at++) {
+    const line = lines[at]!
+    if (isBlank(line)) continue
+    const fields = line.split(',', fieldCount)
     const row = { ...template }
-    let start = 0
-    for (let index = 0; index <= last && start <= line.length; index++) {
-      let end = line.indexOf(',', start)
-      if (end === -1) end = line.length
-      const name = positions.get(index)
-      if (name !== undefined) row[name] = line.slice(start, end)
-      start = end + 1
+    for (let k = 0; k < indexes.length; k++) {
+      const value = fields[indexes[k]!]
+      if (value !== undefined) row[names[k]!] = value
     }
-    return row
-  })
+    rows.push(row)
+  }
+  return rows
+}
+
+function isBlank (line: string): boolean {
+  return line.length === 0 || line.trim() === ''
 }
 
 // each `show stat`'s rows by proxy and server, built the first time one is looked up
