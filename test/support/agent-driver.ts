@@ -3,7 +3,7 @@
  * runtime and state folders in a temporary folder, and talks to its ctl service from the
  * client namespace.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -65,6 +65,13 @@ export interface AgentOptions {
 /** The env lines every test agent needs: ctl reachable from the client namespace. */
 export function ctlEnv (topology: Topology): string {
   return `ctl_addr=${topology.addresses.lbClientSide}\nctl_port=8080\nui_addr=${topology.addresses.lbClientSide}\n`
+}
+
+/** Writes the env file and each service file (services.d/NAME.env) into `dir`: what `startAgent({ env, dir })` starts from. */
+export function writeAgentFiles (dir: string, env: string, services: Readonly<Record<string, string>>): void {
+  writeFileSync(join(dir, 'l3lb.env'), env)
+  mkdirSync(join(dir, 'services.d'), { recursive: true })
+  for (const [name, text] of Object.entries(services)) writeFileSync(join(dir, 'services.d', `${name}.env`), text)
 }
 
 /** Starts the agent and resolves once its ctl service listens; rejects with its output if it exits first. */

@@ -6,11 +6,11 @@
  */
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { RuntimeApi } from '../../../src/haproxy/runtime-api.js'
-import { ctlEnv, startAgent, type AgentHandle } from '../../support/agent-driver.js'
+import { ctlEnv, startAgent, type AgentHandle, writeAgentFiles } from '../../support/agent-driver.js'
 import { startBackend } from '../../support/backend-driver.js'
 import { startClient, type ClientDriver } from '../../support/client-driver.js'
 import { createTopology, type Topology } from '../../support/topology.js'
@@ -54,10 +54,10 @@ before(async () => {
   const [be1, be2] = topology.addresses.backends
   const checks = `healthcheck_interval=${INTERVAL_S}\nhealthcheck_fall=${FALL}\nhealthcheck_rise=1\nconn_timeout=2\n`
   const env = `mode=tcp_roundrobin\nports=80\nout1=${be1}\nout2=${be2}\n${checks}${ctlEnv(topology)}`
-  writeFileSync(join(dir, 'l3lb.env'), env)
-  mkdirSync(join(dir, 'services.d'))
-  writeFileSync(join(dir, 'services.d', 'web.env'), `ports=8081\nserver_a=${be1}:80\nserver_b=${be2}:80\n${checks}healthcheck_kind=http\nhealthcheck_http=GET /health 200\n`)
-  writeFileSync(join(dir, 'services.d', 'raw.env'), `ports=8082\nserver_a=${be1}\nserver_b=${be2}\n${checks}healthcheck_port=80\nhealthcheck_kind=send_expect\nhealthcheck_send='GET /raw HTTP/1.0\\r\\n\\r\\n'\nhealthcheck_expect='^HTTP/1\\.[01] 200 '\n`)
+  writeAgentFiles(dir, env, {
+    web: `ports=8081\nserver_a=${be1}:80\nserver_b=${be2}:80\n${checks}healthcheck_kind=http\nhealthcheck_http=GET /health 200\n`,
+    raw: `ports=8082\nserver_a=${be1}\nserver_b=${be2}\n${checks}healthcheck_port=80\nhealthcheck_kind=send_expect\nhealthcheck_send='GET /raw HTTP/1.0\\r\\n\\r\\n'\nhealthcheck_expect='^HTTP/1\\.[01] 200 '\n`
+  })
   agent = await startAgent(topology, client, { env, dir })
   runtime = new RuntimeApi(join(agent.runtimeDir, 'haproxy.sock'))
 })

@@ -6,10 +6,10 @@
  */
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { ctlEnv, startAgent, type AgentHandle } from '../../support/agent-driver.js'
+import { ctlEnv, startAgent, type AgentHandle, writeAgentFiles } from '../../support/agent-driver.js'
 import { startBackend } from '../../support/backend-driver.js'
 import { startClient, type ClientDriver } from '../../support/client-driver.js'
 import { createTopology, type SpawnedProcess, type Topology } from '../../support/topology.js'
@@ -61,11 +61,11 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'l3lb-shared-host-'))
   const checks = `healthcheck_interval=${INTERVAL_S}\nhealthcheck_fall=${FALL}\nhealthcheck_rise=1\nhealthcheck_kind=udp\nhealthcheck_send='ping\\n'\n`
   const env = `mode=tcp_roundrobin\nports=80\n${ctlEnv(topology)}`
-  writeFileSync(join(dir, 'l3lb.env'), env)
-  mkdirSync(join(dir, 'services.d'))
   // no in_addr: both on every address, told apart by their ports only (the hardest case to select)
-  writeFileSync(join(dir, 'services.d', 'alpha.env'), `mode=udp_roundrobin\nports=${ALPHA_PORT}\nserver_a=${be1}\nserver_b=${be2}\n${checks}`)
-  writeFileSync(join(dir, 'services.d', 'beta.env'), `mode=udp_roundrobin\nports=${BETA_PORT}\nserver_a=${be1}\nserver_b=${be3}\n${checks}`)
+  writeAgentFiles(dir, env, {
+    alpha: `mode=udp_roundrobin\nports=${ALPHA_PORT}\nserver_a=${be1}\nserver_b=${be2}\n${checks}`,
+    beta: `mode=udp_roundrobin\nports=${BETA_PORT}\nserver_a=${be1}\nserver_b=${be3}\n${checks}`
+  })
   agent = await startAgent(topology, client, { env, dir })
 })
 

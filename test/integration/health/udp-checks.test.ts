@@ -6,11 +6,11 @@
  */
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { ctlEnv, startAgent, type AgentHandle } from '../../support/agent-driver.js'
+import { ctlEnv, startAgent, type AgentHandle, writeAgentFiles } from '../../support/agent-driver.js'
 import { startBackend } from '../../support/backend-driver.js'
 import { startClient, type ClientDriver } from '../../support/client-driver.js'
 import { createTopology, type SpawnedProcess, type Topology } from '../../support/topology.js'
@@ -69,10 +69,10 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'l3lb-udp-checks-'))
   const checks = `healthcheck_interval=${INTERVAL_S}\nhealthcheck_fall=${FALL}\nhealthcheck_rise=1\n`
   const env = `mode=tcp_roundrobin\nports=80\n${ctlEnv(topology)}`
-  writeFileSync(join(dir, 'l3lb.env'), env)
-  mkdirSync(join(dir, 'services.d'))
-  writeFileSync(join(dir, 'services.d', 'voice.env'), `mode=udp_roundrobin\nports=${SIP_PORT}\nserver_a=${be1}\nserver_b=${be2}\n${checks}healthcheck_kind=sip\n`)
-  writeFileSync(join(dir, 'services.d', 'echo.env'), `mode=udp_roundrobin\nports=${UDP_PORT}\nserver_a=${be3}\nserver_b=${be4}\n${checks}healthcheck_kind=udp\nhealthcheck_send='ping\\n'\nhealthcheck_expect='^be[0-9] ${UDP_PORT} ping'\n`)
+  writeAgentFiles(dir, env, {
+    voice: `mode=udp_roundrobin\nports=${SIP_PORT}\nserver_a=${be1}\nserver_b=${be2}\n${checks}healthcheck_kind=sip\n`,
+    echo: `mode=udp_roundrobin\nports=${UDP_PORT}\nserver_a=${be3}\nserver_b=${be4}\n${checks}healthcheck_kind=udp\nhealthcheck_send='ping\\n'\nhealthcheck_expect='^be[0-9] ${UDP_PORT} ping'\n`
+  })
   agent = await startAgent(topology, client, { env, dir })
 })
 

@@ -6,10 +6,10 @@
  */
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { ctlEnv, startAgent, type AgentHandle } from '../../support/agent-driver.js'
+import { ctlEnv, startAgent, type AgentHandle, writeAgentFiles } from '../../support/agent-driver.js'
 import { startBackends } from '../../support/backend-driver.js'
 import { startClient, type ClientDriver } from '../../support/client-driver.js'
 import { l3lbRules } from '../../support/l3lb-rules.js'
@@ -30,9 +30,7 @@ before(async () => {
   const [be1, be2, be3] = topology.addresses.backends
   dir = mkdtempSync(join(tmpdir(), 'l3lb-udp-source-'))
   const env = `mode=tcp_roundrobin\nports=80\nout1=${be1}\n${ctlEnv(topology)}`
-  writeFileSync(join(dir, 'l3lb.env'), env)
-  mkdirSync(join(dir, 'services.d'))
-  writeFileSync(join(dir, 'services.d', 'sip.env'), `mode=udp_source\nports=5060 10000\nserver_a=${be1}\nserver_b=${be2}\nserver_c=${be3}\nhealthcheck_interval=1\n`)
+  writeAgentFiles(dir, env, { sip: `mode=udp_source\nports=5060 10000\nserver_a=${be1}\nserver_b=${be2}\nserver_c=${be3}\nhealthcheck_interval=1\n` })
   agent = await startAgent(topology, client, { env, dir })
 })
 

@@ -7,10 +7,10 @@
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { ctlEnv, startAgent, type AgentHandle } from '../../support/agent-driver.js'
+import { ctlEnv, startAgent, type AgentHandle, writeAgentFiles } from '../../support/agent-driver.js'
 import { startBackends } from '../../support/backend-driver.js'
 import { startBrowser, type BrowserDriver } from '../../support/browser.js'
 import { startClient, type ClientDriver } from '../../support/client-driver.js'
@@ -47,10 +47,8 @@ before(async () => {
   const [be1, be2, be3] = topology.addresses.backends as [string, string, string]
   dir = mkdtempSync(join(tmpdir(), 'l3lb-console-'))
   const env = `mode=tcp_roundrobin\nports=80\nout1=${be1}\nout2=${be2}\nhealthcheck_interval=1\nctl_token=${TOKEN}\n${ctlEnv(topology)}`
-  writeFileSync(join(dir, 'l3lb.env'), env)
-  mkdirSync(join(dir, 'services.d'))
   // web/dead's port has no listener: its checks fail and its DOWN notice is the page's to show
-  writeFileSync(join(dir, 'services.d', 'web.env'), `ports=8081\nserver_web1=${be1}:80\nserver_web2=${be2}:80\nserver_dead=${be3}:9\nhealthcheck_interval=1\nhealthcheck_fall=2\n`)
+  writeAgentFiles(dir, env, { web: `ports=8081\nserver_web1=${be1}:80\nserver_web2=${be2}:80\nserver_dead=${be3}:9\nhealthcheck_interval=1\nhealthcheck_fall=2\n` })
   agent = await startAgent(topology, client, { env, dir })
   consoleUrl = `http://${topology.addresses.lbClientSide}:8080/`
 })

@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { checkConfigFile, installConfigFile } from '../../../src/haproxy/config-file.js'
 import { renderHaproxyConfig } from '../../../src/render/haproxy-config.js'
 import { stateFrom, stateWithServices, TEST_LIMITS } from '../../support/fixtures.js'
+import { assertHaproxyAccepts } from '../../support/haproxy-accepts.js'
 
 const THREE_OUTPUTS = 'out1=198.18.1.2\nout2=198.18.2.2\nout3=198.18.3.2\n'
 
@@ -22,15 +23,6 @@ function section (text: string, header: string): string {
   return all.slice(from + 1, to < 0 ? undefined : to).join('\n')
 }
 
-// Each rendered config must be one HAProxy accepts as it is.
-async function assertHaproxyAccepts (text: string): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'l3lb-render-'))
-  try {
-    await installConfigFile(text, join(dir, 'haproxy.cfg'))
-  } finally {
-    rmSync(dir, { recursive: true, force: true })
-  }
-}
 
 test('tcp_roundrobin: round robin over every output, no stick table, every port bound', async () => {
   const text = renderHaproxyConfig(stateFrom(`mode=tcp_roundrobin\nports=80,81,90-99 110:120\n${THREE_OUTPUTS}`))

@@ -1,21 +1,10 @@
 /** (SPEC §14) The TCP kinds rendered as HAProxy checks, for the env file's backend and service files', and accepted by haproxy -c. */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { installConfigFile } from '../../../src/haproxy/config-file.js'
 import { checkLines, renderHaproxyConfig } from '../../../src/render/haproxy-config.js'
 import { stateFrom, stateWithServices } from '../../support/fixtures.js'
+import { assertHaproxyAccepts } from '../../support/haproxy-accepts.js'
 
-async function assertHaproxyAccepts (text: string): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'l3lb-render-'))
-  try {
-    await installConfigFile(text, join(dir, 'haproxy.cfg'))
-  } finally {
-    rmSync(dir, { recursive: true, force: true })
-  }
-}
 
 // The lines of one section: from its header to the next unindented line.
 function section (text: string, header: string): string[] {
