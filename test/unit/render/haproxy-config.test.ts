@@ -23,7 +23,6 @@ function section (text: string, header: string): string {
   return all.slice(from + 1, to < 0 ? undefined : to).join('\n')
 }
 
-
 test('tcp_roundrobin: round robin over every output, no stick table, every port bound', async () => {
   const text = renderHaproxyConfig(stateFrom(`mode=tcp_roundrobin\nports=80,81,90-99 110:120\n${THREE_OUTPUTS}`))
   assert.deepEqual(lines(text, /^balance /), ['balance roundrobin'])

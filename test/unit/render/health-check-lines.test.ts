@@ -5,7 +5,6 @@ import { checkLines, renderHaproxyConfig } from '../../../src/render/haproxy-con
 import { stateFrom, stateWithServices } from '../../support/fixtures.js'
 import { assertHaproxyAccepts } from '../../support/haproxy-accepts.js'
 
-
 // The lines of one section: from its header to the next unindented line.
 function section (text: string, header: string): string[] {
   const all = text.split('\n')
