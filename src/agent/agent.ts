@@ -20,7 +20,7 @@ import { loadAdminState } from '../state/admin-store.js'
 import { desiredState } from '../state/desired.js'
 import { appliancePaths } from '../state/paths.js'
 import { CountersCollector } from '../counters/collector.js'
-import { readListeningSockets } from '../counters/listen-backlog.js'
+import { readListenBacklog } from '../counters/listen-backlog.js'
 import { loadKeptCounters, saveKeptCounters } from '../counters/kept-store.js'
 import { countersDocument } from '../counters/model.js'
 import { postJson } from '../counters/push.js'
@@ -160,7 +160,7 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
   })
   collector = new CountersCollector({
     readStats: () => runtime.statWithWorker(),
-    listeningSockets: readListeningSockets,
+    listenBacklog: () => readListenBacklog(),
     listFlows: (family) => listUdpFlows(family),
     checkFailures: () => checks.failures()
   }, () => appliance.desired, kept)

@@ -3,6 +3,7 @@
  * Invariant: changes to the desired state happen one at a time, and the desired state
  * only moves forward once the system and the saved state both hold it.
  */
+import { setImmediate } from 'node:timers/promises'
 import { defaultService } from '../properties/configuration.js'
 import { isUdpMode } from '../properties/service-file.js'
 import { portRangeText } from '../render/addresses.js'
@@ -211,6 +212,8 @@ export class Appliance {
   async serverReports (): Promise<ReadonlyMap<string, ServerReport>> {
     const state = this.#desired
     const rows = nodeParts(state).haproxy ? await this.#runtime.showServerStats() : []
+    // every second, and at 256 services the read and the reports are a millisecond or two each: a ctl call waiting runs between them
+    await setImmediate()
     const reports = new Map<string, ServerReport>()
     for (const view of this.#outputViews(state, rows)) {
       if (view.state === 'disabled' || view.state === 'draining') continue

@@ -4,6 +4,7 @@
  * (one listing per address family) and the agent's checks for the UDP ones. Keeps what
  * HAProxy forgets on reload (kept.ts), per server key.
  */
+import { setImmediate } from 'node:timers/promises'
 import type { Row } from '../haproxy/parse.js'
 import type { UdpFlow } from '../netfilter/conntrack.js'
 import type { OutputName, Service } from '../properties/model.js'
@@ -11,7 +12,7 @@ import { isUdpMode } from '../properties/service-file.js'
 import type { DesiredState } from '../state/desired.js'
 import { serverTargets } from '../state/server-targets.js'
 import { emptyKept, keptAcrossReload, keptAfterReading, keptWithout, type KeptCounters, type OutputReading } from './kept.js'
-import { backlogByPort, listenBacklog } from './listen-backlog.js'
+import { listenBacklog } from './listen-backlog.js'
 import type { CountersSnapshot, ServiceCounters } from './model.js'
 import { backendQueue, serviceReadings, tcpReadings, tcpServiceCounters, tcpSnapshot, udpServiceCounters, udpSnapshot, type TcpReading } from './snapshot.js'
 import { flowsPerServer, udpFamilies, udpTargets, type UdpTarget } from './udp-flows.js'
@@ -20,8 +21,8 @@ import { flowsPerServer, udpFamilies, udpTargets, type UdpTarget } from './udp-f
 export interface CounterSources {
   /** `show stat` and the pid of the worker that answered it. */
   readStats (): Promise<{ readonly workerPid: number | null, readonly rows: Row[] }>
-  /** `ss -H -l -t -n`: the listening sockets and their accept queues. */
-  listeningSockets (): Promise<string>
+  /** The listening sockets' accept queues by local port (listen-backlog.ts). */
+  listenBacklog (): Promise<ReadonlyMap<number, number>>
   /** Every UDP flow of one address family, one conntrack listing for every server of every service. */
   listFlows (family: 4 | 6): Promise<readonly UdpFlow[]>
   /** Failed checks of the agent's own (UDP) checks, by server key: `out2`, `sip/a`. */
@@ -73,13 +74,16 @@ export class CountersCollector {
     this.#forgetOtherServers(state)
     const tcp = servesTcp(state)
     const targets = udpTargets(state)
-    const [stats, sockets, flows] = await Promise.all([
+    const [stats, backlog, flows] = await Promise.all([
       tcp ? this.#sources.readStats() : null,
-      tcp ? this.#sources.listeningSockets() : '',
+      tcp ? this.#sources.listenBacklog() : NO_LISTENERS,
       this.#flows(targets)
     ])
+    // at 256 services each step below holds the event loop for a millisecond or two: a ctl call waiting runs between them
+    await setImmediate()
     const rows = stats?.rows ?? []
     const readings = allTcpReadings(state, rows)
+    await setImmediate()
     if (stats !== null) {
       // another worker answers (a reload, or HAProxy restarted): what the last one counted is kept
       if (this.#last !== null && stats.workerPid !== this.#lastWorker) this.#kept = keptAcrossReload(this.#kept, this.#last)
@@ -87,11 +91,11 @@ export class CountersCollector {
       this.#lastWorker = stats.workerPid
     }
     const defaultTcp = state.properties.mode !== 'udp_roundrobin'
-    const backlog = backlogByPort(sockets)
     const waiting = defaultTcp ? backendQueue(rows) + listenBacklog(backlog, state.properties.ports) : 0
     const serviceWaiting = new Map(state.services.filter((service) => !isUdpMode(service.mode))
       .map((service) => [service.name, backendQueue(rows, service.name) + listenBacklog(backlog, service.ports)]))
     this.#kept = keptAfterReading(this.#kept, new Map([...readings, ...udpReadings(flows)]), waiting, serviceWaiting)
+    await setImmediate()
     const failures = this.#sources.checkFailures()
     const services: ServiceCounters[] = state.services.map((service) => isUdpMode(service.mode)
       ? udpServiceCounters(state, service, flows, failures, this.#kept)
@@ -131,6 +135,8 @@ export class CountersCollector {
   // a server given another address (or port) is another server: its kept figures start again; one removed is forgotten
   #forgetOtherServers (state: DesiredState): void {
     const identities = serverTargets(state)
+    // the very same servers as at the last read (serverTargets hands on its map): nothing to forget
+    if (identities === this.#identities) return
     const changed = [...identities].filter(([key, identity]) => this.#identities.has(key) && this.#identities.get(key) !== identity).map(([key]) => key)
     const removed = Object.keys(this.#kept.servers).filter((key) => !identities.has(key))
     const services = new Set(state.services.map((service) => service.name))
@@ -142,6 +148,8 @@ export class CountersCollector {
     this.#identities = identities
   }
 }
+
+const NO_LISTENERS: ReadonlyMap<number, number> = new Map()
 
 // whether HAProxy runs: the env file's service in a TCP mode, or a TCP service file
 function servesTcp (state: DesiredState): boolean {

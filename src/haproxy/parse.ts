@@ -2,44 +2,64 @@
 
 export type Row = Readonly<Record<string, string>>
 
-/** The `show stat` columns the agent reads (status, health, counters, removals); the other 90 are left unread. */
+/** The `show stat` columns the agent reads of every row: counters, status, time since its last change. */
 export const STAT_COLUMNS: ReadonlySet<string> = new Set([
-  'pxname', 'svname', 'qcur', 'qmax', 'scur', 'smax', 'stot', 'status', 'chkfail', 'lastchg', 'check_status', 'last_chk', 'check_desc'
+  'pxname', 'svname', 'qcur', 'qmax', 'scur', 'smax', 'stot', 'status', 'chkfail', 'lastchg'
 ])
 
 /**
- * `show stat` CSV: one record per line keyed by the header's column names, never by
- * position; with `columns`, those alone. At 256 services a `show stat` is 1,500 rows of 100
- * columns, read every second on the agent's one event loop: each line is split natively up
- * to the last column wanted (2.5 ms a read with the launcher's flags, GC included, where
- * cutting field by field took 4.3 and splitting whole rows most of the agent's garbage).
+ * The last check's columns, which say why a server is down, failing or in maintenance:
+ * read only for a row whose status is not a plain `UP` (they are far along each line, and at
+ * 256 services nearly every row is up).
  */
-export function parseShowStat (text: string, columns?: ReadonlySet<string>): Row[] {
+export const CHECK_COLUMNS: ReadonlySet<string> = new Set(['check_status', 'last_chk', 'check_desc'])
+
+/**
+ * `show stat` CSV: one record per line keyed by the header's column names, never by
+ * position; with `columns`, those alone, and `checkColumns` too for a row whose status is
+ * not `UP` (left empty in the others). At 256 services a `show stat` is 1,500 rows of 100
+ * columns, read every second on the agent's one event loop: each line is split natively up
+ * to the last column wanted (cutting field by field was slower, and splitting whole rows
+ * made most of the agent's garbage).
+ */
+export function parseShowStat (text: string, columns?: ReadonlySet<string>, checkColumns: ReadonlySet<string> = NO_COLUMNS): Row[] {
   const lines = text.split('\n')
   let first = 0
   while (first < lines.length && isBlank(lines[first]!)) first++
   const header = lines[first]
   if (header === undefined || !header.startsWith('# ')) return []
-  const wanted = header.slice(2).split(',').map((name, index) => ({ name, index })).filter(({ name }) => name !== '' && (columns === undefined || columns.has(name)))
-  const indexes = wanted.map(({ index }) => index)
-  const names = wanted.map(({ name }) => name)
-  const fieldCount = Math.max(-1, ...indexes) + 1
+  const named = header.slice(2).split(',').map((name, index) => ({ name, index })).filter(({ name }) => name !== '')
+  const wanted = named.filter(({ name }) => columns === undefined || columns.has(name))
+  const checks = columns === undefined ? [] : named.filter(({ name }) => checkColumns.has(name) && !columns.has(name))
+  const fieldCount = lastIndex(wanted) + 1
+  const checkFieldCount = lastIndex(checks) + 1
   // every row a copy of one template of the wanted shape; a short line leaves the rest empty
   const template: Record<string, string> = {}
-  for (const name of names) template[name] = ''
+  for (const { name } of [...wanted, ...checks]) template[name] = ''
   const rows: Row[] = []
   for (let at = first + 1; at < lines.length; at++) {
     const line = lines[at]!
     if (isBlank(line)) continue
-    const fields = line.split(',', fieldCount)
     const row = { ...template }
-    for (let k = 0; k < indexes.length; k++) {
-      const value = fields[indexes[k]!]
-      if (value !== undefined) row[names[k]!] = value
-    }
+    fill(row, line.split(',', fieldCount), wanted)
+    if (checks.length > 0 && row.status !== 'UP') fill(row, line.split(',', checkFieldCount), checks)
     rows.push(row)
   }
   return rows
+}
+
+const NO_COLUMNS: ReadonlySet<string> = new Set()
+
+function lastIndex (columns: ReadonlyArray<{ readonly index: number }>): number {
+  return Math.max(-1, ...columns.map(({ index }) => index))
+}
+
+function fill (row: Record<string, string>, fields: readonly string[], columns: ReadonlyArray<{ readonly name: string, readonly index: number }>): void {
+  for (let k = 0; k < columns.length; k++) {
+    const { name, index } = columns[k]!
+    const value = fields[index]
+    if (value !== undefined) row[name] = value
+  }
 }
 
 function isBlank (line: string): boolean {
@@ -63,10 +83,10 @@ export function findRow (rows: readonly Row[], proxy: string, server: string): R
 }
 
 /** `show info;show stat` in one answer: the answering worker's pid and the stat rows. */
-export function parseInfoAndStat (text: string, columns?: ReadonlySet<string>): { readonly workerPid: number | null, readonly rows: Row[] } {
+export function parseInfoAndStat (text: string, columns?: ReadonlySet<string>, checkColumns?: ReadonlySet<string>): { readonly workerPid: number | null, readonly rows: Row[] } {
   const pid = /^Pid: (\d+)$/m.exec(text)
   const header = text.indexOf('# pxname')
-  return { workerPid: pid === null ? null : Number(pid[1]), rows: header === -1 ? [] : parseShowStat(text.slice(header), columns) }
+  return { workerPid: pid === null ? null : Number(pid[1]), rows: header === -1 ? [] : parseShowStat(text.slice(header), columns, checkColumns) }
 }
 
 export interface ProcessTable {

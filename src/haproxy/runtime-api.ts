@@ -1,6 +1,6 @@
 /** The runtime API on HAProxy's stats socket: admin state and live figures without a reload. */
 import { L3lbError } from '../errors.js'
-import { parseInfoAndStat, parseShowStat, peersLocallySynced, STAT_COLUMNS, type Row } from './parse.js'
+import { CHECK_COLUMNS, parseInfoAndStat, parseShowStat, peersLocallySynced, STAT_COLUMNS, type Row } from './parse.js'
 import { sendCommand } from './socket-client.js'
 
 export type ServerAdminState = 'ready' | 'drain' | 'maint'
@@ -83,21 +83,24 @@ export class RuntimeApi {
     if (!accepted.test(answer)) throw new L3lbError('L3LB_HAPROXY_SOCKET', `HAProxy refused "${command}": ${answer}`)
   }
 
-  /** `show stat` and the pid of the worker that answered, in one round trip (a new pid = a new worker). */
+  /**
+   * `show stat` of the backends and servers (the counters need no frontend row, nor the last
+   * checks' columns) and the pid of the worker that answered, in one round trip (a new pid = a new worker).
+   */
   async statWithWorker (): Promise<{ readonly workerPid: number | null, readonly rows: Row[] }> {
-    return parseInfoAndStat(await sendCommand(this.#socket, 'show info;show stat'), STAT_COLUMNS)
+    return parseInfoAndStat(await sendCommand(this.#socket, 'show info;show stat -1 6 -1'), STAT_COLUMNS)
   }
 
   /**
    * `show stat`, one row per proxy and server; with `proxy`, that proxy's rows alone (none
    * when HAProxy has no such proxy): at 256 services, a hundredth of the text to read. Only
    * for a name no other proxy has: of a frontend and a backend of one name, HAProxy gives the first.
-   * The agent's columns (STAT_COLUMNS) unless told (null: every column).
+   * The agent's columns (STAT_COLUMNS, and CHECK_COLUMNS for a row not up) unless told (null: every column).
    */
   async showStat (proxy?: string, columns: ReadonlySet<string> | null = STAT_COLUMNS): Promise<Row[]> {
     // a name of digits alone would be read as a proxy's numeric id: then every row, which callers look up by name anyway
     const all = proxy === undefined || /^[0-9]+$/.test(proxy)
-    return parseShowStat(await sendCommand(this.#socket, all ? 'show stat' : `show stat ${proxy} -1 -1`), columns ?? undefined)
+    return parseShowStat(await sendCommand(this.#socket, all ? 'show stat' : `show stat ${proxy} -1 -1`), columns ?? undefined, CHECK_COLUMNS)
   }
 
   /**
@@ -105,7 +108,7 @@ export class RuntimeApi {
    * frontend and backend rows (512 of 1,512 at 256 services) that a server's health does not need.
    */
   async showServerStats (): Promise<Row[]> {
-    return parseShowStat(await sendCommand(this.#socket, 'show stat -1 4 -1'), STAT_COLUMNS)
+    return parseShowStat(await sendCommand(this.#socket, 'show stat -1 4 -1'), STAT_COLUMNS, CHECK_COLUMNS)
   }
 
   /** Whether the worker's stick tables are complete enough to hand on at a reload (see peersLocallySynced). */

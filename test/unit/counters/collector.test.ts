@@ -16,7 +16,7 @@ function collectorOver (answers: Array<[number, number, number]>): CountersColle
       await new Promise((resolve) => setTimeout(resolve, 5))
       return { workerPid, rows: parseShowStat(`${HEADER}outputs,out1,0,0,${scur},${scur},,${stot},UP,0\n`) }
     },
-    listeningSockets: async () => '',
+    listenBacklog: async () => new Map(),
     listFlows: async () => [],
     checkFailures: () => new Map()
   }, () => state)

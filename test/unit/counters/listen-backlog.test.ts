@@ -1,7 +1,10 @@
 /** The listen backlog of a service's ports, narrow ranges looked up port by port, wide ones by walking the listeners. */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { listenBacklog } from '../../../src/counters/listen-backlog.js'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { listenBacklog, readListenBacklog } from '../../../src/counters/listen-backlog.js'
 
 // 300 listeners, on ports 10000-10299, port p with (p % 7) connections waiting
 const LISTENERS = new Map(Array.from({ length: 300 }, (_, i) => [10000 + i, (10000 + i) % 7]))
@@ -13,4 +16,30 @@ test('a narrow range and a wide one count the same listeners as walking them all
   assert.equal(listenBacklog(LISTENERS, [{ low: 1, high: 65535 }]), expected(1, 65535))
   assert.equal(listenBacklog(LISTENERS, [{ low: 9990, high: 10002 }, { low: 10290, high: 20000 }]), expected(9990, 10002) + expected(10290, 20000))
   assert.equal(listenBacklog(LISTENERS, [{ low: 80, high: 80 }]), 0)
+})
+
+// a /proc/net/tcp line: the listener's port and waiting connections, or another state (06: TIME_WAIT)
+const procLine = (i: number, port: number, state: string, waiting: number): string =>
+  `${String(i).padStart(4)}: 010012C6:${port.toString(16).toUpperCase().padStart(4, '0')} 00000000:0000 ${state} 00000000:${waiting.toString(16).toUpperCase().padStart(8, '0')} 00:00000000 00000000     0        0 ${1000 + i} 1 0000000000000000 100 0 0 10 0`
+
+test('the listen backlog read from the files: past a chunk of the read, up to the last listener, a missing file counting nothing', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'l3lb-backlog-'))
+  try {
+    // 600 listeners (about 90 kB, more than one chunk of the read, so a line is cut between two), then other sockets
+    const listeners = Array.from({ length: 600 }, (_, i) => procLine(i, 20000 + i, '0A', i % 5))
+    // a listener after another socket is never read: the kernel lists none there
+    const others = [...Array.from({ length: 50 }, (_, i) => procLine(600 + i, 30000, '06', 9)), procLine(650, 20001, '0A', 100)]
+    writeFileSync(join(dir, 'tcp'), ['  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode', ...listeners, ...others, ''].join('\n'))
+    writeFileSync(join(dir, 'tcp6'), ['  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode', procLine(0, 20002, '0A', 7)].join('\n'))
+    const byPort = await readListenBacklog([join(dir, 'tcp'), join(dir, 'tcp6'), join(dir, 'absent')])
+    assert.equal(byPort.size, 600)
+    assert.equal(byPort.get(20001), 1)
+    // the same port in both files (an IPv4 and an IPv6 listener), the last line without its newline
+    assert.equal(byPort.get(20002), 2 + 7)
+    assert.equal(byPort.get(20599), 599 % 5)
+    assert.equal(byPort.get(30000), undefined)
+    assert.equal(listenBacklog(byPort, [{ low: 20000, high: 20599 }]), listeners.reduce((sum, _, i) => sum + (i % 5), 7))
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
 })

@@ -74,7 +74,7 @@ function collectorOver (current: () => DesiredState, answers: Array<[number, num
       const [workerPid, scur, stot] = answers.shift() ?? [0, 0, 0]
       return { workerPid, rows: parseShowStat(`${HEADER}outputs,out1,0,0,0,0,,0,UP,0\nweb,web1,0,0,${scur},${scur},,${stot},UP,0\nweb,web2,0,0,0,0,,0,UP,0\nweb,spare,0,0,0,0,,0,UP,0\n`) }
     },
-    listeningSockets: async () => '',
+    listenBacklog: async () => new Map(),
     listFlows: async (family) => family === 4
       ? [
           { to: '198.18.0.1', toPort: 5060, replyFrom: '198.18.5.1', replyFromPort: 5060 },

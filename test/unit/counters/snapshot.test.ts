@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { emptyKept, keptAcrossReload, keptAfterReading, keptWithout } from '../../../src/counters/kept.js'
-import { backlogByPort, listenBacklog } from '../../../src/counters/listen-backlog.js'
+import { addListeners, listenBacklog } from '../../../src/counters/listen-backlog.js'
 import { countersDocument } from '../../../src/counters/model.js'
 import { backendQueue, tcpReadings, tcpSnapshot, udpSnapshot } from '../../../src/counters/snapshot.js'
 import { parseShowStat } from '../../../src/haproxy/parse.js'
@@ -61,22 +61,28 @@ test('UDP: sessions from conntrack, errors from failed pings, no queue or totals
   assert.deepEqual([counters.sessions_active, counters.sessions_max, counters.errors], [4, 6, 3])
 })
 
-test('the listen backlog counts only listening sockets on the given ports, IPv4 and IPv6', () => {
-  // `ss -H -l -t -n` as it prints them: state, Recv-Q (waiting to be accepted), Send-Q (backlog), local, peer
-  const text = [
-    'LISTEN 3      4096      198.18.0.1:80        0.0.0.0:*',
-    'LISTEN 4      511       198.18.0.1:8080      0.0.0.0:*',
-    'LISTEN 2      4096            [::]:81           [::]:*',
-    'LISTEN 5      4096               *:9000            *:*',
-    'ESTAB  9      0         198.18.0.1:80     198.18.0.2:50000',
+test('the listen backlog counts only listening sockets on the given ports, IPv4 and IPv6, and stops at the first other socket', () => {
+  // /proc/net/tcp and tcp6 as the kernel prints them: listeners first, rx_queue (hexadecimal) the connections waiting to be accepted
+  const tcp = [
+    '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode',
+    '   0: 010012C6:0050 00000000:0000 0A 00000000:00000003 00:00000000 00000000     0        0 101 1 0000000000000000 100 0 0 10 0',
+    '   1: 010012C6:1F90 00000000:0000 0A 00000000:00000004 00:00000000 00000000     0        0 102 1 0000000000000000 100 0 0 10 0',
+    '   2: 010012C6:0050 020012C6:C350 01 00000000:00000009 00:00000000 00000000     0        0 103 1 0000000000000000 20 0 0 10 -1',
+    // never reached: the kernel lists no listener after another socket
+    '   3: 010012C6:2328 00000000:0000 0A 00000000:00000007 00:00000000 00000000     0        0 104 1 0000000000000000 100 0 0 10 0'
+  ]
+  const tcp6 = [
+    '  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode',
+    '   0: 00000000000000000000000000000000:0051 00000000000000000000000000000000:0000 0A 00000000:00000002 00:00000000 00000000     0        0 105 1 0000000000000000 100 0 0 10 0',
+    '   1: 00000000000000000000000000000000:2328 00000000000000000000000000000000:0000 0A 00000000:0000000C 00:00000000 00000000     0        0 106 1 0000000000000000 100 0 0 10 0',
     ''
-  ].join('\n')
-  assert.equal(listenBacklog(text, [{ low: 80, high: 81 }]), 3 + 2)
-  assert.equal(listenBacklog(text, [{ low: 8080, high: 8080 }]), 4)
-  assert.equal(listenBacklog(text, [{ low: 9000, high: 9000 }]), 5)
-  // read once for every service's sum: the same figures from the table by port
-  const byPort = backlogByPort(text)
-  assert.deepEqual([...byPort].sort(([a], [b]) => a - b), [[80, 3], [81, 2], [8080, 4], [9000, 5]])
+  ]
+  const byPort = new Map<number, number>()
+  assert.equal(addListeners(tcp, byPort), true)
+  assert.equal(addListeners(tcp6, byPort), false)
+  assert.deepEqual([...byPort].sort(([a], [b]) => a - b), [[80, 3], [81, 2], [8080, 4], [9000, 12]])
   assert.equal(listenBacklog(byPort, [{ low: 80, high: 81 }]), 3 + 2)
-  assert.equal(listenBacklog('', [{ low: 80, high: 80 }]), 0)
+  assert.equal(listenBacklog(byPort, [{ low: 8080, high: 8080 }]), 4)
+  assert.equal(listenBacklog(byPort, [{ low: 9000, high: 9000 }]), 12)
+  assert.equal(listenBacklog(new Map(), [{ low: 80, high: 80 }]), 0)
 })

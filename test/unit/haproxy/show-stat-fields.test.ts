@@ -25,3 +25,16 @@ test('a field holding the last wanted column keeps its text whole, the columns a
   const rows = parseShowStat('# pxname,check_desc,after\nweb,Layer7 wrong status: 503 Service Unavailable,z\n', new Set(['check_desc']))
   assert.deepEqual(rows, [{ check_desc: 'Layer7 wrong status: 503 Service Unavailable' }])
 })
+
+test('the check columns read only for a row that is not plain UP: the reasons of a server down, failing or in maintenance', () => {
+  const text = `${HEADER}\nweb,a,0,UP,9,Layer4 check passed,\nweb,b,0,DOWN,9,Layer4 timeout,\nweb,c,0,UP 1/3,9,Layer4 connection problem,\nweb,d,0,MAINT,9,Layer4 check passed,\n`
+  const rows = parseShowStat(text, new Set(['svname', 'status']), new Set(['check_desc', 'x']))
+  assert.deepEqual(rows, [
+    { svname: 'a', status: 'UP', check_desc: '', x: '' },
+    { svname: 'b', status: 'DOWN', check_desc: 'Layer4 timeout', x: '9' },
+    { svname: 'c', status: 'UP 1/3', check_desc: 'Layer4 connection problem', x: '9' },
+    { svname: 'd', status: 'MAINT', check_desc: 'Layer4 check passed', x: '9' }
+  ])
+  // a check column also wanted for every row is read for every row
+  assert.deepEqual(parseShowStat(text, new Set(['svname', 'check_desc']), new Set(['check_desc']))[0], { svname: 'a', check_desc: 'Layer4 check passed' })
+})
