@@ -6,7 +6,8 @@
 // service, with a load through several services; a PUT of one server (SPEC §12); ctl and
 // /metrics latencies; memory. Everything it adds (addresses, routes, processes, files) is
 // removed at its end, also on failure; the namespaces are the caller's.
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { setPriority } from 'node:os'
 import { join } from 'node:path'
 import { CLI_PROGRAM, ctlEnv, reloadAgent } from '../../../dist/test/support/agent-driver.js'
 import { LAUNCHER } from './footprint.mjs'
@@ -39,12 +40,13 @@ export async function scaleCase ({ topology, tmp, runtimeTmpfs, smoke, log, faul
   const spawn = (ns, file, args, options) => { const p = topology.spawn(ns, file, args, options); started.push(p); return p }
   try {
     await addBackendAddresses(topology, plan)
-    await Promise.all(topology.names.backends.map(async (ns) => {
+    const greeters = await Promise.all(topology.names.backends.map(async (ns) => {
       const greeter = spawn(ns, process.execPath, [join(TOOLS, 'greeter.mjs'), '--port', String(GREETER_PORT), '--seconds', '1800'])
       await greeter.waitForLine(/"listening"/, 10_000)
+      return greeter
     }))
     log(`scale: ${plan.services.length} services, ${result.serversAtStart} servers on ${result.backends} back-end namespaces`)
-    const ctx = { topology, dir, runtimeDir, plan, smoke, log, fault, runTool, spawn }
+    const ctx = { topology, dir, runtimeDir, plan, smoke, log, fault, runTool, spawn, greeters }
     result.bare = await bareHaproxy(ctx)
     result.profile = await startProfile(ctx)
     Object.assign(result, await l3lbAtScale(ctx))
@@ -280,9 +282,28 @@ async function putCase (ctx, workers) {
   return result
 }
 
-/** status, disable and enable of one server, idle then under load; /metrics; each p50 and p99. */
+/**
+ * The niceness of the load's own processes (the client loops and the back ends) in the second
+ * loaded run: below HAProxy's (0) and the agent's (-10). On a real appliance the clients and
+ * the back ends are other machines; here they share its 2 CPUs, and at the host's normal
+ * priority they take a CPU from HAProxy just when a change's runtime round trip needs one.
+ */
+const LOAD_ASIDE_NICENESS = 10
+
+/** Every thread of process `pid` at `niceness` (on Linux a niceness is a thread's: Node's helper threads too). */
+function renice (pid, niceness) {
+  for (const thread of readdirSync(`/proc/${pid}/task`)) {
+    try { setPriority(Number(thread), niceness) } catch {} // a thread that has ended needs none
+  }
+}
+
+/**
+ * status, disable and enable of one server, idle, then under load twice: the load's processes
+ * at the host's normal priority, then below HAProxy's (LOAD_ASIDE_NICENESS); /metrics; each p50
+ * and p99, and the load's connections a second.
+ */
 async function ctlCase (ctx) {
-  const { topology, plan, smoke, log, fault, runTool } = ctx
+  const { topology, plan, smoke, log, fault, runTool, greeters } = ctx
   const base = `http://${topology.addresses.lbClientSide}:8080`
   const service = plan.services[2]
   const urls = [`${base}/api/status`, `${base}/api/disable?service=${service.name}&channel=a`, `${base}/api/enable?service=${service.name}&channel=a`]
@@ -303,19 +324,35 @@ async function ctlCase (ctx) {
       errors: Object.values(answer.errors).reduce((a, b) => a + b, 0)
     }
   }
-  const idle = figures(await run(urls, count, 10))
   const ports = plan.services.slice(8, 16).map((s) => s.port).join(',')
-  const load = await probe(ctx, ['load', '--host', topology.addresses.lbClientSide, '--ports', ports, '--concurrency', '8', '--seconds', '120'], 130_000)
-  let loaded
-  try {
-    loaded = figures(await run(urls, count, 10))
-  } finally {
-    await load.process.stop()
+  // the same calls while 8 loops make new connections through 8 other services, the load's processes at `niceness`; with `rate`, no faster
+  const loadedRun = async (niceness, rate = 0) => {
+    for (const greeter of greeters) renice(greeter.pid, niceness)
+    const load = await probe(ctx, ['load', '--host', topology.addresses.lbClientSide, '--ports', ports, '--concurrency', '8', '--seconds', '120', '--rate', String(rate)], 130_000)
+    renice(load.process.pid, niceness)
+    try {
+      const result = figures(await run(urls, count, 10))
+      const stopped = load.done(/"failed"/)
+      await load.process.stop()
+      const made = await stopped
+      return { ...result, niceness, rate, connectionsPerSecond: made.seconds > 0 ? Math.round((made.ok + made.failed) / made.seconds) : null, failedConnections: made.failed }
+    } finally {
+      await load.process.stop()
+      for (const greeter of greeters) renice(greeter.pid, 0)
+    }
   }
+  const idle = figures(await run(urls, count, 10))
+  const loaded = await loadedRun(0)
+  const loadedAside = await loadedRun(LOAD_ASIDE_NICENESS)
+  // the aside run's rate at the normal priority: what the load's level does, apart from whose CPU it is
+  const loadedAtRate = await loadedRun(0, loadedAside.connectionsPerSecond ?? 0)
   const metricsAnswer = await run([`${base}/metrics`], smoke ? 3 : 20, 2)
   const m = metricsAnswer.latencies[`${base}/metrics`]
   const metrics = { count: m.length, p50: percentile(m, 50), p99: percentile(m, 99), max: Math.max(...m), median: median(m), errors: metricsAnswer.errors[`${base}/metrics`] }
-  log(`scale ctl: status p50 ${idle.statusP50.toFixed(1)} / p99 ${idle.statusP99.toFixed(1)} ms idle, ${loaded.statusP50.toFixed(1)} / ${loaded.statusP99.toFixed(1)} loaded; disable/enable p50 ${idle.changeP50.toFixed(1)} / p99 ${idle.changeP99.toFixed(1)} ms idle, ${loaded.changeP50.toFixed(1)} / ${loaded.changeP99.toFixed(1)} loaded; /metrics p50 ${metrics.p50.toFixed(0)} ms, max ${metrics.max.toFixed(0)} ms`)
-  if (idle.errors + loaded.errors + metrics.errors > 0) fault(`scale: ${idle.errors + loaded.errors + metrics.errors} ctl request(s) did not answer 200`)
-  return { idle, loaded, metrics }
+  const pair = (a, b) => `${a.toFixed(1)} / ${b.toFixed(1)}`
+  log(`scale ctl: status p50 / p99 ${pair(idle.statusP50, idle.statusP99)} ms idle, ${pair(loaded.statusP50, loaded.statusP99)} loaded, ${pair(loadedAside.statusP50, loadedAside.statusP99)} loaded with the load's processes at niceness ${LOAD_ASIDE_NICENESS}; ` +
+    `disable/enable p50 / p99 ${pair(idle.changeP50, idle.changeP99)} ms idle, ${pair(loaded.changeP50, loaded.changeP99)} loaded (${loaded.connectionsPerSecond} connections/s), ${pair(loadedAside.changeP50, loadedAside.changeP99)} loaded aside (${loadedAside.connectionsPerSecond} connections/s), ${pair(loadedAtRate.changeP50, loadedAtRate.changeP99)} at that rate at the normal priority (${loadedAtRate.connectionsPerSecond} connections/s); /metrics p50 ${metrics.p50.toFixed(0)} ms, max ${metrics.max.toFixed(0)} ms`)
+  const errors = idle.errors + loaded.errors + loadedAside.errors + loadedAtRate.errors + metrics.errors
+  if (errors > 0) fault(`scale: ${errors} ctl request(s) did not answer 200`)
+  return { idle, loaded, loadedAside, loadedAtRate, metrics }
 }

@@ -4,7 +4,9 @@
 //          time, each retried every 10 ms) until each has answered once; prints when.
 //   until: connects to --port every 5 ms until the greeting is --expect; with --put URL and
 //          --body JSON it first sends that PUT and times its answer (a refused PUT ends it).
-//   load:  --concurrency loops over --ports for --seconds, counting answers and failures.
+//   load:  --concurrency loops over --ports for --seconds, counting answers and failures
+//          (printed at the end, or when a SIGTERM stops it sooner); with --rate, at most
+//          that many new connections a second in all.
 // Every mode is bounded by --timeout or --seconds; one JSON line at the end.
 import { connect } from 'node:net'
 import { request } from 'node:http'
@@ -21,6 +23,7 @@ const { positionals, values } = parseArgs({
     body: { type: 'string' },
     concurrency: { type: 'string', default: '8' },
     seconds: { type: 'string', default: '5' },
+    rate: { type: 'string', default: '0' },
     timeout: { type: 'string', default: '30000' }
   }
 })
@@ -137,9 +140,20 @@ async function load () {
   let failed = 0
   const failures = []
   let next = 0
-  console.log(JSON.stringify({ ready: Date.now() }))
+  const startedAt = Date.now()
+  const totals = () => JSON.stringify({ ok, failed, failures, seconds: (Date.now() - startedAt) / 1000 })
+  // stopped before its time (a measurement done): what it made so far, then out
+  process.once('SIGTERM', () => { console.log(totals()); process.exit(0) })
+  console.log(JSON.stringify({ ready: startedAt }))
+  // with a rate, each connection takes the next start time of an even schedule, and waits for it
+  const spacing = Number(values.rate) > 0 ? 1000 / Number(values.rate) : 0
+  let slot = startedAt
   const worker = async () => {
     while (Date.now() < until) {
+      if (spacing > 0) {
+        slot += spacing
+        if (slot > Date.now()) await sleep(slot - Date.now())
+      }
       const port = ports[next++ % ports.length]
       const t = Date.now()
       const got = await greeting(port, 3000)
@@ -151,7 +165,7 @@ async function load () {
     }
   }
   await Promise.all(Array.from({ length: concurrency }, worker))
-  console.log(JSON.stringify({ ok, failed, failures }))
+  console.log(totals())
 }
 
 if (mode === 'all') await all()
