@@ -162,7 +162,8 @@ test('a changed service file and a removed one follow within 1 s, in the standby
   assert.ok(took <= SYNC_LIMIT_MS, `after ${took} ms`)
   await waitFor('lb2\'s folder has no api.env', async () => !existsSync(join(servicesDir('lb2'), 'api.env')), 2000)
   assert.ok(existsSync(join(servicesDir('lb2'), 'web.env')))
-  assert.match(agents.get('lb2')?.output() ?? '', /HA sync: runs the active node's settings \(service files: api removed\)/)
+  // the line is logged once the settings are saved too, just after the folder is written: waited for, not read at once
+  await waitFor('lb2 logs the removal', async () => /HA sync: runs the active node's settings \(service files: api removed\)/.test(agents.get('lb2')?.output() ?? ''), 2000)
 })
 
 test('300 servers of the longest names disabled on the active node show disabled on the standby: the push is a POST', async () => {
