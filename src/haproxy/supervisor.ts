@@ -20,6 +20,7 @@ export class HaproxySupervisor {
   #timer: NodeJS.Timeout | null = null
   #stopped = false
   #restarts = 0
+  #beforeRestart: () => void = () => undefined
 
   constructor (options: Omit<HaproxyMasterOptions, 'onUnexpectedExit'>, log: SupervisorLog) {
     this.#log = log
@@ -34,6 +35,11 @@ export class HaproxySupervisor {
   /** How many times HAProxy was brought back after dying. */
   get restarts (): number {
     return this.#restarts
+  }
+
+  /** What runs just before HAProxy is started again after dying: its files brought up to date (haproxy-path.ts). */
+  beforeRestart (prepare: () => void): void {
+    this.#beforeRestart = prepare
   }
 
   async start (): Promise<void> {
@@ -70,6 +76,7 @@ export class HaproxySupervisor {
     this.#timer = null
     if (this.#stopped) return
     try {
+      this.#beforeRestart()
       await this.master.start()
       this.#startedAt = Date.now()
       this.#restarts++

@@ -3,8 +3,14 @@
  * the steps planHaproxy gives (haproxy-plan.ts: the plan is data; this file executes it).
  * Invariants: a job that fails leaves what was in force serving and the in-force record
  * unchanged; the config file on disk is always one HAProxy accepted, or one that differs from
- * it only in servers' admin state or in server lines its runtime API took (planServers), and
- * matches the running HAProxy after each job; an admin change or a server change runs no process. Called only by the Reconciler, one job at a time.
+ * it only in servers' admin state or in server lines its runtime API took (planServers); an
+ * admin change or a server change runs no process. The config file matches the running
+ * HAProxy after each job; so does the server-state file, except after an admin change: only a
+ * HAProxy that starts or reloads reads it, so it is held in memory and written once the changes
+ * pause (STATE_FILE_QUIET_MS, at most STATE_FILE_LATEST_MS later), and before the supervisor
+ * starts a dead HAProxy again; every reload and server change writes it whole. Called only by
+ * the Reconciler, one job at a time; the late write runs between jobs and writes only what is
+ * in memory.
  */
 import { copyFileSync } from 'node:fs'
 import { copyFile, readFile, writeFile } from 'node:fs/promises'
@@ -14,7 +20,7 @@ import { installConfigFile, writeConfigFile } from '../haproxy/config-file.js'
 import type { RuntimeApi } from '../haproxy/runtime-api.js'
 import { parseServersStateFile, serversStateFileText, withBackendLines, type KeepServer, type ServersStateFile } from '../haproxy/servers-state-file.js'
 import type { HaproxySupervisor } from '../haproxy/supervisor.js'
-import { configBytes, haproxyServers, isServerStep, OUTPUTS_BACKEND, planAction, planHaproxy, planReload, sameConfigText, undoAdmin, type HaproxyInForce, type HaproxyStep } from './haproxy-plan.js'
+import { configBytes, haproxyServers, inForceText, isServerStep, OUTPUTS_BACKEND, planAction, planHaproxy, planReload, sameConfigText, undoAdmin, type HaproxyInForce, type HaproxyStep } from './haproxy-plan.js'
 import { ServerRemovals, type RemovingServer } from './server-removals.js'
 import { renderHaproxyConfig } from '../render/haproxy-config.js'
 import { writeFileAtomically } from '../state/atomic-file.js'
@@ -36,6 +42,16 @@ export interface HaproxyPathDeps {
 /** Longer than HAProxy's two 5 s peers resync timeouts, after which a new worker counts as synced. */
 const PEERS_SYNC_WAIT_MS = 12_000
 
+/**
+ * After an admin change, the server-state file is written once no other admin change came for
+ * this long, and at the latest this long after the first one: at 256 services, writing its
+ * 1,000 lines on each enable or disable took 0.5 to 3 ms of a ctl call (the ctl latency aim,
+ * SPEC §13). An agent that dies in between loses nothing: the admin state is in the admin-state
+ * file and `disabled` in haproxy.cfg, and an agent that adopts HAProxy sets it again.
+ */
+export const STATE_FILE_QUIET_MS = 100
+export const STATE_FILE_LATEST_MS = 1000
+
 /** What a job did, for logs and tests. */
 export type ReconcileAction = 'none' | 'start' | 'adopt' | 'runtime' | 'reload' | 'apply' | 'stop'
 
@@ -43,12 +59,18 @@ export class HaproxyPath {
   readonly #deps: HaproxyPathDeps
   readonly #removals: ServerRemovals
   #inForce: HaproxyInForce | null = null
-  // the server-state file as this path wrote it last; null when it has no server to build on
+  // the server-state file as this path holds it (written, or due); null when it has no server to build on
   #stateFile: ServersStateFile | null = null
+  // after an admin change: where the server-state file held in memory is still to be written
+  #stateFileDue: string | null = null
+  #dueSince = 0
+  #stateFileTimer: NodeJS.Timeout | null = null
 
   constructor (deps: HaproxyPathDeps) {
     this.#deps = deps
     this.#removals = new ServerRemovals(deps.runtime, deps.log)
+    // a HAProxy started again after a crash loads the server-state file: what the admin changes made must be in it
+    deps.supervisor.beforeRestart(() => { this.#writeStateFileDue() })
   }
 
   /** (SPEC §12) The servers out of the file and of traffic whose sessions have not ended yet. */
@@ -63,6 +85,7 @@ export class HaproxyPath {
 
   /** Stops HAProxy; what it served stops. */
   async stop (): Promise<void> {
+    this.#dropStateFileDue()
     await this.#deps.supervisor.stop()
     this.#removals.clear()
     this.#inForce = null
@@ -71,22 +94,24 @@ export class HaproxyPath {
 
   /** Brings HAProxy to `state`: start, runtime API, reload, or nothing, as planHaproxy says. */
   async apply (state: DesiredState): Promise<ReconcileAction> {
-    // as bytes: what the file is written from and what stays in force until the next job (haproxy-plan.ts, ConfigText)
-    const text = configBytes(renderHaproxyConfig(state))
+    // as bytes: what the file is written from and what stays in force until the next job (haproxy-plan.ts, ConfigText);
+    // rendered only when the plan or a step needs it (a drain needs neither)
+    let text: Uint8Array | null = null
+    const rendered = (): Uint8Array => (text ??= configBytes(renderHaproxyConfig(state)))
     const { supervisor } = this.#deps
-    if (this.#inForce === null && await supervisor.adopt()) return await this.#adopt(state, text)
+    if (this.#inForce === null && await supervisor.adopt()) return await this.#adopt(state, rendered())
     const inForce = supervisor.master.running ? this.#inForce : null
     const removing = new Set(this.#removals.list().map((server) => `${server.backend}/${server.server}`))
-    let steps = planHaproxy(inForce, state, text, removing)
+    let steps = planHaproxy(inForce, state, rendered, removing)
     if (steps.length === 0) return 'none'
     try {
-      await this.#run(steps, inForce, state, text)
+      await this.#run(steps, inForce, state, rendered)
     } catch (error) {
       // a server change HAProxy refused at run time was undone: a reload is the safe way there (docs/runtime-changes.md)
       if (inForce === null || !steps.some(isServerStep)) throw error
       this.#deps.log.error(`servers not changed at run time (${(error as Error).message}); reloading instead`)
       steps = planReload(inForce, state)
-      await this.#run(steps, inForce, state, text)
+      await this.#run(steps, inForce, state, rendered)
     }
     const now = Date.now()
     for (const step of steps) {
@@ -100,11 +125,11 @@ export class HaproxyPath {
 
   // Runs a plan's steps in order. On a failure the admin changes made are put back and the
   // file in force goes back to the last one HAProxy took, so a restart runs what serves.
-  async #run (steps: readonly HaproxyStep[], inForce: HaproxyInForce | null, state: DesiredState, text: Uint8Array): Promise<void> {
+  async #run (steps: readonly HaproxyStep[], inForce: HaproxyInForce | null, state: DesiredState, text: () => Uint8Array): Promise<void> {
     const { paths } = state
     const done: HaproxyStep[] = []
     // after run-time server changes the live state already has the new addresses: keep every server's line
-    const saveFrom = steps.some(isServerStep) ? { state, text } : inForce
+    const saveFrom = steps.some(isServerStep) ? { state, text: null } : inForce
     try {
       for (const step of steps) {
         await this.#step(step, saveFrom, state, text)
@@ -112,9 +137,9 @@ export class HaproxyPath {
       }
     } catch (error) {
       for (const step of undoAdmin(done)) await this.#step(step, inForce, state, text).catch(() => undefined)
-      if (done.some(isServerStep)) await this.#saveServersState(inForce ?? { state, text }, inForce?.state ?? state).catch(() => undefined)
+      if (done.some(isServerStep)) await this.#saveServersState(inForce ?? { state, text: null }, inForce?.state ?? state).catch(() => undefined)
       if (done.some((step) => step.kind === 'check-and-install' || step.kind === 'install-unchecked') && inForce !== null) {
-        try { writeConfigFile(inForce.text, paths.configFile) } catch {} // the job's own error is the one to report
+        try { writeConfigFile(inForceText(inForce), paths.configFile) } catch {} // the job's own error is the one to report
       }
       throw error
     }
@@ -122,16 +147,17 @@ export class HaproxyPath {
     if (steps.some((step) => step.kind === 'check-and-install')) copyFileSync(paths.configFile, paths.lastGoodConfigFile)
   }
 
-  async #step (step: HaproxyStep, inForce: HaproxyInForce | null, state: DesiredState, text: Uint8Array): Promise<void> {
+  async #step (step: HaproxyStep, inForce: HaproxyInForce | null, state: DesiredState, text: () => Uint8Array): Promise<void> {
     const { paths } = state
     switch (step.kind) {
       case 'check-and-install':
-        return await installConfigFile(text, paths.configFile, this.#deps.binary)
+        return await installConfigFile(text(), paths.configFile, this.#deps.binary)
       case 'install-unchecked':
-        return writeConfigFile(text, paths.configFile)
+        return writeConfigFile(text(), paths.configFile)
       case 'clear-server-state':
         // the format's version line and no server: an empty file makes HAProxy warn at every start
         this.#stateFile = null
+        this.#dropStateFileDue()
         return await writeFile(paths.serverStateFile, '1\n', { mode: 0o600 })
       case 'start':
         return await this.#deps.supervisor.start()
@@ -139,9 +165,9 @@ export class HaproxyPath {
         return await this.#deps.runtime.setServerState(step.backend, step.server, step.state)
       case 'save-server-state':
         // a HAProxy restarted after a crash, or the next worker, loads this file
-        return await this.#saveServersState(inForce ?? { state, text }, state)
+        return await this.#saveServersState(inForce ?? { state, text: null }, state)
       case 'set-admin-and-save':
-        return await this.#setAdminAndSave(step, inForce ?? { state, text }, state)
+        return await this.#setAdminAndSave(step, inForce ?? { state, text: null }, state)
       case 'wait-peers-sync':
         return await this.#waitForPeersSync()
       case 'reload':
@@ -198,12 +224,14 @@ export class HaproxyPath {
     if (sameConfigText(running, text)) {
       this.#inForce = { state, text }
       await copyFile(state.paths.configFile, state.paths.lastGoodConfigFile)
+      // the old agent may have died before writing its last admin changes there; a HAProxy restarted later loads it
+      await this.#saveServersState(this.#inForce, state)
       return 'adopt'
     }
     // the file holds what the old agent wrote; what runs is that, with the admin state just set
     await copyFile(state.paths.configFile, state.paths.lastGoodConfigFile).catch(() => undefined)
     const adopted: HaproxyInForce = { state: { ...state, disabled: new Set(state.disabled) }, text: running }
-    await this.#run(planReload(adopted, state), adopted, state, text)
+    await this.#run(planReload(adopted, state), adopted, state, () => text)
     this.#inForce = { state, text }
     return 'adopt'
   }
@@ -225,8 +253,10 @@ export class HaproxyPath {
       const backendState = await runtime.setServerStateAndShow(step.backend, step.server, step.state)
       // the file written last with this backend's lines new; the whole state when there is none to build on
       const spliced = this.#stateFile === null ? null : withBackendLines(this.#stateFile, backendState, step.backend, keptServers(inForce, state))
-      if (spliced !== null) this.#writeStateFile(state, spliced)
-      else this.#writeServersState(inForce, state, await runtime.serversStateText())
+      if (spliced === null) return this.#writeServersState(inForce, state, await runtime.serversStateText())
+      // held now, written once the changes pause: only a HAProxy that starts or reloads reads it
+      this.#stateFile = spliced
+      this.#writeStateFileLater(state.paths.serverStateFile)
     } catch (error) {
       await runtime.setServerState(step.backend, step.server, step.previous).catch(() => undefined)
       throw error
@@ -243,11 +273,41 @@ export class HaproxyPath {
     if (file !== null) return this.#writeStateFile(state, file)
     writeFileAtomically(state.paths.serverStateFile, '')
     this.#stateFile = null
+    this.#dropStateFileDue()
   }
 
   #writeStateFile (state: DesiredState, file: ServersStateFile): void {
     writeFileAtomically(state.paths.serverStateFile, serversStateFileText(file))
     this.#stateFile = file
+    this.#dropStateFileDue()
+  }
+
+  // written once the changes pause, at the latest STATE_FILE_LATEST_MS after the first
+  #writeStateFileLater (file: string): void {
+    this.#stateFileDue = file
+    const now = Date.now()
+    if (this.#stateFileTimer === null) this.#dueSince = now
+    else clearTimeout(this.#stateFileTimer)
+    const wait = Math.max(0, Math.min(STATE_FILE_QUIET_MS, this.#dueSince + STATE_FILE_LATEST_MS - now))
+    this.#stateFileTimer = setTimeout(() => { this.#writeStateFileDue() }, wait).unref()
+  }
+
+  // between jobs: a file that cannot be written is logged; every reload and server change writes it whole again
+  #writeStateFileDue (): void {
+    const file = this.#stateFileDue
+    this.#dropStateFileDue()
+    if (file === null || this.#stateFile === null) return
+    try {
+      writeFileAtomically(file, serversStateFileText(this.#stateFile))
+    } catch (error) {
+      this.#deps.log.error(`could not write the server-state file ${file} after an admin change: ${(error as Error).message}`)
+    }
+  }
+
+  #dropStateFileDue (): void {
+    if (this.#stateFileTimer !== null) clearTimeout(this.#stateFileTimer)
+    this.#stateFileTimer = null
+    this.#stateFileDue = null
   }
 }
 

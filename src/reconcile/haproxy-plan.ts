@@ -3,7 +3,7 @@
  * is desired, as data (docs/architecture.md). The path executes the steps in order; tests
  * read them without a HAProxy.
  */
-import { seedInConfig } from '../render/haproxy-config.js'
+import { renderHaproxyConfig, seedInConfig } from '../render/haproxy-config.js'
 import { isUdpMode } from '../properties/service-file.js'
 import type { DesiredState } from '../state/desired.js'
 import { serverKey, serviceOfKey } from '../state/server-key.js'
@@ -27,7 +27,7 @@ export type HaproxyStep =
   | { readonly kind: 'set-admin', readonly backend: string, readonly server: string, readonly state: AdminLevel, readonly previous: AdminLevel }
   /** `show servers state` into the server-state file, less the servers whose address changes. */
   | { readonly kind: 'save-server-state' }
-  /** One server's `set-admin` and `save-server-state` in one runtime round trip: a ctl change's whole runtime part. */
+  /** One server's `set-admin` and `save-server-state` in one runtime round trip: a ctl change's whole runtime part (the file written once the changes pause: haproxy-path.ts). */
   | { readonly kind: 'set-admin-and-save', readonly backend: string, readonly server: string, readonly state: AdminLevel, readonly previous: AdminLevel }
   /** Wait until the stick table can be handed to a new worker (tcp_source). */
   | { readonly kind: 'wait-peers-sync' }
@@ -43,10 +43,15 @@ export type HaproxyStep =
  */
 export type ConfigText = string | Uint8Array
 
-/** What was put in force last: the state and its text. */
+/** What was put in force last: the state and its text (null: not rendered since an admin change, see haproxy-path.ts). */
 export interface HaproxyInForce {
   readonly state: DesiredState
-  readonly text: ConfigText
+  readonly text: ConfigText | null
+}
+
+/** The text in force, rendered from its state when it was left unrendered. */
+export function inForceText (inForce: HaproxyInForce): ConfigText {
+  return inForce.text ?? renderHaproxyConfig(inForce.state)
 }
 
 /** Whether two configuration texts are the same, whichever form each is in. */
@@ -63,17 +68,21 @@ export function configBytes (text: ConfigText): Uint8Array {
 
 /**
  * The steps from `inForce` (null: HAProxy not running under this agent) to `desired`, whose
- * rendering is `text`. Only admin state changed (the same properties, services, limits and
- * paths): the runtime API and the file, no process at all. Anything else: a checked file and
- * a reload. Nothing: no step.
+ * rendering is `text` (a function: rendered only when a plan needs it). Only admin state
+ * changed (the same properties, services, limits and paths): the runtime API and the file, no
+ * process at all, and the plan renders no text. Only service files' servers: the runtime API
+ * (planServers). Anything else: a checked file and a reload. Nothing: no step.
  */
-export function planHaproxy (inForce: HaproxyInForce | null, desired: DesiredState, text: ConfigText, removing: ReadonlySet<string> = new Set()): HaproxyStep[] {
+export function planHaproxy (inForce: HaproxyInForce | null, desired: DesiredState, text: ConfigText | (() => ConfigText), removing: ReadonlySet<string> = new Set()): HaproxyStep[] {
   // a fresh HAProxy runs the file, where a disabled server is `disabled`: draining ones are set after it starts
   if (inForce === null) return [{ kind: 'check-and-install' }, { kind: 'clear-server-state' }, { kind: 'start' }, ...adminSteps(null, desired)]
-  // a drain is no text at all: the runtime, and the server state that a restarted HAProxy loads
-  if (sameConfigText(text, inForce.text)) return runtimeAdmin(adminSteps(inForce.state, desired))
-  // the file first: a change that cannot be written is refused before HAProxy has it
-  if (onlyAdminDiffers(inForce.state, desired)) return [{ kind: 'install-unchecked' }, ...runtimeAdmin(adminSteps(inForce.state, desired))]
+  if (onlyAdminDiffers(inForce.state, desired)) {
+    const admin = runtimeAdmin(adminSteps(inForce.state, desired))
+    // the file says only `disabled`: a drain is no text at all, and no text is rendered for it (the ctl latency aim, SPEC §13);
+    // the file first: a change that cannot be written is refused before HAProxy has it
+    return sameSet(inForce.state.disabled, desired.disabled) ? admin : [{ kind: 'install-unchecked' }, ...admin]
+  }
+  if (sameConfigText(typeof text === 'function' ? text() : text, inForceText(inForce))) return runtimeAdmin(adminSteps(inForce.state, desired))
   return planServers(inForce, desired, removing) ?? planReload(inForce, desired)
 }
 
@@ -132,8 +141,8 @@ export function isServerStep (step: HaproxyStep): step is ServerStep {
   return ['add-server', 'set-weight', 'set-addr', 'set-maxconn', 'remove-server', 'delete-server'].includes(step.kind)
 }
 
-// everything but the admin state is the very same value: the states came from one another by an admin change
-function onlyAdminDiffers (before: DesiredState, after: DesiredState): boolean {
+/** Everything but the admin state is the very same value: the states came from one another by an admin change. */
+export function onlyAdminDiffers (before: DesiredState, after: DesiredState): boolean {
   return before.properties === after.properties && before.services === after.services && before.limits === after.limits && before.paths === after.paths
 }
 
@@ -167,6 +176,10 @@ function adminSteps (before: DesiredState | null, after: DesiredState): HaproxyS
     if (previous === undefined || previous === server.admin) return []
     return [{ kind: 'set-admin', backend: server.backend, server: server.server, state: server.admin, previous }]
   })
+}
+
+function sameSet (a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
+  return a.size === b.size && [...a].every((key) => b.has(key))
 }
 
 // the keys in one state's disabled or draining set and not in the other's

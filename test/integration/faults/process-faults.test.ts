@@ -150,3 +150,14 @@ test('the agent killed with SIGKILL: HAProxy keeps forwarding; a new agent adopt
   const took = await killAndTimeRecovery(masterPid(), 5000)
   assert.ok(took <= 2000, `no connection served for ${took} ms after the adopted master was killed`)
 }))
+
+test('a drain made just before HAProxy\'s master dies is in the HAProxy started again (the server-state file is written before a restart)', () => withAgentLog(async () => {
+  assert.equal((await agent.ctl('/api/drain?channel=out2')).status.code, 0)
+  // at once: a drain is only in the server-state file, which the agent writes once admin changes pause, or before a restart
+  const took = await killAndTimeRecovery(masterPid(), 5000)
+  assert.ok(took < Infinity, 'HAProxy did not come back')
+  assert.ok(!(await serve(6)).includes('be2'), 'out2 came back out of its drain')
+  assert.match(readFileSync(join(agent.runtimeDir, 'server-state'), 'utf8'), /^\S+ outputs \S+ out2 \S+ \S+ 8 /m)
+  assert.equal((await agent.ctl('/api/enable?channel=out2')).status.code, 0)
+  assert.ok((await serve(6)).includes('be2'))
+}))
