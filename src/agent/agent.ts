@@ -234,12 +234,13 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
     deleteServer: (name, server) => edits.deleteServer(name, server)
   }
   const ctl = new CtlListener(controller, sync, management, { notices: () => recent.list(), rates: () => rates.rates() })
-  // every service's servers going down or up, in every mode, as /api/status and /api/services report them
+  // every service's servers going down or up, and each service's outage, in every mode, as /api/status and /api/services report them
   const watch = new OutputWatch({
     read: () => appliance.serverReports(),
     intervalMs: WATCH_INTERVAL_MS,
     onChange: (_key, report) => { notifier.notify(healthNotice(report, new Date())) },
-    onService: (state, outputs) => { notifier.notify({ kind: 'service', state, outputs, at: new Date() }) }
+    onService: (state, outputs) => { notifier.notify({ kind: 'service', state, outputs, at: new Date() }) },
+    onFileService: (service, state, servers) => { notifier.notify({ kind: 'service', service, state, servers, at: new Date() }) }
   })
   try {
     // the standby binds the virtual addresses before they are local

@@ -45,13 +45,28 @@ export interface RoleNotice {
  * No output can serve any more (every connected, enabled output is down), or one can again:
  * the outage itself, which each output's own notice does not say.
  */
-export interface ServiceNotice {
+export interface OutputsOutageNotice {
   readonly kind: 'service'
+  /** The env file's service: absent, or `default`. */
+  readonly service?: typeof DEFAULT_SERVICE
   readonly state: 'up' | 'down'
   /** down: the outputs that are down; up: the ones up again. */
   readonly outputs: readonly OutputName[]
   readonly at: Date
 }
+
+/** (SPEC §11) The same outage for a service file's service: no enabled server of it is up, or one is again. */
+export interface ServersOutageNotice {
+  readonly kind: 'service'
+  readonly service: string
+  readonly state: 'up' | 'down'
+  /** down: the servers that are down; up: the ones up again (by their names in the service). */
+  readonly servers: readonly string[]
+  readonly at: Date
+}
+
+/** A service's outage or its end: the env file's in the seed's words (its outputs), a service file's by its servers. */
+export type ServiceNotice = OutputsOutageNotice | ServersOutageNotice
 
 export type Notice = OutputNotice | ServerNotice | RoleNotice | ServiceNotice
 
@@ -83,11 +98,13 @@ function nodeName (node: NodeIdentity): string {
 
 /**
  * What a rate limit keeps apart: one output's notices, one service file server's (by its
- * server key, `web/web2`), the outage's, or the node's role changes.
+ * server key, `web/web2`), the env file's outage (`service`), a service file's outage
+ * (`service:web`: no name holds a `:`, so it is no other key), or the node's role changes.
  */
 export function noticeKey (notice: Notice): string {
   if (notice.kind === 'output') return notice.output
   if (notice.kind === 'server') return fileServerKey(notice.service, notice.server)
+  if (notice.kind === 'service' && 'servers' in notice) return `service:${notice.service}`
   return notice.kind
 }
 
@@ -96,15 +113,21 @@ export function noticeLine (notice: Notice): string {
   if (notice.kind === 'output') return `output ${notice.output} (${notice.address}) is ${notice.state.toUpperCase()}${notice.reason === '' ? '' : `: ${notice.reason}`}`
   if (notice.kind === 'server') return `service ${notice.service}: server ${notice.server} (${endpoint(notice.address, notice.port)}) is ${notice.state.toUpperCase()}${notice.reason === '' ? '' : `: ${notice.reason}`}`
   if (notice.kind === 'service') {
-    return notice.state === 'down'
-      ? `NO OUTPUT IS UP: ${notice.outputs.join(', ')} ${notice.outputs.length === 1 ? 'is' : 'are all'} down, clients are not served`
-      : `serving again: ${notice.outputs.join(', ')} up`
+    if ('servers' in notice) return `service ${notice.service}: ${outageLine('NO SERVER IS UP', notice.state, notice.servers)}`
+    return outageLine('NO OUTPUT IS UP', notice.state, notice.outputs)
   }
   switch (notice.vrrp) {
     case 'MASTER': return `this node is now ACTIVE: it holds the virtual address(es) ${notice.virtualAddresses.join(', ')} (was ${notice.previous})`
     case 'FAULT': return `this node is in FAULT: its HAProxy failed the VRRP check, so it cannot hold the virtual address(es) ${notice.virtualAddresses.join(', ')} (was ${notice.previous})`
     case 'BACKUP': return `this node is now STANDBY: the peer holds the virtual address(es) ${notice.virtualAddresses.join(', ')} (was ${notice.previous})`
   }
+}
+
+// the outage in the seed's words, of outputs or of a service file's servers
+function outageLine (headline: string, state: 'up' | 'down', names: readonly string[]): string {
+  return state === 'down'
+    ? `${headline}: ${names.join(', ')} ${names.length === 1 ? 'is' : 'are all'} down, clients are not served`
+    : `serving again: ${names.join(', ')} up`
 }
 
 /** Whether a notice is worth an e-mail: outputs and servers always; of role changes, taking over and failing (leaving for the peer is the peer's news). */
@@ -126,7 +149,10 @@ export function noticeFields (notice: Notice): Record<string, unknown> {
   if (notice.kind === 'server') {
     return { ...common, notice: 'server', service: notice.service, server: notice.server, address: notice.address, port: notice.port, state: notice.state, reason: notice.reason }
   }
-  if (notice.kind === 'service') return { ...common, notice: 'service', state: notice.state, outputs: notice.outputs }
+  if (notice.kind === 'service') {
+    if ('servers' in notice) return { ...common, notice: 'service', service: notice.service, state: notice.state, servers: notice.servers }
+    return { ...common, notice: 'service', state: notice.state, outputs: notice.outputs }
+  }
   return { ...common, notice: 'role', vrrp: notice.vrrp, previous: notice.previous, virtual: notice.virtualAddresses }
 }
 
