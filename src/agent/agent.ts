@@ -256,8 +256,8 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
     await ctl.listen(properties)
     if (properties.ha !== null) {
       // before keepalived, whose first notify asks it for the peer's flows
-      if (await conntrackd.apply(properties) !== 'none') log.info('conntrackd running: UDP flows shared with the peer')
-      await keepalived.apply(properties.ha, { mode: properties.mode, notifyCommand: conntrackd.notifyCommand(properties) })
+      if (await conntrackd.apply(properties, services) !== 'none') log.info('conntrackd running: UDP flows shared with the peer')
+      await keepalived.apply(properties.ha, { mode: properties.mode, notifyCommand: conntrackd.notifyCommand(properties, services) })
       log.info(`keepalived running: VRRP on ${properties.ha.interface}, router id ${properties.ha.routerId}, priority ${properties.ha.priority}, ${keepalived.state} (virtual ${properties.ha.virtualAddresses.join(', ')})`)
     }
     // rounds do nothing while ha_vip is empty, so a reload may turn HA on or off

@@ -43,8 +43,8 @@ export interface PartsConfiguration {
 export function reconfigureSteps (parts: ReconfigurableParts, before: PartsConfiguration, after: PartsConfiguration, reconfigured: (action: ReconcileAction) => void): Step[] {
   const { ctl, appliance, checks, push, notifier, conntrackd, keepalived, log } = parts
   let undoCtl: (() => Promise<void>) | null = null
-  const keepalivedTo = (properties: Properties): ReturnType<Keepalived['apply']> =>
-    keepalived.apply(properties.ha, { mode: properties.mode, notifyCommand: conntrackd.notifyCommand(properties) })
+  const keepalivedTo = ({ properties, services }: PartsConfiguration): ReturnType<Keepalived['apply']> =>
+    keepalived.apply(properties.ha, { mode: properties.mode, notifyCommand: conntrackd.notifyCommand(properties, services) })
   return [
     {
       name: 'the ctl service',
@@ -81,13 +81,13 @@ export function reconfigureSteps (parts: ReconfigurableParts, before: PartsConfi
     },
     {
       name: 'conntrackd',
-      apply: async () => logged('conntrackd', await conntrackd.apply(after.properties)),
-      undo: async () => { logged('conntrackd, put back', await conntrackd.apply(before.properties)) }
+      apply: async () => logged('conntrackd', await conntrackd.apply(after.properties, after.services)),
+      undo: async () => { logged('conntrackd, put back', await conntrackd.apply(before.properties, before.services)) }
     },
     {
       name: 'keepalived',
-      apply: async () => logged('keepalived', await keepalivedTo(after.properties)),
-      undo: async () => { logged('keepalived, put back', await keepalivedTo(before.properties)) }
+      apply: async () => logged('keepalived', await keepalivedTo(after)),
+      undo: async () => { logged('keepalived, put back', await keepalivedTo(before)) }
     }
   ]
 

@@ -1,5 +1,5 @@
 /**
- * conntrackd as a child of the agent (udp_roundrobin with ha_vip): renders its configuration,
+ * conntrackd as a child of the agent (a UDP service with ha_vip): renders its configuration,
  * starts it in the foreground with every file of it in the runtime folder, restarts it with
  * backoff when it dies, and stops it on the way out. keepalived's notify program
  * (conntrackd-notify.ts) tells it the node's role.
@@ -15,7 +15,8 @@ import { fileURLToPath } from 'node:url'
 import { L3lbError } from '../errors.js'
 import { SupervisedDaemon } from '../process/supervised-daemon.js'
 import { stopLeftovers } from '../process/leftover.js'
-import type { HaSettings, Properties } from '../properties/model.js'
+import type { HaSettings, Properties, Service } from '../properties/model.js'
+import { isUdpMode } from '../properties/service-file.js'
 import { renderConntrackdConfig } from './conntrackd-config.js'
 import { ownLinkAddress, type InterfaceAddress } from '../properties/link-address.js'
 
@@ -35,9 +36,13 @@ export interface ConntrackdOptions {
 const PREFIX = /^\[[^\]]*\] \(pid=\d+\) /
 const READY = /-- starting in console mode --/
 
-/** The pair whose UDP flows conntrackd keeps, or null: only udp_roundrobin with ha_vip needs it. */
-export function conntrackdWanted (properties: Properties): HaSettings | null {
-  return properties.mode === 'udp_roundrobin' ? properties.ha : null
+/**
+ * The pair whose UDP flows conntrackd keeps, or null: only a pair (ha_vip) with a UDP service
+ * needs it, the env file's (udp_roundrobin) or a service file's (udp_roundrobin, udp_source):
+ * the kernel's translations are what keep a flow on its server across a failover.
+ */
+export function conntrackdWanted (properties: Properties, services: readonly Service[] = []): HaSettings | null {
+  return properties.mode === 'udp_roundrobin' || services.some((service) => isUdpMode(service.mode)) ? properties.ha : null
 }
 
 export class Conntrackd {
@@ -82,13 +87,13 @@ export class Conntrackd {
   }
 
   /** What keepalived runs, with `primary` or `backup` appended, on a state change; null when conntrackd is not wanted. */
-  notifyCommand (properties: Properties): readonly string[] | null {
-    return conntrackdWanted(properties) === null ? null : [process.execPath, CONNTRACKD_NOTIFY_PROGRAM, this.#binary(), this.configFile]
+  notifyCommand (properties: Properties, services: readonly Service[] = []): readonly string[] | null {
+    return conntrackdWanted(properties, services) === null ? null : [process.execPath, CONNTRACKD_NOTIFY_PROGRAM, this.#binary(), this.configFile]
   }
 
-  /** Brings conntrackd to `properties`: start, restart with a new file (it has no reload), stop, or nothing. */
-  async apply (properties: Properties): Promise<'none' | 'start' | 'restart' | 'stop'> {
-    const ha = conntrackdWanted(properties)
+  /** Brings conntrackd to `properties` and the service files' `services`: start, restart with a new file (it has no reload), stop, or nothing. */
+  async apply (properties: Properties, services: readonly Service[] = []): Promise<'none' | 'start' | 'restart' | 'stop'> {
+    const ha = conntrackdWanted(properties, services)
     if (ha === null) {
       if (!this.running) return 'none'
       await this.stop()

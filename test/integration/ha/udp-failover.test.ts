@@ -15,6 +15,7 @@ import { startClient, type ClientDriver } from '../../support/client-driver.js'
 import { createHaTopology, type HaTopology } from '../../support/ha-topology.js'
 import { isPidAlive } from '../../support/run-id.js'
 import type { SpawnedProcess } from '../../support/topology.js'
+import { backendOfFlow, flowsInExternalCache } from '../../support/udp-pair.js'
 import { waitFor as waitUntil } from '../../support/wait.js'
 
 const FLOWS = 30
@@ -69,14 +70,12 @@ function waitFor (what: string, check: () => Promise<boolean>, timeoutMs: number
 
 /** The back end that answers a datagram from client source port `sourcePort` to the virtual address, or null. */
 async function answerOn (sourcePort: number): Promise<string | null> {
-  const reply = await client.udp({ host: topology.addresses.virtual, port: PORT, payload: `flow${sourcePort}`, localAddress: topology.addresses.client[0], localPort: sourcePort, timeoutMs: REPLY_TIMEOUT_MS })
-  return reply === null ? null : reply.split(' ')[0] ?? ''
+  return await backendOfFlow(topology, client, PORT, sourcePort, REPLY_TIMEOUT_MS)
 }
 
 /** How many flows to the virtual address lb2's conntrackd holds in its external cache (the active node's flows). */
 async function flowsLb2Knows (dir: string): Promise<number> {
-  const { stdout } = await topology.exec(topology.names.lb2, 'conntrackd', ['-C', join(dir, 'run', 'conntrackd.conf'), '-e'], { reject: false })
-  return stdout.split('\n').filter((line) => line.includes(`dst=${topology.addresses.virtual} `) && line.includes(`dport=${PORT} `)).length
+  return await flowsInExternalCache(topology, 'lb2', join(dir, 'run'), PORT)
 }
 
 let lb1Dir: string

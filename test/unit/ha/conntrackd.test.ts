@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { execa } from 'execa'
 import { isL3lbError } from '../../../src/errors.js'
 import { CONNTRACKD_NOTIFY_PROGRAM, Conntrackd, conntrackdWanted } from '../../../src/ha/conntrackd.js'
-import { propertiesFrom } from '../../support/fixtures.js'
+import { propertiesFrom, stateWithServices } from '../../support/fixtures.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'l3lb-conntrackd-'))
 after(() => rmSync(dir, { recursive: true, force: true }))
@@ -73,4 +73,17 @@ test('conntrackd not installed: L3LB_PROGRAM_MISSING names Debian\'s package', a
 test('no own address on ha_interface: refused before anything starts, naming the interface', async () => {
   const conntrackd = new Conntrackd({ runtimeDir: join(dir, 'none'), log: silent, interfaces: () => ({}) })
   await assert.rejects(conntrackd.apply(propertiesFrom(`mode=udp_roundrobin\n${PAIR}`)), /conntrackd sends from this node's own IPv4 address on ha_interface "to-lan", and it has none/)
+})
+
+test('a UDP service file in a TCP pair wants conntrackd too (its flows keep their server across a failover); TCP service files alone do not', () => {
+  const conntrackd = new Conntrackd({ runtimeDir: dir, log: silent })
+  const env = `mode=tcp_roundrobin\npeer_addr=198.18.0.11\nout1=198.18.1.2\n${PAIR}`
+  for (const mode of ['udp_roundrobin', 'udp_source']) {
+    const { properties, services } = stateWithServices(env, { voip: `mode=${mode}\nports=5060\nserver_a=198.18.5.1\n` })
+    assert.equal(conntrackdWanted(properties, services), properties.ha, mode)
+    assert.deepEqual(conntrackd.notifyCommand(properties, services), [process.execPath, CONNTRACKD_NOTIFY_PROGRAM, 'conntrackd', join(dir, 'conntrackd.conf')])
+  }
+  const { properties, services } = stateWithServices(env, { web: 'mode=tcp_leastconn\nports=8081\nserver_a=198.18.5.1\n' })
+  assert.equal(conntrackdWanted(properties, services), null)
+  assert.equal(conntrackd.notifyCommand(properties, services), null)
 })
