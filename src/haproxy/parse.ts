@@ -41,14 +41,47 @@ export function parseShowStat (text: string, columns?: ReadonlySet<string>, chec
     const line = lines[at]!
     if (isBlank(line)) continue
     const row = { ...template }
-    fill(row, line.split(',', fieldCount), wanted)
-    if (checks.length > 0 && row.status !== 'UP') fill(row, line.split(',', checkFieldCount), checks)
+    fill(row, splitCsv(line, fieldCount), wanted)
+    if (checks.length > 0 && row.status !== 'UP') fill(row, splitCsv(line, checkFieldCount), checks)
     rows.push(row)
   }
   return rows
 }
 
 const NO_COLUMNS: ReadonlySet<string> = new Set()
+
+/**
+ * The first `limit` fields of one CSV line. HAProxy quotes a field that holds a comma or a
+ * quote (`"Detected 2 consecutive errors, last one was: …"`, quotes doubled inside): such a
+ * line is read field by field, any other split natively, as nearly every line is.
+ */
+export function splitCsv (line: string, limit: number): string[] {
+  if (!line.includes('"')) return line.split(',', limit)
+  const fields: string[] = []
+  let at = 0
+  while (fields.length < limit && at <= line.length) {
+    if (line[at] === '"') {
+      let value = ''
+      let from = at + 1
+      for (;;) {
+        const quote = line.indexOf('"', from)
+        if (quote === -1) { value += line.slice(from); at = line.length; break }
+        value += line.slice(from, quote)
+        if (line[quote + 1] === '"') { value += '"'; from = quote + 2; continue }
+        at = quote + 1
+        break
+      }
+      fields.push(value)
+      const comma = line.indexOf(',', at)
+      at = comma === -1 ? line.length + 1 : comma + 1
+    } else {
+      const comma = line.indexOf(',', at)
+      fields.push(line.slice(at, comma === -1 ? line.length : comma))
+      at = comma === -1 ? line.length + 1 : comma + 1
+    }
+  }
+  return fields
+}
 
 function lastIndex (columns: ReadonlyArray<{ readonly index: number }>): number {
   return Math.max(-1, ...columns.map(({ index }) => index))

@@ -109,3 +109,17 @@ test('show stat read for some columns: those alone, the same values, a row short
   assert.deepEqual(rows.map((row) => row.status), full.map((row) => row.status))
   assert.deepEqual(parseShowStat('# pxname,svname,scur\nshort\n', new Set(['svname', 'scur'])), [{ svname: '', scur: '' }])
 })
+
+test('show stat fields HAProxy quotes (a comma or a quote inside) are read whole, and the columns after them stay in place', () => {
+  // as HAProxy 2.6 printed it when clients' failed connections took a server down (observe layer4)
+  const text = `# pxname,svname,status,check_status,last_chk,check_desc,lastchg,
+outputs,out2,DOWN,HANA,"Detected 2 consecutive errors, last one was: L4 unsuccessful connection",Health analyze,0,
+outputs,out3,DOWN,L7STS,"said ""no"", twice",HTTP status check returned code <3C>503<3E>,4,
+outputs,out4,"MAINT",,"",,"7"
+`
+  const rows = parseShowStat(text, new Set(['svname', 'status', 'lastchg']), new Set(['check_status', 'last_chk', 'check_desc']))
+  assert.deepEqual(rows[0], { svname: 'out2', status: 'DOWN', lastchg: '0', check_status: 'HANA', last_chk: 'Detected 2 consecutive errors, last one was: L4 unsuccessful connection', check_desc: 'Health analyze' })
+  assert.equal(downReason(rows[0]!), "2 clients' connections in a row failed (L4 unsuccessful connection)")
+  assert.deepEqual(rows[1], { svname: 'out3', status: 'DOWN', lastchg: '4', check_status: 'L7STS', last_chk: 'said "no", twice', check_desc: 'HTTP status check returned code <3C>503<3E>' })
+  assert.deepEqual(rows[2], { svname: 'out4', status: 'MAINT', lastchg: '7', check_status: '', last_chk: '', check_desc: '' })
+})
