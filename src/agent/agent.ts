@@ -39,6 +39,7 @@ import { enableForwarding } from '../netfilter/forwarding.js'
 import { forgetFlowsTo, forgetServiceFlows, listUdpFlows } from '../netfilter/conntrack.js'
 import { applyRules, removeRules } from '../netfilter/rules.js'
 import type { Netfilter } from '../reconcile/reconciler.js'
+import { runsHaproxy } from '../properties/service-file.js'
 import { Appliance } from './appliance.js'
 import { MonPush } from './mon-push.js'
 import { OutputChecks } from './output-checks.js'
@@ -246,7 +247,7 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
     // the standby binds the virtual addresses before they are local
     if (properties.ha !== null) await allowNonlocalBind()
     const action = await appliance.start()
-    log.info(properties.mode === 'udp_roundrobin'
+    log.info(!runsHaproxy(properties.mode, services)
       ? 'netfilter rules applied (udp_roundrobin: no HAProxy, no stats UI)'
       : `HAProxy serving (master pid ${String(supervisor.master.pid)}${action === 'adopt' ? ', adopted: it kept serving while no agent ran' : ''}); stats UI on ${properties.uiAddr}:${properties.uiPort}`)
     await checks.configure(properties, services)
@@ -257,7 +258,7 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
     if (properties.ha !== null) {
       // before keepalived, whose first notify asks it for the peer's flows
       if (await conntrackd.apply(properties, services) !== 'none') log.info('conntrackd running: UDP flows shared with the peer')
-      await keepalived.apply(properties.ha, { mode: properties.mode, notifyCommand: conntrackd.notifyCommand(properties, services) })
+      await keepalived.apply(properties.ha, { mode: properties.mode, notifyCommand: conntrackd.notifyCommand(properties, services), services })
       log.info(`keepalived running: VRRP on ${properties.ha.interface}, router id ${properties.ha.routerId}, priority ${properties.ha.priority}, ${keepalived.state} (virtual ${properties.ha.virtualAddresses.join(', ')})`)
     }
     // rounds do nothing while ha_vip is empty, so a reload may turn HA on or off

@@ -44,7 +44,7 @@ export function reconfigureSteps (parts: ReconfigurableParts, before: PartsConfi
   const { ctl, appliance, checks, push, notifier, conntrackd, keepalived, log } = parts
   let undoCtl: (() => Promise<void>) | null = null
   const keepalivedTo = ({ properties, services }: PartsConfiguration): ReturnType<Keepalived['apply']> =>
-    keepalived.apply(properties.ha, { mode: properties.mode, notifyCommand: conntrackd.notifyCommand(properties, services) })
+    keepalived.apply(properties.ha, { mode: properties.mode, notifyCommand: conntrackd.notifyCommand(properties, services), services })
   return [
     {
       name: 'the ctl service',

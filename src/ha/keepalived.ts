@@ -16,7 +16,8 @@ import { L3lbError } from '../errors.js'
 import { findProgram } from '../process/find-program.js'
 import { SupervisedDaemon } from '../process/supervised-daemon.js'
 import { stopLeftovers } from '../process/leftover.js'
-import type { HaSettings, Mode } from '../properties/model.js'
+import type { HaSettings, Mode, Service } from '../properties/model.js'
+import { runsHaproxy } from '../properties/service-file.js'
 import { renderKeepalivedConfig, VRRP_INSTANCE } from './keepalived-config.js'
 import { ownLinkAddress, type InterfaceAddress } from '../properties/link-address.js'
 
@@ -95,17 +96,18 @@ export class Keepalived {
   }
 
   /**
-   * Brings keepalived to `ha`: start, SIGHUP with a new file, stop (null), or nothing. In `mode`
-   * udp_roundrobin no HAProxy runs to be tracked; `notifyCommand` runs with `primary` or `backup`
-   * on each state change (conntrackd's sync), null for none.
+   * Brings keepalived to `ha`: start, SIGHUP with a new file, stop (null), or nothing. HAProxy
+   * is tracked wherever it runs: the env file's `mode` is TCP or one of `services` is (a
+   * udp_roundrobin node without a TCP service file runs none); `notifyCommand` runs with
+   * `primary` or `backup` on each state change (conntrackd's sync), null for none.
    */
-  async apply (ha: HaSettings | null, { mode, notifyCommand }: { mode: Mode, notifyCommand: readonly string[] | null } = { mode: 'tcp_roundrobin', notifyCommand: null }): Promise<'none' | 'start' | 'reload' | 'stop'> {
+  async apply (ha: HaSettings | null, { mode, notifyCommand, services = [] }: { mode: Mode, notifyCommand: readonly string[] | null, services?: readonly Pick<Service, 'mode'>[] } = { mode: 'tcp_roundrobin', notifyCommand: null }): Promise<'none' | 'start' | 'reload' | 'stop'> {
     if (ha === null) {
       if (!this.running) return 'none'
       await this.stop()
       return 'stop'
     }
-    const check = mode === 'udp_roundrobin' ? null : ['/bin/sh', HEALTH_CHECK_SCRIPT, await this.#socat(), this.#options.statsSocket]
+    const check = !runsHaproxy(mode, services) ? null : ['/bin/sh', HEALTH_CHECK_SCRIPT, await this.#socat(), this.#options.statsSocket]
     const source = ownLinkAddress(ha, (networkInterfaces()[ha.interface] ?? []) as InterfaceAddress[])
     const text = renderKeepalivedConfig(ha, { check, notify: notifyCommand, source })
     if (this.running && text === this.#text) return 'none'

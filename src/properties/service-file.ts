@@ -6,7 +6,7 @@
  */
 import { isIP, isIPv4 } from 'node:net'
 import { z } from 'zod'
-import { OUTPUT_NAMES, SERVICE_MODES, type PropertyProblem, type Server, type Service, type ServiceMode } from './model.js'
+import { OUTPUT_NAMES, SERVICE_MODES, type Mode, type PropertyProblem, type Server, type Service, type ServiceMode } from './model.js'
 import { PROPERTY_DEFAULTS, PROPERTY_NAMES, PROPERTY_SCHEMAS, type ParsedProperties, type PropertyName } from './schema.js'
 import { parseServerLine, SERVER_NAME, SERVER_PREFIX } from './server-line.js'
 import { serviceSettingsOf } from './validate.js'
@@ -56,6 +56,14 @@ export type ServiceResult =
 /** Whether a mode is carried by the kernel's rules (UDP) rather than HAProxy. */
 export function isUdpMode (mode: ServiceMode): boolean {
   return mode === 'udp_roundrobin' || mode === 'udp_source'
+}
+
+/**
+ * Whether HAProxy runs on a node whose env file has `mode` beside these service files: the env
+ * file's service is TCP (with no output, for the stats UI), or a service file is.
+ */
+export function runsHaproxy (mode: Mode, services: readonly Pick<Service, 'mode'>[]): boolean {
+  return !isUdpMode(mode) || services.some((service) => !isUdpMode(service.mode))
 }
 
 /**

@@ -4,7 +4,7 @@
  * or iptables-restore takes); both, each under a header line that says what it is.
  */
 import { DEFAULT_SERVICE } from '../properties/model.js'
-import { isUdpMode } from '../properties/service-file.js'
+import { isUdpMode, runsHaproxy } from '../properties/service-file.js'
 import type { DesiredState } from '../state/desired.js'
 import { renderHaproxyConfig } from './haproxy-config.js'
 import type { IpFamily } from './iptables-chains.js'
@@ -27,7 +27,7 @@ export function nodeParts (state: DesiredState): NodeParts {
   const listens = state.properties.outputs.length > 0 ? [DEFAULT_SERVICE] : []
   const tcp = [...(defaultUdp ? [] : listens), ...state.services.filter((service) => !isUdpMode(service.mode)).map((service) => service.name)]
   const udp = [...(defaultUdp ? listens : []), ...state.services.filter((service) => isUdpMode(service.mode)).map((service) => service.name)]
-  return { haproxy: !defaultUdp || tcp.length > 0, rules: defaultUdp || udp.length > 0, tcp, udp }
+  return { haproxy: runsHaproxy(state.properties.mode, state.services), rules: defaultUdp || udp.length > 0, tcp, udp }
 }
 
 /** The text of every part the node runs, for one IP family's rules. */
