@@ -20,9 +20,9 @@ import { installConfigFile, writeConfigFile } from '../haproxy/config-file.js'
 import type { RuntimeApi } from '../haproxy/runtime-api.js'
 import { parseServersStateFile, serversStateFileText, withBackendLines, type KeepServer, type ServersStateFile } from '../haproxy/servers-state-file.js'
 import type { HaproxySupervisor } from '../haproxy/supervisor.js'
-import { configBytes, haproxyServers, inForceText, isServerStep, OUTPUTS_BACKEND, planAction, planHaproxy, planReload, sameConfigText, undoAdmin, type HaproxyInForce, type HaproxyStep } from './haproxy-plan.js'
+import { haproxyServers, inForceText, isServerStep, OUTPUTS_BACKEND, planAction, planHaproxy, planReload, sameConfigText, undoAdmin, type HaproxyInForce, type HaproxyStep } from './haproxy-plan.js'
 import { ServerRemovals, type RemovingServer } from './server-removals.js'
-import { renderHaproxyConfig } from '../render/haproxy-config.js'
+import { renderHaproxyConfigBytes } from '../render/haproxy-config.js'
 import { writeFileAtomically } from '../state/atomic-file.js'
 import type { DesiredState } from '../state/desired.js'
 import { serverKey } from '../state/server-key.js'
@@ -97,7 +97,7 @@ export class HaproxyPath {
     // as bytes: what the file is written from and what stays in force until the next job (haproxy-plan.ts, ConfigText);
     // rendered only when the plan or a step needs it (a drain needs neither)
     let text: Uint8Array | null = null
-    const rendered = (): Uint8Array => (text ??= configBytes(renderHaproxyConfig(state)))
+    const rendered = (): Uint8Array => (text ??= renderHaproxyConfigBytes(state))
     const { supervisor } = this.#deps
     if (this.#inForce === null && await supervisor.adopt()) return await this.#adopt(state, rendered())
     const inForce = supervisor.master.running ? this.#inForce : null

@@ -3,7 +3,7 @@
  * is desired, as data (docs/architecture.md). The path executes the steps in order; tests
  * read them without a HAProxy.
  */
-import { renderHaproxyConfig, seedInConfig } from '../render/haproxy-config.js'
+import { renderHaproxyConfigBytes, seedInConfig } from '../render/haproxy-config.js'
 import { isUdpMode } from '../properties/service-file.js'
 import type { DesiredState } from '../state/desired.js'
 import { serverKey, serviceOfKey } from '../state/server-key.js'
@@ -51,7 +51,7 @@ export interface HaproxyInForce {
 
 /** The text in force, rendered from its state when it was left unrendered. */
 export function inForceText (inForce: HaproxyInForce): ConfigText {
-  return inForce.text ?? renderHaproxyConfig(inForce.state)
+  return inForce.text ?? renderHaproxyConfigBytes(inForce.state)
 }
 
 /** Whether two configuration texts are the same, whichever form each is in. */

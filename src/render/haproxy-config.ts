@@ -2,7 +2,7 @@
 import type { HealthCheck, Properties, Server, Service } from '../properties/model.js'
 import { isUdpMode } from '../properties/service-file.js'
 import type { DesiredState } from '../state/desired.js'
-import { serverKey } from '../state/server-key.js'
+import { serverKey, serviceOfKey } from '../state/server-key.js'
 import { haproxyAddress, portRangeText } from './addresses.js'
 import { template } from './templates.js'
 
@@ -117,13 +117,20 @@ export function seedInConfig (state: DesiredState): boolean {
 
 /** The view of the desired state that the template needs. */
 export function haproxyConfigView (state: DesiredState): HaproxyConfigView {
+  return configView(state).view
+}
+
+// the view, and each service file's section as the cache holds it (its text, its bytes once asked for)
+function configView (state: DesiredState): { readonly view: HaproxyConfigView, readonly sections: readonly SectionEntry[] } {
   const { properties: p, limits, paths } = state
   const services = state.services.filter((service) => !isUdpMode(service.mode))
   const seed = seedInConfig(state)
   const sourceAffinity = (seed && p.mode === 'tcp_source') || services.some((service) => service.mode === 'tcp_source')
   // with service files, every frontend may take what memory and descriptors allow; the env file's max_connections is its own
   const nodeMaxConnections = Math.min(limits.memoryMaxConnections, limits.descriptorMaxConnections)
-  return {
+  const disabledIn = disabledByService(state.disabled)
+  const sections = services.map((service) => serviceSection(service, { splice: p.tcpSplice, maxConnections: nodeMaxConnections, disabled: state.disabled }, disabledIn.get(service.name) ?? NONE_DISABLED, sourceAffinity ? PEERS_SECTION : null))
+  const view: HaproxyConfigView = {
     mode: p.mode,
     seed,
     outputCount: p.outputs.length,
@@ -166,28 +173,52 @@ export function haproxyConfigView (state: DesiredState): HaproxyConfigView {
       bind: `${haproxyAddress(p.uiAddr)}:${p.uiPort}`,
       auth: p.uiUser !== '' && p.uiPassword !== '' ? { userlist: UI_USERLIST, user: p.uiUser, password: p.uiPassword } : null
     },
-    serviceSections: services.map((service) => serviceSection(service, { splice: p.tcpSplice, maxConnections: nodeMaxConnections, disabled: state.disabled }, sourceAffinity ? PEERS_SECTION : null))
+    serviceSections: sections.map((section) => section.text)
   }
+  return { view, sections }
 }
 
-// each service's text and what it was rendered from besides the service itself, which a new configuration replaces
-const SECTIONS = new WeakMap<Service, { readonly key: string, readonly text: string }>()
+/** A service's section: what it was rendered from besides the service itself, its text, and its bytes once written. */
+interface SectionEntry {
+  readonly key: string
+  readonly text: string
+  bytes?: Uint8Array
+}
+
+// each service's section, which a new configuration (new Service objects) replaces
+const SECTIONS = new WeakMap<Service, SectionEntry>()
 
 /**
  * One service file's frontend and backend. Rendered again only when what it is made of
  * changed: at 256 services, an enable or disable would otherwise render the whole file
  * (10-20 ms, most of the change) for one word on one server's line.
  */
-function serviceSection (service: Service, node: ServiceNode, peersSection: string | null): string {
-  const disabled = service.servers.map((server) => node.disabled.has(serverKey(service.name, server.name)) ? '1' : '0').join('')
-  const key = `${String(node.splice)} ${node.maxConnections} ${peersSection ?? '-'} ${disabled}`
+function serviceSection (service: Service, node: ServiceNode, disabled: readonly string[], peersSection: string | null): SectionEntry {
+  const key = `${String(node.splice)} ${node.maxConnections} ${peersSection ?? '-'} ${disabled.join(' ')}`
   const cached = SECTIONS.get(service)
-  if (cached !== undefined && cached.key === key) return cached.text
+  if (cached !== undefined && cached.key === key) return cached
   const peers = peersSection === null ? null : { section: peersSection }
   // the section's last line ends where the main template's line does
   const text = template('haproxy-service')({ ...serviceView(service, node), backlog: LISTEN_BACKLOG, peers }).replace(/\n$/, '')
-  SECTIONS.set(service, { key, text })
-  return text
+  const entry: SectionEntry = { key, text }
+  SECTIONS.set(service, entry)
+  return entry
+}
+
+const NONE_DISABLED: readonly string[] = []
+
+// the disabled servers' keys (out2, web/a) as each service file's server names, in one pass over the few disabled
+function disabledByService (disabled: ReadonlySet<string>): Map<string, string[]> {
+  const byService = new Map<string, string[]>()
+  for (const key of disabled) {
+    const service = serviceOfKey(key)
+    if (service === null) continue
+    const names = byService.get(service)
+    if (names === undefined) byService.set(service, [key.slice(service.length + 1)])
+    else names.push(key.slice(service.length + 1))
+  }
+  for (const names of byService.values()) names.sort()
+  return byService
 }
 
 /** What a service's section takes from the node besides the service. */
@@ -279,6 +310,23 @@ export function checkLines (check: HealthCheck | undefined): string[] {
 /** haproxy.cfg for the desired state. */
 export function renderHaproxyConfig (state: DesiredState): string {
   return template('haproxy.cfg')(haproxyConfigView(state))
+}
+
+// stands in the main template for the service files' sections, which are joined as bytes
+const SECTIONS_MARK = '\u0000l3lb service sections\u0000'
+
+/**
+ * haproxy.cfg for the desired state as the bytes written to disk: the same text as
+ * renderHaproxyConfig. Each service's section is encoded once and kept with it: at 256
+ * services, encoding the whole 250 kB text was half of an enable's or disable's rendering.
+ */
+export function renderHaproxyConfigBytes (state: DesiredState): Uint8Array {
+  const { view, sections } = configView(state)
+  if (sections.length === 0) return Buffer.from(template('haproxy.cfg')(view))
+  // the template writes each section and a line end: one mark and its line end stand for them all
+  const [head, tail, ...more] = template('haproxy.cfg')({ ...view, serviceSections: [SECTIONS_MARK] }).split(`${SECTIONS_MARK}\n`)
+  if (head === undefined || tail === undefined || more.length > 0) throw new Error('haproxy.cfg.hbs must write serviceSections once, each on its own line')
+  return Buffer.concat([Buffer.from(head), ...sections.map((section) => (section.bytes ??= Buffer.from(`${section.text}\n`))), Buffer.from(tail)])
 }
 
 // One bind line per address, every port on it; no address means every IPv4 and IPv6 address.

@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { checkConfigFile, installConfigFile } from '../../../src/haproxy/config-file.js'
-import { renderHaproxyConfig } from '../../../src/render/haproxy-config.js'
+import { renderHaproxyConfig, renderHaproxyConfigBytes } from '../../../src/render/haproxy-config.js'
+import type { DesiredState } from '../../../src/state/desired.js'
 import { stateFrom, stateWithServices, TEST_LIMITS } from '../../support/fixtures.js'
 import { assertHaproxyAccepts } from '../../support/haproxy-accepts.js'
 
@@ -193,4 +194,23 @@ test('a service\'s section is rendered again exactly when what it is made of cha
   }
   assert.match(renderHaproxyConfig(withEnabled(state, ['web/b'], false)), /^ {2}server b 198\.18\.5\.2 .*disabled$/m)
   assert.doesNotMatch(renderHaproxyConfig(withEnabled(state, ['web/a'], false)), /^ {2}server b .*disabled$/m)
+})
+
+test('the bytes written to disk are the rendered text, byte for byte: no service file, TCP and UDP ones, peers, through admin changes', async () => {
+  const { withEnabled } = await import('../../../src/state/desired.js')
+  const same = (state: DesiredState, what: string): void => {
+    const bytes = renderHaproxyConfigBytes(state)
+    assert.ok(Buffer.from(renderHaproxyConfig(state)).equals(bytes), what)
+  }
+  same(stateFrom('out1=198.18.1.2\nout2=198.18.2.2\n', ['out2']), 'the seed alone')
+  same(stateFrom('mode=tcp_source\nout1=198.18.1.2\n'), 'the seed with its peers')
+  const files = {
+    web: 'ports=8081\nserver_a=198.18.5.1\nserver_b=198.18.5.2\n',
+    api: 'mode=tcp_source\nports=8082\nserver_x=198.18.5.3\n',
+    voip: 'mode=udp_roundrobin\nports=5060\nserver_s=198.18.6.1\n',
+    v6: 'ports=8083\nserver_c=[fd00:1b::5]:8080\n'
+  }
+  const state = stateWithServices('out1=198.18.1.2\n', files)
+  for (const disabled of [[], ['web/a'], ['web/a', 'api/x', 'v6/c'], ['out1'], []]) same(withEnabled(state, disabled, false), JSON.stringify(disabled))
+  same(stateWithServices('mode=udp_roundrobin\nports=53\n', { web: files.web }), 'a UDP env file beside a TCP service file')
 })
