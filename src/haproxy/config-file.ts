@@ -19,7 +19,7 @@ export async function checkConfigFile (file: string, binary = 'haproxy'): Promis
  * Writes `text` beside `file`, has HAProxy check it, then renames it over `file`, so `file`
  * only ever holds a whole configuration that HAProxy accepted.
  */
-export async function installConfigFile (text: string | Uint8Array, file: string, binary = 'haproxy'): Promise<void> {
+export async function installConfigFile (text: string | Uint8Array | readonly Uint8Array[], file: string, binary = 'haproxy'): Promise<void> {
   const candidate = `${file}.new`
   try {
     await writeFile(candidate, text, { mode: 0o600 })
@@ -42,7 +42,7 @@ export async function installConfigFile (text: string | Uint8Array, file: string
  * Writes `text` over `file` atomically (beside it, then renamed) without asking HAProxy: for a
  * text that differs from one HAProxy took only in servers' admin state (`disabled`).
  */
-export function writeConfigFile (text: string | Uint8Array, file: string): void {
+export function writeConfigFile (text: string | Uint8Array | readonly Uint8Array[], file: string): void {
   try {
     writeFileAtomically(file, text)
   } catch (cause) {

@@ -20,9 +20,9 @@ import { installConfigFile, writeConfigFile } from '../haproxy/config-file.js'
 import type { RuntimeApi } from '../haproxy/runtime-api.js'
 import { parseServersStateFile, serversStateFileText, withBackendLines, type KeepServer, type ServersStateFile } from '../haproxy/servers-state-file.js'
 import type { HaproxySupervisor } from '../haproxy/supervisor.js'
-import { haproxyServers, inForceText, isServerStep, OUTPUTS_BACKEND, planAction, planHaproxy, planReload, sameConfigText, undoAdmin, type HaproxyInForce, type HaproxyStep } from './haproxy-plan.js'
+import { haproxyServers, inForceText, isServerStep, OUTPUTS_BACKEND, planAction, planHaproxy, planReload, sameConfigText, undoAdmin, type ConfigPieces, type HaproxyInForce, type HaproxyStep } from './haproxy-plan.js'
 import { ServerRemovals, type RemovingServer } from './server-removals.js'
-import { renderHaproxyConfigBytes } from '../render/haproxy-config.js'
+import { renderHaproxyConfigPieces } from '../render/haproxy-config.js'
 import { writeFileAtomically } from '../state/atomic-file.js'
 import type { DesiredState } from '../state/desired.js'
 import { serverKey } from '../state/server-key.js'
@@ -96,8 +96,8 @@ export class HaproxyPath {
   async apply (state: DesiredState): Promise<ReconcileAction> {
     // as bytes: what the file is written from and what stays in force until the next job (haproxy-plan.ts, ConfigText);
     // rendered only when the plan or a step needs it (a drain needs neither)
-    let text: Uint8Array | null = null
-    const rendered = (): Uint8Array => (text ??= renderHaproxyConfigBytes(state))
+    let text: ConfigPieces | null = null
+    const rendered = (): ConfigPieces => (text ??= renderHaproxyConfigPieces(state))
     const { supervisor } = this.#deps
     if (this.#inForce === null && await supervisor.adopt()) return await this.#adopt(state, rendered())
     const inForce = supervisor.master.running ? this.#inForce : null
@@ -125,7 +125,7 @@ export class HaproxyPath {
 
   // Runs a plan's steps in order. On a failure the admin changes made are put back and the
   // file in force goes back to the last one HAProxy took, so a restart runs what serves.
-  async #run (steps: readonly HaproxyStep[], inForce: HaproxyInForce | null, state: DesiredState, text: () => Uint8Array): Promise<void> {
+  async #run (steps: readonly HaproxyStep[], inForce: HaproxyInForce | null, state: DesiredState, text: () => ConfigPieces): Promise<void> {
     const { paths } = state
     const done: HaproxyStep[] = []
     // after run-time server changes the live state already has the new addresses: keep every server's line
@@ -147,7 +147,7 @@ export class HaproxyPath {
     if (steps.some((step) => step.kind === 'check-and-install')) copyFileSync(paths.configFile, paths.lastGoodConfigFile)
   }
 
-  async #step (step: HaproxyStep, inForce: HaproxyInForce | null, state: DesiredState, text: () => Uint8Array): Promise<void> {
+  async #step (step: HaproxyStep, inForce: HaproxyInForce | null, state: DesiredState, text: () => ConfigPieces): Promise<void> {
     const { paths } = state
     switch (step.kind) {
       case 'check-and-install':
@@ -213,7 +213,7 @@ export class HaproxyPath {
 
   // A HAProxy an earlier agent left running keeps serving: it gets the admin state of the
   // desired state through the runtime API, and a reload only when its file differs.
-  async #adopt (state: DesiredState, text: Uint8Array): Promise<ReconcileAction> {
+  async #adopt (state: DesiredState, text: ConfigPieces): Promise<ReconcileAction> {
     const running = await readFile(state.paths.configFile).catch(() => Buffer.alloc(0))
     const { runtime } = this.#deps
     for (const { backend, server, admin } of haproxyServers(state)) {

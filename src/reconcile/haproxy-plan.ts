@@ -3,7 +3,7 @@
  * is desired, as data (docs/architecture.md). The path executes the steps in order; tests
  * read them without a HAProxy.
  */
-import { renderHaproxyConfigBytes, seedInConfig } from '../render/haproxy-config.js'
+import { renderHaproxyConfigPieces, seedInConfig } from '../render/haproxy-config.js'
 import { isUdpMode } from '../properties/service-file.js'
 import type { DesiredState } from '../state/desired.js'
 import { serverKey, serviceOfKey } from '../state/server-key.js'
@@ -36,12 +36,17 @@ export type HaproxyStep =
   | ServerStep
 
 /**
- * haproxy.cfg's text, or its bytes as the file holds them: the path keeps the text in force as
- * bytes, outside the JS heap, where 250 kB at 256 services kept from one change to the next
- * was promoted to the old generation on every enable or disable, and a full GC followed every
- * few dozen of them (the ctl latency aim, SPEC §13).
+ * haproxy.cfg's text, or its bytes as the file holds them, whole or in pieces: the path keeps
+ * the text in force as bytes, outside the JS heap, where 250 kB at 256 services kept from one
+ * change to the next was promoted to the old generation on every enable or disable, and a full
+ * GC followed every few dozen of them; and in pieces (each service's section kept from one
+ * render to the next, render/haproxy-config.ts), so that no change allocates and copies the
+ * whole file: the pieces are written as they are (the ctl latency aim, SPEC §13).
  */
-export type ConfigText = string | Uint8Array
+export type ConfigText = string | Uint8Array | ConfigPieces
+
+/** A configuration's bytes as consecutive pieces. */
+export type ConfigPieces = readonly Uint8Array[]
 
 /** What was put in force last: the state and its text (null: not rendered since an admin change, see haproxy-path.ts). */
 export interface HaproxyInForce {
@@ -51,19 +56,26 @@ export interface HaproxyInForce {
 
 /** The text in force, rendered from its state when it was left unrendered. */
 export function inForceText (inForce: HaproxyInForce): ConfigText {
-  return inForce.text ?? renderHaproxyConfigBytes(inForce.state)
+  return inForce.text ?? renderHaproxyConfigPieces(inForce.state)
 }
 
 /** Whether two configuration texts are the same, whichever form each is in. */
 export function sameConfigText (a: ConfigText, b: ConfigText): boolean {
   if (typeof a === 'string' && typeof b === 'string') return a === b
+  // two renders share the pieces of every section that did not change
+  if (isPieces(a) && isPieces(b) && a.length === b.length && a.every((piece, k) => piece === b[k])) return true
   const [x, y] = [configBytes(a), configBytes(b)]
   return x.byteLength === y.byteLength && Buffer.compare(x, y) === 0
 }
 
-/** A configuration text as bytes (UTF-8). */
+/** A configuration text as bytes (UTF-8), in one piece. */
 export function configBytes (text: ConfigText): Uint8Array {
-  return typeof text === 'string' ? Buffer.from(text) : text
+  if (typeof text === 'string') return Buffer.from(text)
+  return isPieces(text) ? Buffer.concat(text) : text
+}
+
+function isPieces (text: ConfigText): text is ConfigPieces {
+  return Array.isArray(text)
 }
 
 /**

@@ -316,17 +316,19 @@ export function renderHaproxyConfig (state: DesiredState): string {
 const SECTIONS_MARK = '\u0000l3lb service sections\u0000'
 
 /**
- * haproxy.cfg for the desired state as the bytes written to disk: the same text as
- * renderHaproxyConfig. Each service's section is encoded once and kept with it: at 256
- * services, encoding the whole 250 kB text was half of an enable's or disable's rendering.
+ * haproxy.cfg for the desired state as the bytes written to disk, in pieces: the main
+ * template's head, each service file's section, its tail; together the text
+ * renderHaproxyConfig gives. Each section is encoded once and kept with it: at 256 services,
+ * encoding the whole 250 kB text was half of an enable's or disable's rendering, and joining
+ * the pieces into one buffer (a fresh 250 kB mapping) most of the rest.
  */
-export function renderHaproxyConfigBytes (state: DesiredState): Uint8Array {
+export function renderHaproxyConfigPieces (state: DesiredState): readonly Uint8Array[] {
   const { view, sections } = configView(state)
-  if (sections.length === 0) return Buffer.from(template('haproxy.cfg')(view))
+  if (sections.length === 0) return [Buffer.from(template('haproxy.cfg')(view))]
   // the template writes each section and a line end: one mark and its line end stand for them all
   const [head, tail, ...more] = template('haproxy.cfg')({ ...view, serviceSections: [SECTIONS_MARK] }).split(`${SECTIONS_MARK}\n`)
   if (head === undefined || tail === undefined || more.length > 0) throw new Error('haproxy.cfg.hbs must write serviceSections once, each on its own line')
-  return Buffer.concat([Buffer.from(head), ...sections.map((section) => (section.bytes ??= Buffer.from(`${section.text}\n`))), Buffer.from(tail)])
+  return [Buffer.from(head), ...sections.map((section) => (section.bytes ??= Buffer.from(`${section.text}\n`))), Buffer.from(tail)]
 }
 
 // One bind line per address, every port on it; no address means every IPv4 and IPv6 address.

@@ -5,17 +5,33 @@
  * tens of microseconds, where each asynchronous call is a hop through libuv's thread pool
  * that a loaded machine can delay by milliseconds (the ctl latency aim, SPEC §13).
  */
-import { renameSync, rmSync, writeFileSync } from 'node:fs'
+import { closeSync, openSync, renameSync, rmSync, writeFileSync, writevSync } from 'node:fs'
 
-/** Writes `text` over `file` atomically, mode `mode` (0600 by default: the agent's files are root's). */
-export function writeFileAtomically (file: string, text: string | Uint8Array, mode = 0o600): void {
+/**
+ * Writes `text` over `file` atomically, mode `mode` (0600 by default: the agent's files are
+ * root's). Pieces are written as they are, in one writev: never joined into one buffer first.
+ */
+export function writeFileAtomically (file: string, text: string | Uint8Array | readonly Uint8Array[], mode = 0o600): void {
   const candidate = `${file}.new`
   try {
-    writeFileSync(candidate, text, { mode })
+    if (Array.isArray(text)) writePieces(candidate, text, mode)
+    else writeFileSync(candidate, text as string | Uint8Array, { mode })
     renameSync(candidate, file)
   } catch (error) {
     // the write's own error is the one to report, whatever is left beside the file
     try { rmSync(candidate, { force: true }) } catch {}
     throw error
+  }
+}
+
+function writePieces (file: string, pieces: readonly Uint8Array[], mode: number): void {
+  const fd = openSync(file, 'w', mode)
+  try {
+    const length = pieces.reduce((sum, piece) => sum + piece.byteLength, 0)
+    // libuv writes every piece, IOV_MAX at a time, until all are written or one write fails
+    const written = writevSync(fd, pieces as Uint8Array[])
+    if (written !== length) throw new Error(`wrote ${written} of ${length} bytes`)
+  } finally {
+    closeSync(fd)
   }
 }

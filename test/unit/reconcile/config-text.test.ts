@@ -28,4 +28,11 @@ test('texts compared byte for byte, whichever form each is in', () => {
   assert.equal(sameConfigText(Buffer.from(text), Buffer.from(`${text} `)), false)
   assert.equal(sameConfigText(Buffer.from('ä'), 'a'), false)
   assert.equal(sameConfigText('a', 'a'), true)
+  // in pieces: the same pieces, or other pieces of the same bytes, are the same text
+  const pieces = [Buffer.from(text.slice(0, 10)), Buffer.from(text.slice(10))]
+  assert.equal(sameConfigText(pieces, pieces.slice()), true)
+  assert.equal(sameConfigText(pieces, text), true)
+  assert.equal(sameConfigText([Buffer.from(text)], pieces), true)
+  assert.equal(sameConfigText(pieces, [pieces[0]!, Buffer.from(`${text.slice(10)} `)]), false)
+  assert.equal(sameConfigText([Buffer.from('ab'), Buffer.from('c')], [Buffer.from('a'), Buffer.from('bd')]), false)
 })

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { checkConfigFile, installConfigFile } from '../../../src/haproxy/config-file.js'
-import { renderHaproxyConfig, renderHaproxyConfigBytes } from '../../../src/render/haproxy-config.js'
+import { renderHaproxyConfig, renderHaproxyConfigPieces } from '../../../src/render/haproxy-config.js'
 import type { DesiredState } from '../../../src/state/desired.js'
 import { stateFrom, stateWithServices, TEST_LIMITS } from '../../support/fixtures.js'
 import { assertHaproxyAccepts } from '../../support/haproxy-accepts.js'
@@ -196,10 +196,10 @@ test('a service\'s section is rendered again exactly when what it is made of cha
   assert.doesNotMatch(renderHaproxyConfig(withEnabled(state, ['web/a'], false)), /^ {2}server b .*disabled$/m)
 })
 
-test('the bytes written to disk are the rendered text, byte for byte: no service file, TCP and UDP ones, peers, through admin changes', async () => {
+test('the pieces written to disk are the rendered text, byte for byte: no service file, TCP and UDP ones, peers, through admin changes', async () => {
   const { withEnabled } = await import('../../../src/state/desired.js')
   const same = (state: DesiredState, what: string): void => {
-    const bytes = renderHaproxyConfigBytes(state)
+    const bytes = Buffer.concat(renderHaproxyConfigPieces(state))
     assert.ok(Buffer.from(renderHaproxyConfig(state)).equals(bytes), what)
   }
   same(stateFrom('out1=198.18.1.2\nout2=198.18.2.2\n', ['out2']), 'the seed alone')
@@ -213,4 +213,10 @@ test('the bytes written to disk are the rendered text, byte for byte: no service
   const state = stateWithServices('out1=198.18.1.2\n', files)
   for (const disabled of [[], ['web/a'], ['web/a', 'api/x', 'v6/c'], ['out1'], []]) same(withEnabled(state, disabled, false), JSON.stringify(disabled))
   same(stateWithServices('mode=udp_roundrobin\nports=53\n', { web: files.web }), 'a UDP env file beside a TCP service file')
+  // a service whose section did not change is the very same piece from one render to the next
+  const [first, second] = [renderHaproxyConfigPieces(withEnabled(state, ['web/a'], false)), renderHaproxyConfigPieces(withEnabled(state, ['web/b'], false))]
+  assert.equal(first.length, second.length)
+  const kept = first.filter((piece, k) => piece === second[k]).map((piece) => Buffer.from(piece).toString())
+  // api's and v6's sections; the head, the tail and web's section are new
+  assert.deepEqual(kept.map((text) => /^frontend (\w+)/m.exec(text)?.[1]).sort(), ['api', 'v6'])
 })

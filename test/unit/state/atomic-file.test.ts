@@ -32,3 +32,21 @@ test('a write that cannot be made throws and leaves the old file as it was', () 
     rmSync(dir, { recursive: true, force: true })
   }
 })
+
+test('pieces are written in order as one file, more of them than one writev takes (IOV_MAX 1024); a failed one leaves the old file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'l3lb-atomic-'))
+  try {
+    const file = join(dir, 'haproxy.cfg')
+    writeFileSync(file, 'old\n')
+    const pieces = Array.from({ length: 3000 }, (_, k) => Buffer.from(`line ${k}\n`))
+    writeFileAtomically(file, [Buffer.alloc(0), ...pieces])
+    assert.equal(readFileSync(file, 'utf8'), Buffer.concat(pieces).toString())
+    assert.equal(statSync(file).mode & 0o777, 0o600)
+    assert.equal(existsSync(`${file}.new`), false)
+    mkdirSync(`${file}.new`)
+    assert.throws(() => writeFileAtomically(file, pieces), /EISDIR/)
+    assert.equal(readFileSync(file, 'utf8'), Buffer.concat(pieces).toString())
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
