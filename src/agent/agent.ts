@@ -215,7 +215,7 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
       if (appliance.desired.properties.ha !== null) {
         // the standby runs it within a second: the service files are the pair's settings
         await savePairSettings(paths.pairSettingsFile, pairSettingsOf(runningEntries, runningServices))
-        await sync.tick()
+        tellPeer()
       }
       return action
     },
@@ -328,8 +328,14 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
     log.info(`properties reloaded from ${envFile}: ${action === 'none' ? 'nothing changed' : action}`)
     if (appliance.desired.properties.ha === null || follow) return
     await savePairSettings(paths.pairSettingsFile, pairSettingsOf(runningEntries, runningServices))
-    // the standby hears of it now, not at the next round
-    await sync.tick()
+    tellPeer()
+  }
+
+  // The standby hears of a change now, not at the next round; not inside the change's job, whose
+  // queue a push (up to its timeout) would hold from the next ctl call. Pushes run one at a time
+  // and the last one sends what is in force then (sync.ts), so none is lost.
+  function tellPeer (): void {
+    sync.tick().catch((error: unknown) => { log.error(`HA sync after a change: ${(error as Error).message}`) })
   }
 
   // (HA) A node that takes over decides the pair's settings from now on, from its own file at

@@ -103,7 +103,12 @@ export class HaproxyPath {
     const inForce = supervisor.master.running ? this.#inForce : null
     const removing = new Set(this.#removals.list().map((server) => `${server.backend}/${server.server}`))
     let steps = planHaproxy(inForce, state, rendered, removing)
-    if (steps.length === 0) return 'none'
+    if (steps.length === 0) {
+      // the same text from new objects (a SIGHUP that changed nothing): in force from now on, so that the
+      // next admin change is seen as one (onlyAdminDiffers compares by identity) and not planned as a reload
+      if (inForce !== null) this.#inForce = { state, text: text ?? inForce.text }
+      return 'none'
+    }
     try {
       await this.#run(steps, inForce, state, rendered)
     } catch (error) {

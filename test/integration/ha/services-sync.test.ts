@@ -233,3 +233,27 @@ test('(SPEC §12) a server PUT through the management API on the active node run
   assert.match(refused.body.status.message, /standby/)
   assert.doesNotMatch(readFileSync(join(servicesDir('lb1'), 'web.env'), 'utf8'), /server_web5=/)
 })
+
+test('a standby that does not answer holds no ctl call on the active node: the push after a SIGHUP runs beside the change queue', async (t) => {
+  const standby = agents.get('lb2')
+  if (standby === undefined) throw new Error('lb2 is not running')
+  // its agent stopped, its ctl port still takes connections: every push to it waits for the sync's timeout (1 s)
+  process.kill(standby.pid, 'SIGSTOP')
+  let took: number
+  try {
+    await changeOnActive(() => undefined)
+    const started = Date.now()
+    const answer = await ctl('lb1', '/api/disable?service=web&channel=web1')
+    took = Date.now() - started
+    assert.equal(answer.status.code, 0, JSON.stringify(answer.status))
+  } finally {
+    process.kill(standby.pid, 'SIGCONT')
+  }
+  t.diagnostic(`a disable right after a SIGHUP, the standby not answering: answered in ${took} ms`)
+  assert.ok(took < 500, `the disable waited ${took} ms behind the SIGHUP's push`)
+  // the standby catches up once it answers again
+  const web1On = async (name: NodeName): Promise<string | undefined> => (await serviceOn(name, 'web'))?.servers.find((server) => server.name === 'web1')?.admin
+  await waitFor('lb2 has web1 disabled', async () => await web1On('lb2') === 'disabled', 5000)
+  assert.equal((await ctl('lb1', '/api/enable?service=web&channel=web1')).status.code, 0)
+  await waitFor('lb2 has web1 enabled again', async () => await web1On('lb2') !== 'disabled', 5000)
+})

@@ -10,7 +10,7 @@ import { dirname } from 'node:path'
 import type { RuntimeApi } from '../../../src/haproxy/runtime-api.js'
 import type { HaproxySupervisor } from '../../../src/haproxy/supervisor.js'
 import { HaproxyPath, STATE_FILE_LATEST_MS, STATE_FILE_QUIET_MS } from '../../../src/reconcile/haproxy-path.js'
-import { withDraining, withEnabled, type DesiredState } from '../../../src/state/desired.js'
+import { desiredState, withDraining, withEnabled, type DesiredState } from '../../../src/state/desired.js'
 import { stateFrom, propertiesFrom } from '../../support/fixtures.js'
 
 const HEADER = '1\n# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state'
@@ -118,4 +118,18 @@ test('a reload that fails after an admin change puts back the file with the admi
   const text = read(state.paths.configFile)
   assert.match(text, disabledLine)
   assert.doesNotMatch(text, /timeout client 33s/)
+})
+
+test('a state that changes nothing but is made anew (a SIGHUP of the same files) is the one in force: the next disable is an admin change, not a reload', async () => {
+  const fake = fakePath()
+  const started = seedState()
+  assert.equal(await fake.path.apply(started), 'start')
+  const reread = desiredState(propertiesFrom('out1=198.18.1.2\nout2=198.18.2.2\n'), started.limits, [], started.paths)
+  assert.notEqual(reread.properties, started.properties)
+  assert.equal(await fake.path.apply(reread), 'none')
+  // a reload here would fail: the change must be made at run time
+  fake.failReloads()
+  const disabled = withEnabled(reread, ['out2'], false)
+  assert.equal(await fake.path.apply(disabled), 'runtime')
+  assert.match(read(disabled.paths.configFile), disabledLine)
 })
