@@ -328,7 +328,19 @@ export function renderHaproxyConfigPieces (state: DesiredState): readonly Uint8A
   // the template writes each section and a line end: one mark and its line end stand for them all
   const [head, tail, ...more] = template('haproxy.cfg')({ ...view, serviceSections: [SECTIONS_MARK] }).split(`${SECTIONS_MARK}\n`)
   if (head === undefined || tail === undefined || more.length > 0) throw new Error('haproxy.cfg.hbs must write serviceSections once, each on its own line')
-  return [Buffer.from(head), ...sections.map((section) => (section.bytes ??= Buffer.from(`${section.text}\n`))), Buffer.from(tail)]
+  return [endBytes(0, head), ...sections.map((section) => (section.bytes ??= Buffer.from(`${section.text}\n`))), endBytes(1, tail)]
+}
+
+// the last head and tail as bytes: the same text gives the very same piece, so two renders that
+// changed nothing are the same pieces, compared by reference (reconcile/haproxy-plan.ts)
+const ENDS: Array<{ readonly text: string, readonly bytes: Uint8Array } | undefined> = [undefined, undefined]
+
+function endBytes (end: 0 | 1, text: string): Uint8Array {
+  const last = ENDS[end]
+  if (last !== undefined && last.text === text) return last.bytes
+  const bytes = Buffer.from(text)
+  ENDS[end] = { text, bytes }
+  return bytes
 }
 
 // One bind line per address, every port on it; no address means every IPv4 and IPv6 address.
