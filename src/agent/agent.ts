@@ -241,7 +241,8 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
     intervalMs: WATCH_INTERVAL_MS,
     onChange: (_key, report) => { notifier.notify(healthNotice(report, new Date())) },
     onService: (state, outputs) => { notifier.notify({ kind: 'service', state, outputs, at: new Date() }) },
-    onFileService: (service, state, servers) => { notifier.notify({ kind: 'service', service, state, servers, at: new Date() }) }
+    onFileService: (service, state, servers) => { notifier.notify({ kind: 'service', service, state, servers, at: new Date() }) },
+    services: () => appliance.desired.services.map((service) => service.name)
   })
   try {
     // the standby binds the virtual addresses before they are local

@@ -30,6 +30,11 @@ export interface OutputWatchOptions<R extends WatchedReport> {
   readonly onService?: (state: 'up' | 'down', outputs: OutputName[]) => void
   /** (SPEC §11) The same for each service file's service, by its name, with its servers' names (`web1`). */
   readonly onFileService?: (service: string, state: 'up' | 'down', servers: string[]) => void
+  /**
+   * The service files that exist now, by name. A service removed during its outage takes the
+   * outage with it: one of that name added later says nothing of an outage it never had.
+   */
+  readonly services?: () => Iterable<string>
 }
 
 export class OutputWatch<R extends WatchedReport = OutputReport> {
@@ -68,6 +73,7 @@ export class OutputWatch<R extends WatchedReport = OutputReport> {
     }
     const known = this.#known
     this.#known = reports
+    this.#forgetRemovedServices()
     const servers = byService(reports)
     const servedBefore = this.#served
     this.#served = new Set([...servers].filter(([, named]) => named.some(([, report]) => report.health === 'up')).map(([service]) => service))
@@ -86,6 +92,13 @@ export class OutputWatch<R extends WatchedReport = OutputReport> {
         this.#tell(service, 'up', named.filter(([, report]) => report.health === 'up').map(([name]) => name))
       }
     }
+  }
+
+  // a service that is gone is not in an outage any more (one whose servers are all disabled still is)
+  #forgetRemovedServices (): void {
+    if (this.#options.services === undefined || this.#outages.size === 0) return
+    const existing = new Set(this.#options.services())
+    for (const service of this.#outages) if (service !== DEFAULT_SERVICE && !existing.has(service)) this.#outages.delete(service)
   }
 
   // the env file's outage in the seed's words (its outputs), a service file's by its name

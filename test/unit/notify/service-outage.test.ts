@@ -6,7 +6,7 @@ import type { ServerReport } from '../../../src/model/health.js'
 type Read = Array<[string, 'up' | 'down']>
 
 // keys as the appliance gives them: out1 for default's outputs, service/server for the files'; the env file's outage and the files' told apart
-function watchOver (reads: Read[]): { watch: OutputWatch<ServerReport>, told: string[] } {
+function watchOver (reads: Read[], services?: () => string[]): { watch: OutputWatch<ServerReport>, told: string[] } {
   const told: string[] = []
   const watch = new OutputWatch<ServerReport>({
     read: async () => {
@@ -20,7 +20,8 @@ function watchOver (reads: Read[]): { watch: OutputWatch<ServerReport>, told: st
     onChange: (key, report) => told.push(`change ${key} ${report.health}`),
     onService: (state, outputs) => told.push(`default ${state} ${outputs.join(',')}`),
     onFileService: (service, state, servers) => told.push(`${service} ${state} ${servers.join(',')}`),
-    intervalMs: 60_000
+    intervalMs: 60_000,
+    ...(services === undefined ? {} : { services })
   })
   return { watch, told }
 }
@@ -104,4 +105,26 @@ test('a service that a reload removes says nothing, and one it adds already dark
   ])
   await checks(watch, 4)
   assert.deepEqual(told, ['change app/a down', 'app down a'], 'only the service that stayed and went dark')
+})
+
+test('a service removed during its outage takes the outage with it: one of that name added later, up, says nothing; all disabled, it stays', async () => {
+  // the service files there are at each read
+  const existing: string[][] = [['web', 'app'], ['web', 'app'], ['app'], ['web', 'app']]
+  let read = 0
+  const { watch, told } = watchOver([
+    [['web/web1', 'up'], ['app/a', 'up']],
+    [['web/web1', 'down'], ['app/a', 'down']],
+    // web removed; app's servers all disabled (left out of the read)
+    [],
+    // web added again, up; app's enabled again, up
+    [['web/web1', 'up'], ['app/a', 'up']]
+  ], () => existing[read] ?? [])
+  for (; read < existing.length; read++) await watch.check()
+  assert.deepEqual(told, [
+    'change web/web1 down',
+    'change app/a down',
+    'web down web1',
+    'app down a',
+    'app up a'
+  ])
 })
