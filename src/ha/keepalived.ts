@@ -107,7 +107,7 @@ export class Keepalived {
       await this.stop()
       return 'stop'
     }
-    const check = !runsHaproxy(mode, services) ? null : ['/bin/sh', HEALTH_CHECK_SCRIPT, await this.#socat(), this.#options.statsSocket]
+    const check = runsHaproxy(mode, services) ? ['/bin/sh', HEALTH_CHECK_SCRIPT, await this.#socat(), this.#options.statsSocket] : null
     const source = ownLinkAddress(ha, (networkInterfaces()[ha.interface] ?? []) as InterfaceAddress[])
     const text = renderKeepalivedConfig(ha, { check, notify: notifyCommand, source })
     if (this.running && text === this.#text) return 'none'

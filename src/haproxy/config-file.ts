@@ -3,7 +3,7 @@ import { chmod, rename, rm, writeFile } from 'node:fs/promises'
 import { execa } from 'execa'
 import { L3lbError } from '../errors.js'
 import { LOCAL_PEER_NAME } from '../render/haproxy-config.js'
-import { writeFileAtomically } from '../state/atomic-file.js'
+import { writeFileAtomically, type FileText } from '../state/atomic-file.js'
 
 /** Runs `haproxy -c` on a file; throws L3LB_CONFIG_INVALID with HAProxy's alerts when it refuses. */
 export async function checkConfigFile (file: string, binary = 'haproxy'): Promise<void> {
@@ -19,7 +19,7 @@ export async function checkConfigFile (file: string, binary = 'haproxy'): Promis
  * Writes `text` beside `file`, has HAProxy check it, then renames it over `file`, so `file`
  * only ever holds a whole configuration that HAProxy accepted.
  */
-export async function installConfigFile (text: string | Uint8Array | readonly Uint8Array[], file: string, binary = 'haproxy'): Promise<void> {
+export async function installConfigFile (text: FileText, file: string, binary = 'haproxy'): Promise<void> {
   const candidate = `${file}.new`
   try {
     await writeFile(candidate, text, { mode: 0o600 })
@@ -42,7 +42,7 @@ export async function installConfigFile (text: string | Uint8Array | readonly Ui
  * Writes `text` over `file` atomically (beside it, then renamed) without asking HAProxy: for a
  * text that differs from one HAProxy took only in servers' admin state (`disabled`).
  */
-export function writeConfigFile (text: string | Uint8Array | readonly Uint8Array[], file: string): void {
+export function writeConfigFile (text: FileText, file: string): void {
   try {
     writeFileAtomically(file, text)
   } catch (cause) {

@@ -60,25 +60,24 @@ export function splitCsv (line: string, limit: number): string[] {
   const fields: string[] = []
   let at = 0
   while (fields.length < limit && at <= line.length) {
-    if (line[at] === '"') {
-      let value = ''
+    const quoted = line[at] === '"'
+    let value = ''
+    if (quoted) {
+      // to the closing quote; a doubled one inside is one quote
       let from = at + 1
       for (;;) {
         const quote = line.indexOf('"', from)
         if (quote === -1) { value += line.slice(from); at = line.length; break }
         value += line.slice(from, quote)
-        if (line[quote + 1] === '"') { value += '"'; from = quote + 2; continue }
-        at = quote + 1
-        break
+        if (line[quote + 1] !== '"') { at = quote + 1; break }
+        value += '"'
+        from = quote + 2
       }
-      fields.push(value)
-      const comma = line.indexOf(',', at)
-      at = comma === -1 ? line.length + 1 : comma + 1
-    } else {
-      const comma = line.indexOf(',', at)
-      fields.push(line.slice(at, comma === -1 ? line.length : comma))
-      at = comma === -1 ? line.length + 1 : comma + 1
     }
+    const comma = line.indexOf(',', at)
+    const end = comma === -1 ? line.length : comma
+    fields.push(quoted ? value : line.slice(at, end))
+    at = end + 1
   }
   return fields
 }

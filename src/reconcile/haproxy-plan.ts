@@ -5,6 +5,7 @@
  */
 import { renderHaproxyConfigPieces, seedInConfig } from '../render/haproxy-config.js'
 import { isUdpMode } from '../properties/service-file.js'
+import type { FileText } from '../state/atomic-file.js'
 import type { DesiredState } from '../state/desired.js'
 import { serverKey, serviceOfKey } from '../state/server-key.js'
 import { serverSteps, undoServerStep, type AdminLevel, type ServerStep } from './runtime-servers.js'
@@ -43,7 +44,7 @@ export type HaproxyStep =
  * render to the next, render/haproxy-config.ts), so that no change allocates and copies the
  * whole file: the pieces are written as they are (the ctl latency aim, SPEC §13).
  */
-export type ConfigText = string | Uint8Array | ConfigPieces
+export type ConfigText = FileText
 
 /** A configuration's bytes as consecutive pieces. */
 export type ConfigPieces = readonly Uint8Array[]

@@ -2,7 +2,7 @@
 import type { HealthCheck, Properties, Server, Service } from '../properties/model.js'
 import { isUdpMode } from '../properties/service-file.js'
 import type { DesiredState } from '../state/desired.js'
-import { serverKey, serviceOfKey } from '../state/server-key.js'
+import { serviceOfKey } from '../state/server-key.js'
 import { haproxyAddress, portRangeText } from './addresses.js'
 import { template } from './templates.js'
 
@@ -129,7 +129,7 @@ function configView (state: DesiredState): { readonly view: HaproxyConfigView, r
   // with service files, every frontend may take what memory and descriptors allow; the env file's max_connections is its own
   const nodeMaxConnections = Math.min(limits.memoryMaxConnections, limits.descriptorMaxConnections)
   const disabledIn = disabledByService(state.disabled)
-  const sections = services.map((service) => serviceSection(service, { splice: p.tcpSplice, maxConnections: nodeMaxConnections, disabled: state.disabled }, disabledIn.get(service.name) ?? NONE_DISABLED, sourceAffinity ? PEERS_SECTION : null))
+  const sections = services.map((service) => serviceSection(service, { splice: p.tcpSplice, maxConnections: nodeMaxConnections }, disabledIn.get(service.name) ?? NONE_DISABLED, sourceAffinity ? PEERS_SECTION : null))
   const view: HaproxyConfigView = {
     mode: p.mode,
     seed,
@@ -194,12 +194,13 @@ const SECTIONS = new WeakMap<Service, SectionEntry>()
  * (10-20 ms, most of the change) for one word on one server's line.
  */
 function serviceSection (service: Service, node: ServiceNode, disabled: readonly string[], peersSection: string | null): SectionEntry {
+  // the key says which servers are disabled (`disabled`: their names, sorted), the section renders them so
   const key = `${String(node.splice)} ${node.maxConnections} ${peersSection ?? '-'} ${disabled.join(' ')}`
   const cached = SECTIONS.get(service)
   if (cached !== undefined && cached.key === key) return cached
   const peers = peersSection === null ? null : { section: peersSection }
   // the section's last line ends where the main template's line does
-  const text = template('haproxy-service')({ ...serviceView(service, node), backlog: LISTEN_BACKLOG, peers }).replace(/\n$/, '')
+  const text = template('haproxy-service')({ ...serviceView(service, node, new Set(disabled)), backlog: LISTEN_BACKLOG, peers }).replace(/\n$/, '')
   const entry: SectionEntry = { key, text }
   SECTIONS.set(service, entry)
   return entry
@@ -225,14 +226,13 @@ function disabledByService (disabled: ReadonlySet<string>): Map<string, string[]
 interface ServiceNode {
   readonly splice: boolean
   readonly maxConnections: number
-  readonly disabled: ReadonlySet<string>
 }
 
 /** Every stick table's size and expiry: the seed's. */
 const STICK_TABLE = Object.freeze({ size: '1m', expire: '30m' })
 
 // A service file's frontend and backend; what the defaults section already says is left out.
-function serviceView (service: Service, node: ServiceNode): ServiceView {
+function serviceView (service: Service, node: ServiceNode, disabled: ReadonlySet<string>): ServiceView {
   return {
     name: service.name,
     mode: service.mode,
@@ -254,7 +254,7 @@ function serviceView (service: Service, node: ServiceNode): ServiceView {
       options: [
         ...serverOptions(service, server),
         // disabled through ctl, in the file too, so a restart from it agrees with the runtime
-        ...(node.disabled.has(serverKey(service.name, server.name)) ? ['disabled'] : [])
+        ...(disabled.has(server.name) ? ['disabled'] : [])
       ].join(' ')
     }))
   }

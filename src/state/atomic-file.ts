@@ -7,11 +7,14 @@
  */
 import { closeSync, openSync, renameSync, rmSync, writeFileSync, writevSync } from 'node:fs'
 
+/** What a file is written from: text, its bytes, or its bytes in consecutive pieces. */
+export type FileText = string | Uint8Array | readonly Uint8Array[]
+
 /**
  * Writes `text` over `file` atomically, mode `mode` (0600 by default: the agent's files are
  * root's). Pieces are written as they are, in one writev: never joined into one buffer first.
  */
-export function writeFileAtomically (file: string, text: string | Uint8Array | readonly Uint8Array[], mode = 0o600): void {
+export function writeFileAtomically (file: string, text: FileText, mode = 0o600): void {
   const candidate = `${file}.new`
   try {
     if (Array.isArray(text)) writePieces(candidate, text, mode)
