@@ -5,6 +5,7 @@
  * above the other programs of the host. keepalived does the same for its VRRP process
  * (`vrrp_priority`, realtime 50 here): a control plane that saturation cannot starve.
  */
+import { readdirSync } from 'node:fs'
 import { getPriority, setPriority } from 'node:os'
 
 /** The agent's niceness: above the data plane, below nothing the kernel runs for itself. */
@@ -29,14 +30,30 @@ export function ownNiceness (): number {
 }
 
 /**
- * Sets this process's niceness to `target`; returns null, or why it could not
- * (raising priority needs root or CAP_SYS_NICE): the agent then runs at the one it has.
+ * Sets the niceness of every thread of this process to `target`; returns null, or why it
+ * could not (raising priority needs root or CAP_SYS_NICE): the agent then runs at the one it
+ * has. Linux keeps a niceness per thread, and Node starts V8's and libuv's worker threads
+ * (garbage collection, file system calls) before any code of ours runs: setting the calling
+ * thread alone left them at the data plane's. Threads started later inherit it.
  */
 export function setOwnNiceness (target: number): string | null {
   try {
     setPriority(0, target)
-    return null
   } catch (error) {
     return (error as Error).message
+  }
+  for (const thread of ownThreads()) {
+    // one that has ended since the list was read needs none
+    try { setPriority(thread, target) } catch {}
+  }
+  return null
+}
+
+/** The ids of this process's threads (Linux's /proc); none where there is no /proc. */
+export function ownThreads (): number[] {
+  try {
+    return readdirSync('/proc/self/task').map(Number).filter((id) => Number.isInteger(id) && id > 0)
+  } catch {
+    return []
   }
 }

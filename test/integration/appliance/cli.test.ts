@@ -1,6 +1,6 @@
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { getPriority, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -60,6 +60,14 @@ test('the agent runs above the data plane: niceness -10, HAProxy\'s master and w
   const haproxies = await programsInNamespace(topology.names.lb, 'haproxy')
   assert.ok(haproxies.length >= 2, `master and worker: ${haproxies.join(' ')}`)
   assert.deepEqual(haproxies.map(niceness), haproxies.map(() => 0))
+})
+
+test('every thread of the agent runs at its niceness: V8\'s and libuv\'s workers (garbage collection, file writes) with the event loop', async () => {
+  const agents = (await programsInNamespace(topology.names.lb, 'node')).filter((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('start'))
+  assert.equal(agents.length, 1)
+  const threads = readdirSync(`/proc/${agents[0]!}/task`).map(Number)
+  assert.ok(threads.length > 1, `the agent has threads beside its event loop: ${threads.join(' ')}`)
+  assert.deepEqual(threads.map((thread) => getPriority(thread)), threads.map(() => -10))
 })
 
 test('l3lb status prints a table of the outputs; --json prints the ctl answers', async () => {
