@@ -118,14 +118,21 @@ export class Appliance {
     })
   }
 
-  // saved first, so a crash never leaves the system ahead of the file; put back if the apply fails
+  // The file and what runs change together and the answer waits for both: the save's disk
+  // wait overlaps HAProxy's round trip (docs/ctl.md). Whichever fails, the other is put back.
+  // A crash between the two leaves the file's admin state, which the next start gives HAProxy.
   async #commitAdmin (state: DesiredState, next: DesiredState): Promise<void> {
-    await saveAdminState(state.paths.adminStateFile, next)
-    try {
-      await this.#reconciler.apply(next)
-    } catch (error) {
-      await saveAdminState(state.paths.adminStateFile, state).catch(() => undefined)
-      throw error
+    const file = state.paths.adminStateFile
+    const saved = saveAdminState(file, next).then(() => null, (error: unknown) => ({ error }))
+    const applied = await this.#reconciler.apply(next).then(() => null, (error: unknown) => ({ error }))
+    const notSaved = await saved
+    if (applied !== null) {
+      if (notSaved === null) await saveAdminState(file, state).catch(() => undefined)
+      throw applied.error
+    }
+    if (notSaved !== null) {
+      await this.#reconciler.apply(state).catch(() => undefined)
+      throw notSaved.error
     }
     this.#become(next)
   }

@@ -6,7 +6,7 @@
  */
 import { readFile } from 'node:fs/promises'
 import { L3lbError } from '../errors.js'
-import { writeFileAtomically } from './atomic-file.js'
+import { writeFileAtomicallyInPool } from './atomic-file.js'
 import { isServerKey, sortedKeys } from './server-key.js'
 
 const FORMAT_VERSION = 1
@@ -45,11 +45,11 @@ export function parseAdminState (text: string, file: string): SavedAdminState {
   return { disabled: new Set(disabled), draining: new Set(draining.filter((name) => !disabled.includes(name))) }
 }
 
-/** Saves the admin state atomically (write beside, then rename). */
+/** Saves the admin state atomically (write beside, then rename), on the disk's time, not the event loop's. */
 export async function saveAdminState (file: string, state: { readonly disabled: ReadonlySet<string>, readonly draining: ReadonlySet<string> }): Promise<void> {
   const draining = state.draining.size === 0 ? {} : { draining: sortedKeys(state.draining) }
   try {
-    writeFileAtomically(file, JSON.stringify({ version: FORMAT_VERSION, disabled: sortedKeys(state.disabled), ...draining }) + '\n')
+    await writeFileAtomicallyInPool(file, JSON.stringify({ version: FORMAT_VERSION, disabled: sortedKeys(state.disabled), ...draining }) + '\n')
   } catch (cause) {
     throw new L3lbError('L3LB_STATE_WRITE', `could not save the output states to ${file}: ${(cause as Error).message}`, { cause })
   }

@@ -1,11 +1,14 @@
 /**
  * Writing a small file so a reader (or a restart after a crash) sees the old text or the
  * new, never part of one: written beside it, then renamed over it.
- * Synchronous on purpose: these files are a few kB in the page cache (no fsync), which takes
- * tens of microseconds, where each asynchronous call is a hop through libuv's thread pool
- * that a loaded machine can delay by milliseconds (the ctl latency aim, SPEC §13).
+ * Synchronous where the file is on a tmpfs (the runtime folder): a few kB in memory take
+ * tens of microseconds, where each asynchronous call is a hop through libuv's thread pool.
+ * Asynchronous where it is on a disk (the state folder): on ext4 a rename over a file
+ * starts writing the new one out and waits for the journal, 0.5 ms on a quiet machine and
+ * several under load (docs/benchmarks.md); in the pool that wait blocks no event loop.
  */
 import { closeSync, openSync, renameSync, rmSync, writeFileSync, writevSync } from 'node:fs'
+import { rename, rm, writeFile } from 'node:fs/promises'
 
 /** What a file is written from: text, its bytes, or its bytes in consecutive pieces. */
 export type FileText = string | Uint8Array | readonly Uint8Array[]
@@ -23,6 +26,18 @@ export function writeFileAtomically (file: string, text: FileText, mode = 0o600)
   } catch (error) {
     // the write's own error is the one to report, whatever is left beside the file
     try { rmSync(candidate, { force: true }) } catch {}
+    throw error
+  }
+}
+
+/** writeFileAtomically for text, its disk work done in libuv's pool: the event loop goes on meanwhile. */
+export async function writeFileAtomicallyInPool (file: string, text: string, mode = 0o600): Promise<void> {
+  const candidate = `${file}.new`
+  try {
+    await writeFile(candidate, text, { mode })
+    await rename(candidate, file)
+  } catch (error) {
+    await rm(candidate, { force: true }).catch(() => undefined)
     throw error
   }
 }
