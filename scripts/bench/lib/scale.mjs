@@ -324,6 +324,15 @@ async function ctlCase (ctx) {
       errors: Object.values(answer.errors).reduce((a, b) => a + b, 0)
     }
   }
+  // HAProxy's share of a change: the agent's own round trips, maint then ready, timed from the lb
+  // namespace at the agent's niceness, on another service's server (an even count leaves it ready)
+  const cliService = plan.services[3]
+  const cliCommand = (state) => `set server ${cliService.name}/${cliService.servers[0].name} state ${state};show servers state ${cliService.name}`
+  const cliRun = async () => {
+    const r = await topology.exec(topology.names.lb, process.execPath, [join(TOOLS, 'cli-probe.mjs'), '--socket', join(ctx.runtimeDir, 'haproxy.sock'), '--command', cliCommand('maint'), '--command', cliCommand('ready'), '--count', String(2 * count), '--warmup', '20', `--niceness=${AGENT_NICENESS}`, '--timeout', '60000'], { timeoutMs: 90_000 })
+    const answer = JSON.parse(r.stdout.trim().split('\n').pop())
+    return { cliP50: percentile(answer.latencies, 50), cliP99: percentile(answer.latencies, 99), cliErrors: answer.errors }
+  }
   const ports = plan.services.slice(8, 16).map((s) => s.port).join(',')
   // the same calls while 8 loops make new connections through 8 other services, the load's processes at `niceness`; with `rate`, no faster
   const loadedRun = async (niceness, rate = 0) => {
@@ -331,7 +340,7 @@ async function ctlCase (ctx) {
     const load = await probe(ctx, ['load', '--host', topology.addresses.lbClientSide, '--ports', ports, '--concurrency', '8', '--seconds', '120', '--rate', String(rate)], 130_000)
     renice(load.process.pid, niceness)
     try {
-      const result = figures(await run(urls, count, 10))
+      const result = { ...figures(await run(urls, count, 10)), ...await cliRun() }
       const stopped = load.done(/"failed"/)
       await load.process.stop()
       const made = await stopped
@@ -341,7 +350,7 @@ async function ctlCase (ctx) {
       for (const greeter of greeters) renice(greeter.pid, 0)
     }
   }
-  const idle = figures(await run(urls, count, 10))
+  const idle = { ...figures(await run(urls, count, 10)), ...await cliRun() }
   const loaded = await loadedRun(0)
   const loadedAside = await loadedRun(LOAD_ASIDE_NICENESS)
   // the aside run's rate at the normal priority: what the load's level does, apart from whose CPU it is
@@ -351,8 +360,10 @@ async function ctlCase (ctx) {
   const metrics = { count: m.length, p50: percentile(m, 50), p99: percentile(m, 99), max: Math.max(...m), median: median(m), errors: metricsAnswer.errors[`${base}/metrics`] }
   const pair = (a, b) => `${a.toFixed(1)} / ${b.toFixed(1)}`
   log(`scale ctl: status p50 / p99 ${pair(idle.statusP50, idle.statusP99)} ms idle, ${pair(loaded.statusP50, loaded.statusP99)} loaded, ${pair(loadedAside.statusP50, loadedAside.statusP99)} loaded with the load's processes at niceness ${LOAD_ASIDE_NICENESS}; ` +
-    `disable/enable p50 / p99 ${pair(idle.changeP50, idle.changeP99)} ms idle, ${pair(loaded.changeP50, loaded.changeP99)} loaded (${loaded.connectionsPerSecond} connections/s), ${pair(loadedAside.changeP50, loadedAside.changeP99)} loaded aside (${loadedAside.connectionsPerSecond} connections/s), ${pair(loadedAtRate.changeP50, loadedAtRate.changeP99)} at that rate at the normal priority (${loadedAtRate.connectionsPerSecond} connections/s); /metrics p50 ${metrics.p50.toFixed(0)} ms, max ${metrics.max.toFixed(0)} ms`)
+    `disable/enable p50 / p99 ${pair(idle.changeP50, idle.changeP99)} ms idle, ${pair(loaded.changeP50, loaded.changeP99)} loaded (${loaded.connectionsPerSecond} connections/s), ${pair(loadedAside.changeP50, loadedAside.changeP99)} loaded aside (${loadedAside.connectionsPerSecond} connections/s), ${pair(loadedAtRate.changeP50, loadedAtRate.changeP99)} at that rate at the normal priority (${loadedAtRate.connectionsPerSecond} connections/s); HAProxy's CLI round trip alone p50 / p99 ${pair(idle.cliP50, idle.cliP99)} idle, ${pair(loaded.cliP50, loaded.cliP99)} loaded, ${pair(loadedAside.cliP50, loadedAside.cliP99)} loaded aside, ${pair(loadedAtRate.cliP50, loadedAtRate.cliP99)} at that rate; /metrics p50 ${metrics.p50.toFixed(0)} ms, max ${metrics.max.toFixed(0)} ms`)
   const errors = idle.errors + loaded.errors + loadedAside.errors + loadedAtRate.errors + metrics.errors
   if (errors > 0) fault(`scale: ${errors} ctl request(s) did not answer 200`)
-  return { idle, loaded, loadedAside, loadedAtRate, metrics }
+  const cliErrors = idle.cliErrors + loaded.cliErrors + loadedAside.cliErrors + loadedAtRate.cliErrors
+  if (cliErrors > 0) fault(`scale: ${cliErrors} round trip(s) on HAProxy's stats socket did not complete`)
+  return { idle, loaded, loadedAside, loadedAtRate, metrics, cliCommand: cliCommand('maint') }
 }
