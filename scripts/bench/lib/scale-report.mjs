@@ -57,7 +57,7 @@ export function scaleSection (r, aims, runNote = []) {
 
   const { idle, loaded, loadedAside, loadedAtRate, metrics, cliCommand } = s.ctl
   const cli = (f, key) => f[key] === undefined ? 'n/a' : ms1(f[key])
-  const row = (name, f) => f === undefined ? [] : [`| ${name} | ${f.connectionsPerSecond ?? 'n/a'} | ${ms1(f.statusP50)} | ${ms1(f.statusP99)} | ${ms1(f.changeP50)} | ${ms1(f.changeP99)} | ${cli(f, 'cliP50')} / ${cli(f, 'cliP99')} |`]
+  const row = (name, f) => f === undefined ? [] : [`| ${name} | ${f.connectionsPerSecond ?? 'n/a'} | ${ms1(f.statusP50)} | ${ms1(f.statusP99)} | ${ms1(f.changeP50)} | ${ms1(f.changeP99)} | ${cli(f, 'cliP50')} / ${cli(f, 'cliP99')} | ${cli(f, 'floorP50')} / ${cli(f, 'floorP99')} |`]
   lines.push('**ctl at this size**: `/api/status`, `/api/disable?service=s002&channel=a`, `/api/enable?service=s002&channel=a` in turn,',
     `${idle.count} rounds after 10 not timed, a new connection each, from the client namespace at the agent's niceness; idle, then while`,
     '8 loops make new connections through 8 other services: with the load\'s own processes (the client loops and the back ends) at the',
@@ -65,8 +65,10 @@ export function scaleSection (r, aims, runNote = []) {
     'and not on the load balancer\'s own 2 CPUs; and at the normal priority again, held to the rate of the run before. `/metrics` (the ctl',
     `port's, every service and server): ${metrics.count} scrapes one after another. The last column is HAProxy's share of a change: the agent's`,
     `runtime round trips alone (\`${cliCommand ?? 'n/a'}\` and the same with \`state ready\`, in turn, a new connection each,`,
-    `${2 * idle.count} of them at the agent's niceness from the lb namespace, under the same load), p50 / p99.`, '',
-    '| run | connections/s | /api/status p50 | /api/status p99 | disable / enable p50 | disable / enable p99 | HAProxy CLI round trip alone |', '|---|---|---|---|---|---|---|',
+    `${2 * idle.count} of them at the agent's niceness from the lb namespace, under the same load), p50 / p99. The floor: the same probe's`,
+    `${2 * idle.count} GETs, under the same load, to a server in the lb namespace at the agent's niceness that only answers \`200 ok\``,
+    '(`tools/ok-server.mjs`): what this machine, its kernel and Node\'s HTTP take apart from any work of the agent\'s.', '',
+    '| run | connections/s | /api/status p50 | /api/status p99 | disable / enable p50 | disable / enable p99 | HAProxy CLI round trip alone | floor: a server that only answers |', '|---|---|---|---|---|---|---|---|',
     ...row('idle', { ...idle, connectionsPerSecond: 0 }),
     ...row('loaded, the load at the normal priority', loaded),
     ...row(`loaded, the load at niceness ${loadedAside?.niceness ?? 10}`, loadedAside),

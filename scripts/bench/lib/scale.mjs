@@ -290,6 +290,9 @@ async function putCase (ctx, workers) {
  */
 const LOAD_ASIDE_NICENESS = 10
 
+/** tools/ok-server.mjs's port in the lb namespace: the ctl's is 8080, the services' from 10000. */
+const OK_SERVER_PORT = 8099
+
 /** Every thread of process `pid` at `niceness` (on Linux a niceness is a thread's: Node's helper threads too). */
 function renice (pid, niceness) {
   for (const thread of readdirSync(`/proc/${pid}/task`)) {
@@ -333,6 +336,14 @@ async function ctlCase (ctx) {
     const answer = JSON.parse(r.stdout.trim().split('\n').pop())
     return { cliP50: percentile(answer.latencies, 50), cliP99: percentile(answer.latencies, 99), cliErrors: answer.errors }
   }
+  // the floor: a server that only answers, in the lb namespace at the agent's niceness, timed by the same probe
+  const okServer = ctx.spawn(topology.names.lb, process.execPath, [join(TOOLS, 'ok-server.mjs'), '--host', topology.addresses.lbClientSide, '--port', String(OK_SERVER_PORT), `--niceness=${AGENT_NICENESS}`, '--seconds', '900'])
+  await okServer.waitForLine(/"listening"/, 10_000)
+  const floorUrl = `http://${topology.addresses.lbClientSide}:${OK_SERVER_PORT}/`
+  const floorRun = async () => {
+    const latencies = (await run([floorUrl], 2 * count, 10)).latencies[floorUrl]
+    return { floorP50: percentile(latencies, 50), floorP99: percentile(latencies, 99) }
+  }
   const ports = plan.services.slice(8, 16).map((s) => s.port).join(',')
   // the same calls while 8 loops make new connections through 8 other services, the load's processes at `niceness`; with `rate`, no faster
   const loadedRun = async (niceness, rate = 0) => {
@@ -340,7 +351,7 @@ async function ctlCase (ctx) {
     const load = await probe(ctx, ['load', '--host', topology.addresses.lbClientSide, '--ports', ports, '--concurrency', '8', '--seconds', '120', '--rate', String(rate)], 130_000)
     renice(load.process.pid, niceness)
     try {
-      const result = { ...figures(await run(urls, count, 10)), ...await cliRun() }
+      const result = { ...figures(await run(urls, count, 10)), ...await cliRun(), ...await floorRun() }
       const stopped = load.done(/"failed"/)
       await load.process.stop()
       const made = await stopped
@@ -350,7 +361,7 @@ async function ctlCase (ctx) {
       for (const greeter of greeters) renice(greeter.pid, 0)
     }
   }
-  const idle = { ...figures(await run(urls, count, 10)), ...await cliRun() }
+  const idle = { ...figures(await run(urls, count, 10)), ...await cliRun(), ...await floorRun() }
   const loaded = await loadedRun(0)
   const loadedAside = await loadedRun(LOAD_ASIDE_NICENESS)
   // the aside run's rate at the normal priority: what the load's level does, apart from whose CPU it is
@@ -360,7 +371,7 @@ async function ctlCase (ctx) {
   const metrics = { count: m.length, p50: percentile(m, 50), p99: percentile(m, 99), max: Math.max(...m), median: median(m), errors: metricsAnswer.errors[`${base}/metrics`] }
   const pair = (a, b) => `${a.toFixed(1)} / ${b.toFixed(1)}`
   log(`scale ctl: status p50 / p99 ${pair(idle.statusP50, idle.statusP99)} ms idle, ${pair(loaded.statusP50, loaded.statusP99)} loaded, ${pair(loadedAside.statusP50, loadedAside.statusP99)} loaded with the load's processes at niceness ${LOAD_ASIDE_NICENESS}; ` +
-    `disable/enable p50 / p99 ${pair(idle.changeP50, idle.changeP99)} ms idle, ${pair(loaded.changeP50, loaded.changeP99)} loaded (${loaded.connectionsPerSecond} connections/s), ${pair(loadedAside.changeP50, loadedAside.changeP99)} loaded aside (${loadedAside.connectionsPerSecond} connections/s), ${pair(loadedAtRate.changeP50, loadedAtRate.changeP99)} at that rate at the normal priority (${loadedAtRate.connectionsPerSecond} connections/s); HAProxy's CLI round trip alone p50 / p99 ${pair(idle.cliP50, idle.cliP99)} idle, ${pair(loaded.cliP50, loaded.cliP99)} loaded, ${pair(loadedAside.cliP50, loadedAside.cliP99)} loaded aside, ${pair(loadedAtRate.cliP50, loadedAtRate.cliP99)} at that rate; /metrics p50 ${metrics.p50.toFixed(0)} ms, max ${metrics.max.toFixed(0)} ms`)
+    `disable/enable p50 / p99 ${pair(idle.changeP50, idle.changeP99)} ms idle, ${pair(loaded.changeP50, loaded.changeP99)} loaded (${loaded.connectionsPerSecond} connections/s), ${pair(loadedAside.changeP50, loadedAside.changeP99)} loaded aside (${loadedAside.connectionsPerSecond} connections/s), ${pair(loadedAtRate.changeP50, loadedAtRate.changeP99)} at that rate at the normal priority (${loadedAtRate.connectionsPerSecond} connections/s); HAProxy's CLI round trip alone p50 / p99 ${pair(idle.cliP50, idle.cliP99)} idle, ${pair(loaded.cliP50, loaded.cliP99)} loaded, ${pair(loadedAside.cliP50, loadedAside.cliP99)} loaded aside, ${pair(loadedAtRate.cliP50, loadedAtRate.cliP99)} at that rate; a server that only answers p50 / p99 ${pair(idle.floorP50, idle.floorP99)} idle, ${pair(loaded.floorP50, loaded.floorP99)} loaded, ${pair(loadedAside.floorP50, loadedAside.floorP99)} loaded aside, ${pair(loadedAtRate.floorP50, loadedAtRate.floorP99)} at that rate; /metrics p50 ${metrics.p50.toFixed(0)} ms, max ${metrics.max.toFixed(0)} ms`)
   const errors = idle.errors + loaded.errors + loadedAside.errors + loadedAtRate.errors + metrics.errors
   if (errors > 0) fault(`scale: ${errors} ctl request(s) did not answer 200`)
   const cliErrors = idle.cliErrors + loaded.cliErrors + loadedAside.cliErrors + loadedAtRate.cliErrors
