@@ -50,7 +50,7 @@ export function setOwnNiceness (target: number): string | null {
 }
 
 /** The ids of this process's threads (Linux's /proc); none where there is no /proc. */
-export function ownThreads (): number[] {
+function ownThreads (): number[] {
   try {
     return readdirSync('/proc/self/task').map(Number).filter((id) => Number.isInteger(id) && id > 0)
   } catch {
