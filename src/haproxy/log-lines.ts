@@ -23,6 +23,9 @@ export interface HaproxyLogLine {
 // HAProxy's own prints (ha_alert, ha_warning, ha_notice) and `log ... format short` lines
 const PRINTED = /^\[(ALERT|WARNING|NOTICE)\] +\(\d+\) : (.*)$/
 const LOGGED = /^<([0-7])>(.*)$/
+// an event made by a CLI command is printed with its context (`CLI : Server s1/a is going DOWN
+// for maintenance. …`) and logged without it
+const CLI_CONTEXT = 'CLI : '
 // threads may print two events before either is logged: remember a few
 const REMEMBERED = 8
 // what the master prints when its worker ends on the SIGTERM it passes on at a stop
@@ -43,9 +46,10 @@ export class HaproxyLogLines {
   take (line: string): HaproxyLogLine | null {
     const printed = PRINTED.exec(line)
     if (printed !== null) {
-      this.#printed.push(printed[2] ?? '')
+      const event = printed[2] ?? ''
+      this.#printed.push(event.startsWith(CLI_CONTEXT) ? event.slice(CLI_CONTEXT.length) : event)
       if (this.#printed.length > REMEMBERED) this.#printed.shift()
-      const expected = TERMINATED.test(printed[2] ?? '') && this.#stopping()
+      const expected = TERMINATED.test(event) && this.#stopping()
       return { level: printed[1] === 'ALERT' && !expected ? 'error' : 'info', line }
     }
     const logged = LOGGED.exec(line)

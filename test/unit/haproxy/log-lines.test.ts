@@ -58,3 +58,13 @@ test('the worker ending on the SIGTERM of a stop the agent asked for is info; an
   // without a way to know, the alert is an error
   assert.equal(new HaproxyLogLines().take(terminated)?.level, 'error')
 })
+
+test('an admin change made on the CLI, printed with its context and logged without it, is logged once', () => {
+  // as HAProxy 2.6.12 wrote them to the agent's pipe for `set server s002/a state maint`
+  const MAINT = 'Server s002/a is going DOWN for maintenance. 3 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.'
+  const lines = new HaproxyLogLines()
+  assert.deepEqual(lines.take(`[WARNING]  (28191) : CLI : ${MAINT}`), { level: 'info', line: `[WARNING]  (28191) : CLI : ${MAINT}` })
+  assert.equal(lines.take(`<1>${MAINT}`), null)
+  assert.equal(lines.take('[WARNING]  (28191) : CLI : Server s002/a is UP/READY (leaving forced maintenance).')?.level, 'info')
+  assert.equal(lines.take('<5>Server s002/a is UP/READY (leaving forced maintenance).'), null)
+})
