@@ -3,13 +3,12 @@
  * new, never part of one: written beside it, then renamed over it.
  * Synchronous where the file is on a tmpfs (the runtime folder): a few kB in memory take
  * tens of microseconds, where each asynchronous call is a hop through libuv's thread pool.
- * Asynchronous where it is on a disk (the state folder): on ext4 a rename over a file
- * starts writing the new one out and waits for the journal: 0.1 ms in a bare loop, 0.75 ms
- * on average in the agent under load, several at the tail (docs/benchmarks.md); in the pool
- * that wait blocks no event loop.
+ * Where it is on a disk (the state folder), the rename is done in the pool: on ext4 a rename
+ * over a file starts writing the new one out (auto_da_alloc), 0.13 ms p50 in a bare loop and
+ * 4 ms at p99 with the CPUs busy (docs/benchmarks.md); in the pool that wait blocks no event loop.
  */
 import { closeSync, openSync, renameSync, rmSync, writeFileSync, writevSync } from 'node:fs'
-import { rename, rm, writeFile } from 'node:fs/promises'
+import { rename, rm } from 'node:fs/promises'
 
 /** What a file is written from: text, its bytes, or its bytes in consecutive pieces. */
 export type FileText = string | Uint8Array | readonly Uint8Array[]
@@ -31,11 +30,17 @@ export function writeFileAtomically (file: string, text: FileText, mode = 0o600)
   }
 }
 
-/** writeFileAtomically for text, its disk work done in libuv's pool: the event loop goes on meanwhile. */
+/**
+ * writeFileAtomically for text, the rename (the disk's wait) in libuv's pool: the event loop
+ * goes on meanwhile. The candidate is written at once, before the first await: a few hundred
+ * bytes into the page cache take microseconds, where an open, a write and a close through the
+ * pool were three more hops, each waiting for a pool thread and then for the event loop, and
+ * together as slow at the tail as the rename (the ctl latency aim, SPEC §13).
+ */
 export async function writeFileAtomicallyInPool (file: string, text: string, mode = 0o600): Promise<void> {
   const candidate = `${file}.new`
   try {
-    await writeFile(candidate, text, { mode })
+    writeFileSync(candidate, text, { mode })
     await rename(candidate, file)
   } catch (error) {
     await rm(candidate, { force: true }).catch(() => undefined)
