@@ -12,7 +12,7 @@ import { isUdpMode } from '../properties/service-file.js'
 import type { DesiredState } from '../state/desired.js'
 import { serverTargets } from '../state/server-targets.js'
 import { emptyKept, keptAcrossReload, keptAfterReading, keptWithout, type KeptCounters, type OutputReading } from './kept.js'
-import { listenBacklog } from './listen-backlog.js'
+import { listenBacklog, type ListenBacklog } from './listen-backlog.js'
 import type { CountersSnapshot, ServiceCounters } from './model.js'
 import { backendQueue, serviceReadings, tcpReadings, tcpServiceCounters, tcpSnapshot, udpServiceCounters, udpSnapshot, type TcpReading } from './snapshot.js'
 import { flowsPerServer, udpFamilies, udpTargets, type UdpTarget } from './udp-flows.js'
@@ -21,8 +21,8 @@ import { flowsPerServer, udpFamilies, udpTargets, type UdpTarget } from './udp-f
 export interface CounterSources {
   /** `show stat` and the pid of the worker that answered it. */
   readStats (): Promise<{ readonly workerPid: number | null, readonly rows: Row[] }>
-  /** The listening sockets' accept queues by local port (listen-backlog.ts). */
-  listenBacklog (): Promise<ReadonlyMap<number, number>>
+  /** The listening sockets' accept queues by local port, and by listener where read from the kernel (listen-backlog.ts). */
+  listenBacklog (): Promise<ListenBacklog>
   /** Every UDP flow of one address family, one conntrack listing for every server of every service. */
   listFlows (family: 4 | 6): Promise<readonly UdpFlow[]>
   /** Failed checks of the agent's own (UDP) checks, by server key: `out2`, `sip/a`. */
@@ -91,9 +91,9 @@ export class CountersCollector {
       this.#lastWorker = stats.workerPid
     }
     const defaultTcp = state.properties.mode !== 'udp_roundrobin'
-    const waiting = defaultTcp ? backendQueue(rows) + listenBacklog(backlog, state.properties.ports) : 0
+    const waiting = defaultTcp ? backendQueue(rows) + listenBacklog(backlog, state.properties.ports, state.properties.inAddrs) : 0
     const serviceWaiting = new Map(state.services.filter((service) => !isUdpMode(service.mode))
-      .map((service) => [service.name, backendQueue(rows, service.name) + listenBacklog(backlog, service.ports)]))
+      .map((service) => [service.name, backendQueue(rows, service.name) + listenBacklog(backlog, service.ports, service.inAddrs)]))
     this.#kept = keptAfterReading(this.#kept, new Map([...readings, ...udpReadings(flows)]), waiting, serviceWaiting)
     await setImmediate()
     const failures = this.#sources.checkFailures()
@@ -149,7 +149,7 @@ export class CountersCollector {
   }
 }
 
-const NO_LISTENERS: ReadonlyMap<number, number> = new Map()
+const NO_LISTENERS: ListenBacklog = new Map()
 
 // whether HAProxy runs: the env file's service in a TCP mode, or a TCP service file
 function servesTcp (state: DesiredState): boolean {

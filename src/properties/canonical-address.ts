@@ -38,8 +38,8 @@ function canonicalHostName (name: string): string | undefined {
   return lower
 }
 
-// The eight 16-bit groups of a valid IPv6 address, an embedded IPv4 tail included.
-function ipv6Groups (address: string): number[] {
+/** The eight 16-bit groups of a valid IPv6 address (lower case, no zone), an embedded IPv4 tail included. */
+export function ipv6Groups (address: string): number[] {
   const [head = '', tail] = address.split('::')
   const headGroups = hexGroups(head)
   const tailGroups = tail === undefined ? [] : hexGroups(tail)

@@ -7,6 +7,7 @@ import { CountersCollector } from '../../../src/counters/collector.js'
 import { emptyKept, keptAfterReading } from '../../../src/counters/kept.js'
 import { loadKeptCounters, parseKeptCounters, saveKeptCounters } from '../../../src/counters/kept-store.js'
 import { countersDocument, type CountersSnapshot } from '../../../src/counters/model.js'
+import { procNetAddress } from '../../../src/counters/listen-backlog.js'
 import { serviceReadings, tcpServiceCounters, udpServiceCounters } from '../../../src/counters/snapshot.js'
 import { countersAnswer } from '../../../src/ctl/answer.js'
 import { CtlRequestError } from '../../../src/ctl/request-error.js'
@@ -139,3 +140,20 @@ function countersOf (current: DesiredState): CountersSnapshot {
   const outputs = Object.fromEntries(['out1', 'out2', 'out3', 'out4', 'out5', 'out6', 'out7', 'out8'].map((name) => [name, { status: current.properties.outputs.some((output) => output.name === name) ? 0 : 100, queue: 0, queueMax: 0, sessions: 0, sessionsMax: 0, sessionsTotal: 0, errors: 0 }]))
   return { mode: current.properties.mode, outputs: outputs as unknown as CountersSnapshot['outputs'], queue: 0, queueMax: 0, sessionsActive: 0, sessionsMax: 0, sessionsTotal: 0, errors: 0 }
 }
+
+test('TCP services on one port, each on its own address, each count only the backlog of their own listener as their queue', async () => {
+  const vip = (address: string, server: string): string => `ports=443\nin_addr=${address}\nserver_${server}=198.18.5.1:8443\n`
+  const current = stateWithServices(ENV, { shop: vip('198.18.0.11', 's1'), mail: vip('198.18.0.12', 'm1') })
+  const backlog = Object.assign(new Map([[443, 3 + 5]]), { byListener: new Map([[`${procNetAddress('198.18.0.11')}:443`, 3], [`${procNetAddress('198.18.0.12')}:443`, 5]]) })
+  const collector = new CountersCollector({
+    readStats: async () => ({ workerPid: 100, rows: parseShowStat(`${HEADER}outputs,out1,0,0,0,0,,0,UP,0\nshop,s1,0,0,0,0,,0,UP,0\nmail,m1,0,0,0,0,,0,UP,0\n`) }),
+    listenBacklog: async () => backlog,
+    listFlows: async () => [],
+    checkFailures: () => new Map()
+  }, () => current, emptyKept())
+  const read = await collector.read()
+  assert.equal(countersAnswer(read, 'shop').counters.queue, 3)
+  assert.equal(countersAnswer(read, 'mail').counters.queue, 5)
+  // the env file's service, on every address of port 80, has none waiting
+  assert.equal(countersAnswer(read, 'default').counters.queue, 0)
+})
