@@ -5,6 +5,7 @@
 import { findRow, type Row } from '../haproxy/parse.js'
 import { downReason, outputHealth } from '../haproxy/server-status.js'
 import type { OutputHealth, ServerReport } from '../model/health.js'
+import type { Service } from '../properties/model.js'
 import { isUdpMode } from '../properties/service-file.js'
 import type { DesiredState } from '../state/desired.js'
 import { fileServerKey } from '../state/server-key.js'
@@ -16,19 +17,22 @@ import { fileServerKey } from '../state/server-key.js'
  */
 export function fileServerReports (state: DesiredState, rows: readonly Row[]): Map<string, ServerReport> {
   const reports = new Map<string, ServerReport>()
-  for (const service of state.services) {
-    const udp = isUdpMode(service.mode)
-    for (const server of service.servers) {
-      const key = fileServerKey(service.name, server.name)
-      if (state.disabled.has(key) || state.draining.has(key)) continue
-      const row = udp ? undefined : findRow(rows, service.name, server.name)
-      if (!udp && row === undefined) continue
-      const health: OutputHealth = row === undefined ? (state.down.has(key) ? 'down' : 'up') : outputHealth(row.status ?? '')
-      const reason = health === 'up' ? '' : row === undefined ? unansweredPings(service.healthcheckFall) : downReason(row)
-      reports.set(key, { service: service.name, server: server.name, address: server.address, port: server.port, health, reason })
-    }
-  }
+  for (const service of state.services) addServiceReports(reports, state, service, rows)
   return reports
+}
+
+/** fileServerReports for one service, added to `reports`: a caller can let the event loop run between services. */
+export function addServiceReports (reports: Map<string, ServerReport>, state: DesiredState, service: Service, rows: readonly Row[]): void {
+  const udp = isUdpMode(service.mode)
+  for (const server of service.servers) {
+    const key = fileServerKey(service.name, server.name)
+    if (state.disabled.has(key) || state.draining.has(key)) continue
+    const row = udp ? undefined : findRow(rows, service.name, server.name)
+    if (!udp && row === undefined) continue
+    const health: OutputHealth = row === undefined ? (state.down.has(key) ? 'down' : 'up') : outputHealth(row.status ?? '')
+    const reason = health === 'up' ? '' : row === undefined ? unansweredPings(service.healthcheckFall) : downReason(row)
+    reports.set(key, { service: service.name, server: server.name, address: server.address, port: server.port, health, reason })
+  }
 }
 
 /** Why the agent's ICMP checks took a server down. */

@@ -1,7 +1,8 @@
 /** The runtime API on HAProxy's stats socket: admin state and live figures without a reload. */
 import { L3lbError } from '../errors.js'
-import { CHECK_COLUMNS, parseInfoAndStat, parseShowStat, peersLocallySynced, STAT_COLUMNS, type Row } from './parse.js'
+import { CHECK_COLUMNS, parseShowStat, peersLocallySynced, showStatReader, splitInfoAndStat, STAT_COLUMNS, type Row } from './parse.js'
 import { sendCommand } from './socket-client.js'
+import { readInSlices } from '../process/slices.js'
 
 export type ServerAdminState = 'ready' | 'drain' | 'maint'
 
@@ -88,7 +89,9 @@ export class RuntimeApi {
    * checks' columns) and the pid of the worker that answered, in one round trip (a new pid = a new worker).
    */
   async statWithWorker (): Promise<{ readonly workerPid: number | null, readonly rows: Row[] }> {
-    return parseInfoAndStat(await sendCommand(this.#socket, 'show info;show stat -1 6 -1'), STAT_COLUMNS)
+    const { workerPid, statText } = splitInfoAndStat(await sendCommand(this.#socket, 'show info;show stat -1 6 -1'))
+    // read in slices of the event loop's time: a ctl call that comes meanwhile is not held behind 1,000 rows
+    return { workerPid, rows: await readInSlices(showStatReader(statText, STAT_COLUMNS)) }
   }
 
   /**
@@ -108,7 +111,8 @@ export class RuntimeApi {
    * frontend and backend rows (512 of 1,512 at 256 services) that a server's health does not need.
    */
   async showServerStats (): Promise<Row[]> {
-    return parseShowStat(await sendCommand(this.#socket, 'show stat -1 4 -1'), STAT_COLUMNS, CHECK_COLUMNS)
+    // every second, by the notices' watch: read in slices of the event loop's time
+    return await readInSlices(showStatReader(await sendCommand(this.#socket, 'show stat -1 4 -1'), STAT_COLUMNS, CHECK_COLUMNS))
   }
 
   /** Whether the worker's stick tables are complete enough to hand on at a reload (see peersLocallySynced). */

@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { parseShowProc, parseShowStat, peersLocallySynced } from '../../../src/haproxy/parse.js'
+import { CHECK_COLUMNS, parseShowProc, parseShowStat, peersLocallySynced, showStatReader, STAT_COLUMNS } from '../../../src/haproxy/parse.js'
 import { processStateOf } from '../../../src/process/process-state.js'
 import { downReason, outputHealth, secondsSinceChange, upReason } from '../../../src/haproxy/server-status.js'
 
@@ -19,6 +19,27 @@ test('show stat is read by its header, never by position', () => {
   assert.deepEqual({ name: rows[1]?.svname, scur: rows[1]?.scur, status: rows[1]?.status, addr: rows[1]?.addr }, { name: 'out1', scur: '1', status: 'UP', addr: '198.18.1.2:80' })
   assert.equal(rows[2]?.status, 'DOWN 1/2')
   assert.deepEqual(parseShowStat(''), [])
+})
+
+test('show stat read a part at a time gives the very rows of one read, whatever the parts', () => {
+  // a quoted check field with a comma, and a blank line inside
+  const text = `${SHOW_STAT.trimEnd()}\n\nweb,a,0,0,0,0,,0,DOWN,3,198.18.5.1:80,\n`.replace('# pxname,svname,qcur,qmax,scur,smax,slim,stot,status,chkfail,addr,', '# pxname,svname,qcur,qmax,scur,smax,slim,stot,status,chkfail,addr,last_chk,')
+    .replace('outputs,out2,0,0,0,3,,60,DOWN 1/2,5,198.18.2.2:80,', 'outputs,out2,0,0,0,3,,60,DOWN 1/2,5,198.18.2.2:80,"Detected 2 consecutive errors, last one was: timeout",')
+  for (const columns of [undefined, STAT_COLUMNS]) {
+    const whole = parseShowStat(text, columns, CHECK_COLUMNS)
+    assert.equal(whole.length, 5)
+    for (const part of [1, 2, 3, 1000]) {
+      const reader = showStatReader(text, columns, CHECK_COLUMNS)
+      let parts = 0
+      while (reader.next(part)) parts++
+      assert.deepEqual(reader.rows, whole, `in parts of ${part}`)
+      assert.equal(reader.next(part), false, 'nothing is left once read')
+      if (part === 1) assert.ok(parts >= 5, 'one line a part')
+    }
+  }
+  const none = showStatReader('')
+  assert.equal(none.next(10), false)
+  assert.deepEqual(none.rows, [])
 })
 
 test('show proc gives the reload counters and the current workers, not the old ones', () => {
