@@ -97,11 +97,17 @@ export class CountersCollector {
       this.#lastWorker = stats.workerPid
     }
     const waiting = defaultTcp ? backendQueue(rows) + listenBacklog(backlog, state.properties.ports, state.properties.inAddrs) : 0
-    if (slices.due) await slices.next()
-    this.#kept = keptAfterReading(this.#kept, new Map([...readings, ...udpReadings(flows)]), waiting, serviceWaiting)
+    // the kept maxima a part of the readings at a time (each server's are its own), then the queues'
+    let kept = this.#kept
+    const all = [...readings, ...udpReadings(flows)]
+    for (let at = 0; at < all.length; at += KEPT_PART) {
+      if (slices.due) await slices.next()
+      kept = keptAfterReading(kept, new Map(all.slice(at, at + KEPT_PART)), 0)
+    }
+    kept = keptAfterReading(kept, NO_READINGS, waiting, serviceWaiting)
+    this.#kept = kept
     if (slices.due) await slices.next()
     const failures = this.#sources.checkFailures()
-    const kept = this.#kept
     const services: ServiceCounters[] = []
     await forEachInSlices(state.services, (service) => {
       services.push(isUdpMode(service.mode)
@@ -158,6 +164,10 @@ export class CountersCollector {
 }
 
 const NO_LISTENERS: ListenBacklog = new Map()
+const NO_READINGS: ReadonlyMap<string, OutputReading> = new Map()
+
+// readings whose kept maxima are found in one slice: a server's copy of the kept records is made at most once a part
+const KEPT_PART = 128
 
 // whether HAProxy runs: the env file's service in a TCP mode, or a TCP service file
 function servesTcp (state: DesiredState): boolean {

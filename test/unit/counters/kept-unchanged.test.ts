@@ -22,3 +22,15 @@ test('the same maxima again: the very same records; a higher one: a new record f
   assert.equal(keptOf(first, 'web/b').sessionsMax, 0)
   assert.equal(first.serviceQueueMax.web, 2)
 })
+
+test('the kept figures found a part of the readings at a time, then the queues, are those of one reading of them all', () => {
+  // what the counters' read does in slices of the event loop's time (collector.ts)
+  const readings = [...Array.from({ length: 300 }, (_, k): [string, ReturnType<typeof reading>] => [`s${k % 40}/x${k}`, reading(k % 7, k % 3)]), ['out1', reading(5, 2)] as [string, ReturnType<typeof reading>]]
+  const queues = new Map([['s1', 4], ['s2', 9]])
+  const start = keptAfterReading(emptyKept(), new Map([['s1/x1', reading(6)], ['out1', reading(1, 4)]]), 3, new Map([['s2', 10]]))
+  const whole = keptAfterReading(start, new Map(readings), 2, queues)
+  let parts = start
+  for (let at = 0; at < readings.length; at += 128) parts = keptAfterReading(parts, new Map(readings.slice(at, at + 128)), 0)
+  parts = keptAfterReading(parts, new Map(), 2, queues)
+  assert.deepEqual(parts, whole)
+})
