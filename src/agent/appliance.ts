@@ -3,7 +3,7 @@
  * Invariant: changes to the desired state happen one at a time, and the desired state
  * only moves forward once the system and the saved state both hold it.
  */
-import { forEachInSlices, Slices } from '../process/slices.js'
+import { forEachInSlices } from '../process/slices.js'
 import { defaultService } from '../properties/configuration.js'
 import { isUdpMode } from '../properties/service-file.js'
 import { portRangeText } from '../render/addresses.js'
@@ -220,13 +220,12 @@ export class Appliance {
     const state = this.#desired
     const rows = nodeParts(state).haproxy ? await this.#runtime.showServerStats() : []
     // every second, and at 256 services the reports took 2 ms: built in slices of the event loop's time, a ctl call waiting runs between them
-    const slices = new Slices()
     const reports = new Map<string, ServerReport>()
     for (const view of this.#outputViews(state, rows)) {
       if (view.state === 'disabled' || view.state === 'draining') continue
       reports.set(view.name, { service: DEFAULT_SERVICE, server: view.name, address: view.address, port: null, health: view.state, reason: view.state === 'down' ? view.reason : '' })
     }
-    await forEachInSlices(state.services, (service) => { addServiceReports(reports, state, service, rows) }, slices)
+    await forEachInSlices(state.services, (service) => { addServiceReports(reports, state, service, rows) })
     return reports
   }
 

@@ -58,7 +58,7 @@ export class CountersCollector {
       const state = this.#state()
       if (!servesTcp(state)) return this.#kept
       const { workerPid, rows } = await this.#sources.readStats()
-      const readings = allTcpReadings(state, rows)
+      const readings = await allTcpReadings(state, rows)
       const kept = this.#last !== null && workerPid !== this.#lastWorker ? keptAcrossReload(this.#kept, this.#last) : this.#kept
       return keptAcrossReload(keptAfterReading(kept, readings, 0), readings)
     })
@@ -83,11 +83,9 @@ export class CountersCollector {
     const slices = new Slices()
     const rows = stats?.rows ?? []
     const defaultTcp = state.properties.mode !== 'udp_roundrobin'
-    const tcpServices = state.services.filter((service) => !isUdpMode(service.mode))
-    const readings = new Map<string, TcpReading>(defaultTcp ? tcpReadings(state, rows) : [])
+    const readings = await allTcpReadings(state, rows, slices)
     const serviceWaiting = new Map<string, number>()
-    await forEachInSlices(tcpServices, (service) => {
-      for (const [key, reading] of serviceReadings(service, rows)) readings.set(key, reading)
+    await forEachInSlices(state.services.filter((service) => !isUdpMode(service.mode)), (service) => {
       serviceWaiting.set(service.name, backendQueue(rows, service.name) + listenBacklog(backlog, service.ports, service.inAddrs))
     }, slices)
     if (stats !== null) {
@@ -174,11 +172,13 @@ function servesTcp (state: DesiredState): boolean {
   return state.properties.mode !== 'udp_roundrobin' || state.services.some((service) => !isUdpMode(service.mode))
 }
 
-// every TCP server's reading by key: default's outputs (outN) and each TCP service file's servers
-function allTcpReadings (state: DesiredState, rows: readonly Row[]): Map<string, TcpReading> {
-  const outputs: Array<[string, TcpReading]> = state.properties.mode === 'udp_roundrobin' ? [] : [...tcpReadings(state, rows)]
-  const servers = state.services.filter((service: Service) => !isUdpMode(service.mode)).flatMap((service) => [...serviceReadings(service, rows)])
-  return new Map([...outputs, ...servers])
+// every TCP server's reading by key: default's outputs (outN) and each TCP service file's servers, service by service within `slices`
+async function allTcpReadings (state: DesiredState, rows: readonly Row[], slices?: Slices): Promise<Map<string, TcpReading>> {
+  const readings = new Map<string, TcpReading>(state.properties.mode === 'udp_roundrobin' ? [] : tcpReadings(state, rows))
+  await forEachInSlices(state.services.filter((service: Service) => !isUdpMode(service.mode)), (service) => {
+    for (const [key, reading] of serviceReadings(service, rows)) readings.set(key, reading)
+  }, slices)
+  return readings
 }
 
 function udpReadings (flows: ReadonlyMap<string, number>): Readings {
