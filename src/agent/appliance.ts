@@ -196,8 +196,9 @@ export class Appliance {
       }),
       // (SPEC §12) out of the file and of traffic, its sessions not ended yet
       removing: removing.filter((server) => server.backend === backend).map((server) => {
-        const row = findRow(rows, backend, server.server)
-        return { name: server.server, address: server.address, port: server.port, state: 'removing' as const, sessions: Number(row?.scur ?? 0) || 0, forSeconds: Math.floor((now - server.since) / 1000) }
+        // one an old worker holds since a reload: its sessions as last counted there (the current worker has no such server)
+        const sessions = server.worker === undefined ? Number(findRow(rows, backend, server.server)?.scur ?? 0) || 0 : server.sessions ?? 0
+        return { name: server.server, address: server.address, port: server.port, state: 'removing' as const, sessions, forSeconds: Math.floor((now - server.since) / 1000) }
       })
     }))
   }

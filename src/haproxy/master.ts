@@ -106,8 +106,12 @@ export class HaproxyMaster {
     throw new L3lbError('L3LB_HAPROXY_START', `HAProxy did not serve within ${READY_TIMEOUT_MS} ms of starting`)
   }
 
-  /** Reloads the configuration file without dropping a connection, and confirms that the new worker took it. */
-  async reload (): Promise<void> {
+  /**
+   * Reloads the configuration file without dropping a connection, and confirms that the new
+   * worker took it. Resolves with the pids of the workers it replaced: they finish their
+   * sessions as old workers (askWorker reaches them).
+   */
+  async reload (): Promise<readonly number[]> {
     const before = await this.processTable()
     // the master re-executes itself on `reload` and closes the socket without an answer
     await sendCommand(this.#options.masterSocket, 'reload').catch(() => '')
@@ -118,7 +122,7 @@ export class HaproxyMaster {
         if (after.failedReloads > before.failedReloads) {
           throw new L3lbError('L3LB_HAPROXY_RELOAD', 'HAProxy refused the new configuration on reload; the previous one keeps serving')
         }
-        if (after.workers.some((worker) => worker.reloads === 0)) return
+        if (after.workers.some((worker) => worker.reloads === 0)) return before.workers.map((worker) => worker.pid)
       }
       await delay(POLL_MS)
     }
@@ -172,6 +176,16 @@ export class HaproxyMaster {
     return table
   }
 
+  /**
+   * One command to the worker `pid` through the master socket (`@!PID COMMAND`), an old one
+   * still finishing its sessions included: its answer, or null when the master has no such
+   * worker (it has exited).
+   */
+  async askWorker (pid: number, command: string): Promise<string | null> {
+    const answer = await sendCommand(this.#options.masterSocket, `@!${pid} ${command}`)
+    return NO_SUCH_WORKER.test(answer) ? null : answer
+  }
+
   /** Stops the master and its workers: SIGTERM, then SIGKILL if it has not gone in time. */
   async stop (): Promise<void> {
     if (this.#adopted !== null) {
@@ -188,6 +202,9 @@ export class HaproxyMaster {
     this.#child = null
   }
 }
+
+// the master CLI's answer to a prefix naming no process of its own (2.6: `Can't find the target PID matching the prefix '@!123'`)
+const NO_SUCH_WORKER = /^Can't find the target PID/m
 
 const WATCH_MS = 250
 // a socket that does not answer this many times in a row, the process still there, is a hung master

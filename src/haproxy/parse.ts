@@ -191,3 +191,18 @@ export function peersLocallySynced (text: string): boolean {
   const sections = [...text.matchAll(/^0x[0-9a-f]+: \[[^\]]*\] id=\S+ .*?\bflags=0x([0-9a-f]+)/gm)]
   return sections.every((match) => (Number.parseInt(match[1] ?? '0', 16) & PEERS_RESYNC_DONE) === PEERS_RESYNC_DONE)
 }
+
+/**
+ * From `show sess`: the ids of the streams of server `server` of backend `backend`, for
+ * `shutdown session ID` (`0x55f6609158a0: proto=tcpv4 src=… fe=web be=web srv=c ts=00 …`).
+ */
+export function streamsOfServer (text: string, backend: string, server: string): string[] {
+  const streams: string[] = []
+  for (const line of text.split('\n')) {
+    const stream = /^(0x[0-9a-f]+): /.exec(line)
+    if (stream === null) continue
+    const fields = line.split(' ')
+    if (fields.includes(`be=${backend}`) && fields.includes(`srv=${server}`)) streams.push(stream[1] ?? '')
+  }
+  return streams
+}

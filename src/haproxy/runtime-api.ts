@@ -111,8 +111,7 @@ export class RuntimeApi {
    * frontend and backend rows (512 of 1,512 at 256 services) that a server's health does not need.
    */
   async showServerStats (): Promise<Row[]> {
-    // every second, by the notices' watch: read in slices of the event loop's time
-    return await readInSlices(showStatReader(await sendCommand(this.#socket, 'show stat -1 4 -1'), STAT_COLUMNS, CHECK_COLUMNS))
+    return await readServerStats(await sendCommand(this.#socket, SERVER_STATS_COMMAND))
   }
 
   /** Whether the worker's stick tables are complete enough to hand on at a reload (see peersLocallySynced). */
@@ -124,6 +123,15 @@ export class RuntimeApi {
   async serversStateText (): Promise<string> {
     return await sendCommand(this.#socket, 'show servers state')
   }
+}
+
+/** Every proxy's server rows alone: what showServerStats asks any worker. */
+export const SERVER_STATS_COMMAND = 'show stat -1 4 -1'
+
+/** The answer to SERVER_STATS_COMMAND as rows (the agent's columns, and the last check's for a row not up). */
+export async function readServerStats (text: string): Promise<Row[]> {
+  // every second, by the notices' watch: read in slices of the event loop's time
+  return await readInSlices(showStatReader(text, STAT_COLUMNS, CHECK_COLUMNS))
 }
 
 /**

@@ -21,7 +21,8 @@ import type { RuntimeApi } from '../haproxy/runtime-api.js'
 import { parseServersStateFile, serversStateFileText, withBackendLines, type KeepServer, type ServersStateFile } from '../haproxy/servers-state-file.js'
 import type { HaproxySupervisor } from '../haproxy/supervisor.js'
 import { haproxyServers, inForceText, isServerStep, OUTPUTS_BACKEND, planAction, planHaproxy, planReload, sameConfigText, undoAdmin, type ConfigPieces, type HaproxyInForce, type HaproxyStep } from './haproxy-plan.js'
-import { ServerRemovals, type RemovingServer } from './server-removals.js'
+import { serversLeftAtReload, ServerRemovals, type RemovingServer } from './server-removals.js'
+import { OldWorkers } from '../haproxy/old-workers.js'
 import { renderHaproxyConfigPieces } from '../render/haproxy-config.js'
 import { writeFileAtomically } from '../state/atomic-file.js'
 import type { DesiredState } from '../state/desired.js'
@@ -68,7 +69,8 @@ export class HaproxyPath {
 
   constructor (deps: HaproxyPathDeps) {
     this.#deps = deps
-    this.#removals = new ServerRemovals(deps.runtime, deps.log)
+    const master = deps.supervisor.master
+    this.#removals = new ServerRemovals(deps.runtime, deps.log, undefined, new OldWorkers(async (pid, command) => await master.askWorker(pid, command)))
     // a HAProxy started again after a crash loads the server-state file: what the admin changes made must be in it
     deps.supervisor.beforeRestart(() => { this.#writeStateFileDue() })
   }
@@ -101,7 +103,8 @@ export class HaproxyPath {
     const { supervisor } = this.#deps
     if (this.#inForce === null && await supervisor.adopt()) return await this.#adopt(state, rendered())
     const inForce = supervisor.master.running ? this.#inForce : null
-    const removing = new Set(this.#removals.list().map((server) => `${server.backend}/${server.server}`))
+    // an old worker's are its own: a name added again meets only the current worker's
+    const removing = new Set(this.#removals.inCurrentWorker().map((server) => `${server.backend}/${server.server}`))
     let steps = planHaproxy(inForce, state, rendered, removing)
     if (steps.length === 0) {
       // the same text from new objects (a SIGHUP that changed nothing): in force from now on, so that the
@@ -109,35 +112,46 @@ export class HaproxyPath {
       if (inForce !== null) this.#inForce = { state, text: text ?? inForce.text }
       return 'none'
     }
+    // the workers a reload of this job replaced: they keep the sessions of the servers being removed
+    const replaced: number[] = []
     try {
-      await this.#run(steps, inForce, state, rendered)
+      await this.#run(steps, inForce, state, rendered, replaced)
     } catch (error) {
       // a server change HAProxy refused at run time was undone: a reload is the safe way there (docs/runtime-changes.md)
       if (inForce === null || !steps.some(isServerStep)) throw error
       this.#deps.log.error(`servers not changed at run time (${(error as Error).message}); reloading instead`)
       steps = planReload(inForce, state)
-      await this.#run(steps, inForce, state, rendered)
+      await this.#run(steps, inForce, state, rendered, replaced)
     }
     const now = Date.now()
     for (const step of steps) {
       if (step.kind === 'remove-server') this.#removals.add({ backend: step.backend, server: step.server, address: step.address, port: step.port, since: now, deadline: now + step.timeoutMs })
     }
-    // the new worker never had the servers being removed; the old one ends their sessions
-    if (steps.some((step) => step.kind === 'reload' || step.kind === 'start')) this.#removals.clear()
+    if (steps.some((step) => step.kind === 'start')) this.#removals.clear()
+    else if (steps.some((step) => step.kind === 'reload')) await this.#afterReload(inForce, state, replaced[0], now)
     this.#inForce = { state, text }
     return planAction(steps)
   }
 
+  // the servers being removed, and those this reload took out of the file, go on in the worker it replaced until their sessions end
+  async #afterReload (inForce: HaproxyInForce | null, state: DesiredState, oldWorker: number | undefined, now: number): Promise<void> {
+    const left = inForce === null ? [] : serversLeftAtReload(inForce.state, state, now)
+    const named = new Set(state.services.flatMap((service) => service.servers.map((server) => serverKey(service.name, server.name))))
+    await this.#removals.afterReload(oldWorker, left, (backend, server) => named.has(serverKey(backend, server))).catch((error: unknown) => {
+      this.#deps.log.error(`servers being removed, after the reload: ${(error as Error).message}`)
+    })
+  }
+
   // Runs a plan's steps in order. On a failure the admin changes made are put back and the
   // file in force goes back to the last one HAProxy took, so a restart runs what serves.
-  async #run (steps: readonly HaproxyStep[], inForce: HaproxyInForce | null, state: DesiredState, text: () => ConfigPieces): Promise<void> {
+  async #run (steps: readonly HaproxyStep[], inForce: HaproxyInForce | null, state: DesiredState, text: () => ConfigPieces, replaced: number[] = []): Promise<void> {
     const { paths } = state
     const done: HaproxyStep[] = []
     // after run-time server changes the live state already has the new addresses: keep every server's line
     const saveFrom = steps.some(isServerStep) ? { state, text: null } : inForce
     try {
       for (const step of steps) {
-        await this.#step(step, saveFrom, state, text)
+        await this.#step(step, saveFrom, state, text, replaced)
         done.push(step)
       }
     } catch (error) {
@@ -152,7 +166,7 @@ export class HaproxyPath {
     if (steps.some((step) => step.kind === 'check-and-install')) copyFileSync(paths.configFile, paths.lastGoodConfigFile)
   }
 
-  async #step (step: HaproxyStep, inForce: HaproxyInForce | null, state: DesiredState, text: () => ConfigPieces): Promise<void> {
+  async #step (step: HaproxyStep, inForce: HaproxyInForce | null, state: DesiredState, text: () => ConfigPieces, replaced: number[] = []): Promise<void> {
     const { paths } = state
     switch (step.kind) {
       case 'check-and-install':
@@ -177,7 +191,11 @@ export class HaproxyPath {
         return await this.#waitForPeersSync()
       case 'reload':
         await this.#deps.beforeReload?.().catch((error: unknown) => this.#deps.log.error(`counters before the reload: ${(error as Error).message}`))
-        return await this.#deps.supervisor.master.reload()
+        {
+          const pids: readonly number[] | undefined = await this.#deps.supervisor.master.reload()
+          if (pids !== undefined) replaced.push(...pids)
+          return
+        }
       case 'add-server':
         return await this.#addServer(step)
       case 'set-weight':

@@ -175,3 +175,43 @@ test('a server re-added under its name while still removing: a reload, which kee
   const saved = readFileSync(join(agent.runtimeDir, 'server-state'), 'utf8').split('\n').find((row) => / web \d+ c /.test(row))
   assert.match(saved ?? '', new RegExp(` c ${(be1 ?? '').replaceAll('.', '\\.')} `))
 })
+
+test('servers being removed across a reload: the worker before it keeps their sessions, and /api/services lists them removing with those until they end there', async () => {
+  const [be1, be2, be3] = topology.addresses.backends
+  // (runtime after the tests before; a reload when this one runs alone)
+  assert.match(await sighupWith(webFile({ a: `${be1 ?? ''}:80`, b: `${be2 ?? ''}:80 weight=4`, c: `${be3 ?? ''}:80` }, 'client_timeout=33\n')), /: (runtime|reload)$/)
+  // a session on b and one on c: bounded, at most 40 tries
+  const held = new Map<string, number>()
+  for (let tries = 0; tries < 40 && held.size < 2; tries++) {
+    const connection = await client.connect({ host: topology.addresses.lbClientSide, port: PORT, timeoutMs: 5000 })
+    const by = String(connection.greeting).split(' ')[0] ?? ''
+    if ((by === 'be2' || by === 'be3') && !held.has(by)) held.set(by, connection.conn)
+    else await client.close(connection.conn)
+  }
+  assert.equal(held.size, 2, 'no session reached b and c')
+  // c removed at run time: the current worker keeps its session
+  assert.match(await sighupWith(webFile({ a: `${be1 ?? ''}:80`, b: `${be2 ?? ''}:80 weight=4` }, 'client_timeout=33\n')), /: runtime$/)
+  const worker = await workerPid()
+  // then a property that reloads, and b gone with it: both sessions go on in the worker before the reload
+  assert.match(await sighupWith(webFile({ a: `${be1 ?? ''}:80` }, 'client_timeout=34\n')), /: reload$/)
+  assert.notEqual(await workerPid(), worker, 'a reload starts a new worker')
+  const listed = await web()
+  assert.deepEqual(listed?.removing?.map(({ name, state, sessions }) => ({ name, state, sessions })).sort((x, y) => x.name.localeCompare(y.name)), [
+    { name: 'b', state: 'removing', sessions: 1 },
+    { name: 'c', state: 'removing', sessions: 1 }
+  ])
+  assert.deepEqual(listed?.servers.map((server) => server.name), ['a'])
+  for (const [by, conn] of held) assert.equal(await client.send(conn, `${by} still here\n`), `${by} still here`)
+  for (let round = 0; round < 5; round++) assert.equal(await greetedBy(), 'be1', 'a new connection went to a removed server')
+  await client.close(held.get('be3') ?? -1)
+  // bounded: 5 s for the old worker's look (every 2 s)
+  const waitFor = async (names: string[]): Promise<void> => {
+    const deadline = Date.now() + 5000
+    while (JSON.stringify((await web())?.removing?.map(({ name }) => name).sort()) !== JSON.stringify(names) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  await waitFor(['b'])
+  assert.deepEqual((await web())?.removing?.map(({ name, sessions }) => [name, sessions]), [['b', 1]])
+  await client.close(held.get('be2') ?? -1)
+  await waitFor([])
+  assert.deepEqual((await web())?.removing, [])
+})

@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { CHECK_COLUMNS, parseShowProc, parseShowStat, peersLocallySynced, showStatReader, STAT_COLUMNS } from '../../../src/haproxy/parse.js'
+import { CHECK_COLUMNS, parseShowProc, parseShowStat, peersLocallySynced, showStatReader, STAT_COLUMNS, streamsOfServer } from '../../../src/haproxy/parse.js'
 import { processStateOf } from '../../../src/process/process-state.js'
 import { downReason, outputHealth, secondsSinceChange, upReason } from '../../../src/haproxy/server-status.js'
 
@@ -143,4 +143,17 @@ outputs,out4,"MAINT",,"",,"7"
   assert.equal(downReason(rows[0]!), "2 clients' connections in a row failed (L4 unsuccessful connection)")
   assert.deepEqual(rows[1], { svname: 'out3', status: 'DOWN', lastchg: '4', check_status: 'L7STS', last_chk: 'said "no", twice', check_desc: 'HTTP status check returned code <3C>503<3E>' })
   assert.deepEqual(rows[2], { svname: 'out4', status: 'MAINT', lastchg: '7', check_status: '', last_chk: '', check_desc: '' })
+})
+
+test('streamsOfServer: the ids of one backend\'s server\'s streams in `show sess` (2.6), by whole fields', () => {
+  const text = [
+    '0x55f6609158a0: proto=tcpv4 src=127.0.0.1:44074 fe=web be=web srv=c ts=00 epoch=0 age=2s calls=2 rate=0 cpu=0 lat=0 rq[f=808000h,i=0,an=00h,rx=58s,wx=,ax=] rp[f=80008000h,i=0,an=00h,rx=58s,wx=,ax=] scf=[8,0h,fd=13] scb=[8,1h,fd=14] exp=3s rc=0 c_exp=',
+    '0x55f6609158b0: proto=tcpv4 src=127.0.0.1:44076 fe=web be=web srv=cc ts=00 epoch=0 age=2s calls=2 rate=0 cpu=0 lat=0 rq[f=808000h,i=0,an=00h,rx=58s,wx=,ax=] rp[f=80008000h,i=0,an=00h,rx=58s,wx=,ax=] scf=[8,0h,fd=15] scb=[8,1h,fd=16] exp=3s rc=0 c_exp=',
+    '0x55f6609158c0: proto=tcpv4 src=127.0.0.1:44078 fe=api be=api srv=c ts=00 epoch=0 age=1s calls=2 rate=0 cpu=0 lat=0 rq[f=808000h,i=0,an=00h,rx=58s,wx=,ax=] rp[f=80008000h,i=0,an=00h,rx=58s,wx=,ax=] scf=[8,0h,fd=17] scb=[8,1h,fd=18] exp=3s rc=0 c_exp=',
+    '0x7f4cec039ce0: proto=sockpair src=unix:2 fe=GLOBAL be=<NONE> srv=<none> ts=00 epoch=0 age=0s calls=1 rate=1 cpu=0 lat=0 rq[f=c08002h,i=0,an=00h,rx=10s,wx=,ax=] rp[f=80008002h,i=0,an=00h,rx=,wx=,ax=] scf=[8,0h,fd=6] scb=[8,1h,fd=-1] exp=10s rc=0 c_exp=',
+    ''
+  ].join('\n')
+  assert.deepEqual(streamsOfServer(text, 'web', 'c'), ['0x55f6609158a0'])
+  assert.deepEqual(streamsOfServer(text, 'api', 'c'), ['0x55f6609158c0'])
+  assert.deepEqual(streamsOfServer('', 'web', 'c'), [])
 })

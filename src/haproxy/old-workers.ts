@@ -1,0 +1,37 @@
+/**
+ * HAProxy's old workers: after a reload, the worker before it keeps its sessions until they
+ * end (or `hard-stop-after`), reached through the master socket (`@!PID`). What the servers
+ * being removed need of them: their sessions, and ending them.
+ */
+import { streamsOfServer, type Row } from './parse.js'
+import { readServerStats, SERVER_STATS_COMMAND } from './runtime-api.js'
+
+/** Sends one command to a worker by pid: its answer, or null once that worker has exited. */
+export type AskWorker = (pid: number, command: string) => Promise<string | null>
+
+export class OldWorkers {
+  readonly #ask: AskWorker
+
+  constructor (ask: AskWorker) {
+    this.#ask = ask
+  }
+
+  /** Every server row of worker `pid`, or null once it has exited. */
+  async serverStats (pid: number): Promise<Row[] | null> {
+    const text = await this.#ask(pid, SERVER_STATS_COMMAND)
+    return text === null ? null : await readServerStats(text)
+  }
+
+  /**
+   * Ends the sessions server `backend/server` still has in worker `pid`: one `shutdown session`
+   * each, since an old worker's proxies are stopped and refuse `shutdown sessions server`
+   * ("Proxy is disabled."). Resolves with how many it ended (0 once the worker has exited).
+   */
+  async shutdownServerSessions (pid: number, backend: string, server: string): Promise<number> {
+    const sessions = await this.#ask(pid, 'show sess')
+    if (sessions === null) return 0
+    const streams = streamsOfServer(sessions, backend, server)
+    for (const stream of streams) await this.#ask(pid, `shutdown session ${stream}`)
+    return streams.length
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * (SPEC §12) The servers being removed across a reload: handed to the worker the reload
+ * replaced, listed with that worker's sessions until they end there, shut at their deadline,
+ * forgotten once the worker exits; the servers a reload took out of a file join them. On fakes
+ * of HAProxy's current and old workers.
+ */
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import type { Row } from '../../../src/haproxy/parse.js'
+import { serversLeftAtReload, ServerRemovals, type RemovingServer } from '../../../src/reconcile/server-removals.js'
+import { stateWithServices } from '../../support/fixtures.js'
+
+const ENV = 'mode=tcp_roundrobin\nports=80\n'
+const WEB = 'ports=8081\nserver_timeout=40\nserver_a=198.18.5.1:80\nserver_b=198.18.5.2:80\n'
+
+/** Server rows `web/NAME` with these sessions. */
+function rows (sessions: Readonly<Record<string, number>>): Row[] {
+  return Object.entries(sessions).map(([name, scur]) => ({ pxname: 'web', svname: name, scur: String(scur), qcur: '0' }))
+}
+
+/** Removals on a fake current worker (no row: nothing of the server left) and fake old workers, by pid. */
+function fakeRemovals (pollMs = 3_600_000, current: Row[] = []): { removals: ServerRemovals, old: Map<number, Row[]>, shut: string[], deleted: string[], logs: string[] } {
+  const old = new Map<number, Row[]>()
+  const shut: string[] = []
+  const deleted: string[] = []
+  const logs: string[] = []
+  const removals = new ServerRemovals({
+    showServerStats: async () => current,
+    deleteServer: async (backend, server) => { deleted.push(`${backend}/${server}`); return true },
+    shutdownSessions: async () => undefined
+  }, { info: (line) => { logs.push(line) }, error: (line) => { logs.push(line) } }, pollMs, {
+    serverStats: async (pid) => old.get(pid) ?? null,
+    shutdownServerSessions: async (pid, backend, server) => { shut.push(`${pid}:${backend}/${server}`); return 1 }
+  })
+  return { removals, old, shut, deleted, logs }
+}
+
+function removing (server: string, deadline = Date.now() + 40_000): RemovingServer {
+  return { backend: 'web', server, address: '198.18.5.3', port: 80, since: Date.now(), deadline }
+}
+
+const notInFile = (): boolean => false
+
+test('after a reload, a server being removed is the old worker\'s: listed with the sessions it has there, not one the current worker would meet', async () => {
+  const { removals, old } = fakeRemovals()
+  removals.add(removing('c'))
+  old.set(4242, rows({ a: 3, c: 2 }))
+  await removals.afterReload(4242, [], notInFile)
+  assert.deepEqual(removals.list().map(({ server, worker, sessions }) => ({ server, worker, sessions })), [{ server: 'c', worker: 4242, sessions: 2 }])
+  assert.deepEqual(removals.inCurrentWorker(), [])
+  assert.equal(removals.has('web/c'), false)
+  removals.clear()
+})
+
+test('a server a reload took out of the file: listed while the old worker has its sessions, never when it has none', async () => {
+  const { removals, old } = fakeRemovals()
+  old.set(4242, rows({ a: 0, b: 1, c: 0 }))
+  await removals.afterReload(4242, [removing('b'), removing('c')], notInFile)
+  assert.deepEqual(removals.list().map(({ server, sessions }) => [server, sessions]), [['b', 1]])
+  removals.clear()
+})
+
+test('its sessions ended in the old worker, or the old worker exited: forgotten at a later look', async () => {
+  const { removals, old, logs } = fakeRemovals(5)
+  old.set(4242, rows({ b: 1 }))
+  old.set(4343, rows({ c: 1 }))
+  await removals.afterReload(4242, [removing('b')], notInFile)
+  // a second reload: b stays with the first old worker, c goes to the second
+  removals.add(removing('c'))
+  await removals.afterReload(4343, [], notInFile)
+  assert.deepEqual(removals.list().map(({ server, worker }) => [server, worker]), [['b', 4242], ['c', 4343]])
+  old.set(4242, rows({ b: 0 }))
+  old.delete(4343)
+  // bounded: 2 s of 5 ms polls, an old worker asked every fourth
+  for (let waited = 0; waited < 2000 && removals.list().length > 0; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10))
+  assert.deepEqual(removals.list(), [])
+  assert.deepEqual(logs, [
+    'server web/b removed: its sessions in the worker before the reload ended',
+    'server web/c removed: the worker before the reload has exited'
+  ])
+})
+
+test('past its deadline in an old worker, its sessions there are shut and it is forgotten', async () => {
+  const { removals, old, shut } = fakeRemovals()
+  old.set(4242, rows({ c: 2 }))
+  await removals.afterReload(4242, [removing('c', Date.now() - 1)], notInFile)
+  assert.deepEqual(shut, ['4242:web/c'])
+  assert.deepEqual(removals.list(), [])
+})
+
+test('a name the file has again is the file\'s server: the old one is not listed beside it', async () => {
+  const { removals, old } = fakeRemovals()
+  removals.add(removing('c'))
+  old.set(4242, rows({ c: 1 }))
+  await removals.afterReload(4242, [], (backend, server) => `${backend}/${server}` === 'web/c')
+  assert.deepEqual(removals.list(), [])
+})
+
+test('no old worker known (HAProxy started anew): every server being removed is forgotten', async () => {
+  const { removals, old } = fakeRemovals()
+  old.set(4242, rows({ c: 1 }))
+  await removals.afterReload(4242, [removing('c')], notInFile)
+  removals.add(removing('d'))
+  await removals.afterReload(undefined, [removing('e')], notInFile)
+  assert.deepEqual(removals.list(), [])
+})
+
+test('serversLeftAtReload: the servers gone from a TCP service both states have, at the new file\'s server_timeout; not a whole service removed', () => {
+  const before = stateWithServices(ENV, { web: `${WEB}server_c=198.18.5.3:80\n`, api: 'ports=8082\nserver_x=198.18.6.1:80\n' })
+  const after = stateWithServices(ENV, { web: WEB.replace('server_timeout=40', 'server_timeout=20') })
+  const left = serversLeftAtReload(before, after, 1000)
+  assert.deepEqual(left, [{ backend: 'web', server: 'c', address: '198.18.5.3', port: 80, since: 1000, deadline: 21_000 }])
+})
