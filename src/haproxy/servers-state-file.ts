@@ -56,6 +56,33 @@ export function serversStateFileText (file: ServersStateFile): string {
   return [file.header, ...[...file.backends.values()].flat(), ''].join('\n')
 }
 
+/** A server as `show servers state` gives it: its backend, name, address and port (0: the client's). */
+export interface StateServer {
+  readonly backend: string
+  readonly server: string
+  readonly address: string
+  readonly port: number
+}
+
+/** Every server of `show servers state` text, in its order; none when it has no header. */
+export function serversOfState (text: string): StateServer[] {
+  const lines = text.split('\n')
+  const headerAt = lines.findIndex((line) => line.startsWith('# '))
+  if (headerAt === -1) return []
+  const names = lines[headerAt]!.slice(2).trim().split(/\s+/)
+  const columns = ['be_name', 'srv_name', 'srv_addr', 'srv_port'].map((name) => names.indexOf(name))
+  if (columns.includes(-1)) return []
+  const [backend, server, address, port] = columns as [number, number, number, number]
+  const wanted = Math.max(...columns) + 1
+  const servers: StateServer[] = []
+  for (const line of lines.slice(headerAt + 1)) {
+    if (line.startsWith('#') || !line.includes(' ')) continue
+    const fields = leadingFields(line, wanted)
+    servers.push({ backend: fields[backend] ?? '', server: fields[server] ?? '', address: fields[address] ?? '', port: Number(fields[port] ?? 0) || 0 })
+  }
+  return servers
+}
+
 // the first `count` space-separated fields of a line, without splitting the rest of it
 function leadingFields (line: string, count: number): string[] {
   const fields: string[] = []

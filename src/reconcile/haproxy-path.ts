@@ -18,10 +18,10 @@ import { L3lbError } from '../errors.js'
 import type { Log } from '../model/log.js'
 import { installConfigFile, writeConfigFile } from '../haproxy/config-file.js'
 import type { RuntimeApi } from '../haproxy/runtime-api.js'
-import { parseServersStateFile, serversStateFileText, withBackendLines, type KeepServer, type ServersStateFile } from '../haproxy/servers-state-file.js'
+import { parseServersStateFile, serversOfState, serversStateFileText, withBackendLines, type KeepServer, type ServersStateFile } from '../haproxy/servers-state-file.js'
 import type { HaproxySupervisor } from '../haproxy/supervisor.js'
 import { haproxyServers, inForceText, isServerStep, OUTPUTS_BACKEND, planAction, planHaproxy, planReload, sameConfigText, undoAdmin, type ConfigPieces, type HaproxyInForce, type HaproxyStep } from './haproxy-plan.js'
-import { serversLeftAtReload, ServerRemovals, type RemovingServer } from './server-removals.js'
+import { serversLeftAtReload, serversNotInFile, ServerRemovals, type RemovingServer } from './server-removals.js'
 import { OldWorkers } from '../haproxy/old-workers.js'
 import { renderHaproxyConfigPieces } from '../render/haproxy-config.js'
 import { writeFileAtomically } from '../state/atomic-file.js'
@@ -128,14 +128,13 @@ export class HaproxyPath {
       if (step.kind === 'remove-server') this.#removals.add({ backend: step.backend, server: step.server, address: step.address, port: step.port, since: now, deadline: now + step.timeoutMs })
     }
     if (steps.some((step) => step.kind === 'start')) this.#removals.clear()
-    else if (steps.some((step) => step.kind === 'reload')) await this.#afterReload(inForce, state, replaced[0], now)
+    else if (steps.some((step) => step.kind === 'reload')) await this.#afterReload(state, replaced[0], inForce === null ? [] : serversLeftAtReload(inForce.state, state, now))
     this.#inForce = { state, text }
     return planAction(steps)
   }
 
-  // the servers being removed, and those this reload took out of the file, go on in the worker it replaced until their sessions end
-  async #afterReload (inForce: HaproxyInForce | null, state: DesiredState, oldWorker: number | undefined, now: number): Promise<void> {
-    const left = inForce === null ? [] : serversLeftAtReload(inForce.state, state, now)
+  // the servers being removed, and those this reload took out of the file (`left`), go on in the worker it replaced until their sessions end
+  async #afterReload (state: DesiredState, oldWorker: number | undefined, left: readonly RemovingServer[]): Promise<void> {
     const named = new Set(state.services.flatMap((service) => service.servers.map((server) => serverKey(service.name, server.name))))
     await this.#removals.afterReload(oldWorker, left, (backend, server) => named.has(serverKey(backend, server))).catch((error: unknown) => {
       this.#deps.log.error(`servers being removed, after the reload: ${(error as Error).message}`)
@@ -144,7 +143,7 @@ export class HaproxyPath {
 
   // Runs a plan's steps in order. On a failure the admin changes made are put back and the
   // file in force goes back to the last one HAProxy took, so a restart runs what serves.
-  async #run (steps: readonly HaproxyStep[], inForce: HaproxyInForce | null, state: DesiredState, text: () => ConfigPieces, replaced: number[] = []): Promise<void> {
+  async #run (steps: readonly HaproxyStep[], inForce: HaproxyInForce | null, state: DesiredState, text: () => ConfigPieces, replaced: number[]): Promise<void> {
     const { paths } = state
     const done: HaproxyStep[] = []
     // after run-time server changes the live state already has the new addresses: keep every server's line
@@ -244,18 +243,24 @@ export class HaproxyPath {
       await runtime.setServerState(backend, server, admin)
         .catch((error: unknown) => { if (sameConfigText(running, text)) throw error })
     }
+    // removals the old agent left under way (its memory only): out of new traffic, and finished by this one
+    const lingering = serversNotInFile(serversOfState(await runtime.serversStateText().catch(() => '')), state, Date.now())
+    for (const { backend, server } of lingering) await runtime.setServerState(backend, server, 'maint').catch(() => undefined)
     if (sameConfigText(running, text)) {
       this.#inForce = { state, text }
       await copyFile(state.paths.configFile, state.paths.lastGoodConfigFile)
       // the old agent may have died before writing its last admin changes there; a HAProxy restarted later loads it
       await this.#saveServersState(this.#inForce, state)
+      for (const server of lingering) this.#removals.add(server)
       return 'adopt'
     }
     // the file holds what the old agent wrote; what runs is that, with the admin state just set
     await copyFile(state.paths.configFile, state.paths.lastGoodConfigFile).catch(() => undefined)
     const adopted: HaproxyInForce = { state: { ...state, disabled: new Set(state.disabled) }, text: running }
-    await this.#run(planReload(adopted, state), adopted, state, () => text)
+    const replaced: number[] = []
+    await this.#run(planReload(adopted, state), adopted, state, () => text, replaced)
     this.#inForce = { state, text }
+    await this.#afterReload(state, replaced[0], lingering)
     return 'adopt'
   }
 

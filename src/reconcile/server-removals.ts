@@ -11,6 +11,7 @@ import type { Log } from '../model/log.js'
 import { findRow, type Row } from '../haproxy/parse.js'
 import type { DesiredState } from '../state/desired.js'
 import { isUdpMode } from '../properties/service-file.js'
+import type { StateServer } from '../haproxy/servers-state-file.js'
 
 /** A server being removed, as `/api/services` shows it. */
 export interface RemovingServer {
@@ -208,6 +209,21 @@ export function serversLeftAtReload (before: DesiredState, after: DesiredState, 
     }
   }
   return left
+}
+
+/**
+ * Pure: the servers a running worker has (`running`, from `show servers state`) in a TCP
+ * service file's backend that the file no longer has: removals an agent that stopped left
+ * under way (they live in the agent's memory only), to be finished at `now`, at the file's
+ * server_timeout.
+ */
+export function serversNotInFile (running: readonly StateServer[], state: DesiredState, now: number): RemovingServer[] {
+  const services = new Map(state.services.filter((service) => !isUdpMode(service.mode)).map((service) => [service.name, service]))
+  return running.flatMap(({ backend, server, address, port }) => {
+    const service = services.get(backend)
+    if (service === undefined || service.servers.some((named) => named.name === server)) return []
+    return [{ backend, server, address, port: port === 0 ? null : port, since: now, deadline: now + service.serverTimeout * 1000 }]
+  })
 }
 
 function removingKey (server: Pick<RemovingServer, 'backend' | 'server' | 'worker'>): string {

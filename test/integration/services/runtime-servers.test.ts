@@ -215,3 +215,34 @@ test('servers being removed across a reload: the worker before it keeps their se
   await waitFor([])
   assert.deepEqual((await web())?.removing, [])
 })
+
+test('a server being removed when the agent dies: the agent that adopts HAProxy finds it, lists it removing, and deletes it once its session ends; no reload', async () => {
+  const [be1, be2] = topology.addresses.backends
+  // (a reload when this one runs alone, or after the test before's client_timeout)
+  await sighupWith(webFile({ a: `${be1 ?? ''}:80`, b: `${be2 ?? ''}:80 weight=4` }, 'client_timeout=34\n'))
+  let held: number | null = null
+  for (let tries = 0; tries < 30 && held === null; tries++) {
+    const connection = await client.connect({ host: topology.addresses.lbClientSide, port: PORT, timeoutMs: 5000 })
+    if (String(connection.greeting).startsWith('be2 ')) held = connection.conn
+    else await client.close(connection.conn)
+  }
+  assert.ok(held !== null, 'no session reached b')
+  assert.match(await sighupWith(webFile({ a: `${be1 ?? ''}:80` }, 'client_timeout=34\n')), /: runtime$/)
+  const worker = await workerPid()
+  process.kill(agent.process.pid, 'SIGKILL')
+  await agent.process.exited
+  agent = await agent.restart()
+  assert.match(agent.process.output(), /adopted/)
+  assert.equal(await workerPid(), worker, 'the adopting agent reloaded')
+  assert.deepEqual((await web())?.removing?.map(({ name, sessions }) => [name, sessions]), [['b', 1]])
+  assert.equal((await webRow('b'))?.status, 'MAINT')
+  for (let round = 0; round < 5; round++) assert.equal(await greetedBy(), 'be1', 'a new connection went to the removed server')
+  assert.equal(await client.send(held, 'still here\n'), 'still here')
+  await client.close(held)
+  // bounded: 5 s for the 500 ms poll to delete it
+  const deadline = Date.now() + 5000
+  while (await webRow('b') !== undefined && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100))
+  assert.equal(await webRow('b'), undefined, 'the removed server is still in show stat')
+  assert.deepEqual((await web())?.removing, [])
+  assert.equal(await workerPid(), worker)
+})

@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { parseServersStateFile, serversStateFileText, withBackendLines } from '../../../src/haproxy/servers-state-file.js'
+import { parseServersStateFile, serversOfState, serversStateFileText, withBackendLines } from '../../../src/haproxy/servers-state-file.js'
 
 const HEADER = '1\n# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state'
 // HAProxy 2.6's `show servers state` for three backends, as the file holds it
@@ -55,4 +55,17 @@ test('fields apart by several spaces or tabs are read alike', () => {
   const file = fileOf(`${HEADER}\n3  web\t1   a 198.18.5.1 2 0\n`)
   assert.deepEqual([...file.backends.keys()], ['web'])
   assert.equal(parseServersStateFile(`${HEADER}\n3 web 1 a 198.18.5.1 2 0\n`, (backend, server) => backend === 'web' && server === 'a')?.backends.get('web')?.length, 1)
+})
+
+test('serversOfState: every server\'s backend, name, address and port by the header\'s names; no header, or a column missing: none', () => {
+  // HAProxy 2.6.12's header, as it prints it (srv_port after srv_fqdn)
+  const text = '1\n# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr srv_agent_addr srv_agent_port\n' +
+    '3 web 1 a 198.18.5.1 2 0 1 1 9 6 3 4 6 0 0 0 - 80 - 0 0 - - 0\n' +
+    '3 web 2 b 198.18.5.2 2 1 1 1 9 6 3 4 6 0 0 0 - 0 - 0 0 - - 0\n\n'
+  assert.deepEqual(serversOfState(text), [
+    { backend: 'web', server: 'a', address: '198.18.5.1', port: 80 },
+    { backend: 'web', server: 'b', address: '198.18.5.2', port: 0 }
+  ])
+  assert.deepEqual(serversOfState(FILE), [])
+  assert.deepEqual(serversOfState(''), [])
 })

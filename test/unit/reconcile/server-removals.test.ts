@@ -7,7 +7,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { Row } from '../../../src/haproxy/parse.js'
-import { serversLeftAtReload, ServerRemovals, type RemovingServer } from '../../../src/reconcile/server-removals.js'
+import { serversLeftAtReload, serversNotInFile, ServerRemovals, type RemovingServer } from '../../../src/reconcile/server-removals.js'
 import { stateWithServices } from '../../support/fixtures.js'
 
 const ENV = 'mode=tcp_roundrobin\nports=80\n'
@@ -110,4 +110,16 @@ test('serversLeftAtReload: the servers gone from a TCP service both states have,
   const after = stateWithServices(ENV, { web: WEB.replace('server_timeout=40', 'server_timeout=20') })
   const left = serversLeftAtReload(before, after, 1000)
   assert.deepEqual(left, [{ backend: 'web', server: 'c', address: '198.18.5.3', port: 80, since: 1000, deadline: 21_000 }])
+})
+
+test('serversNotInFile: a running server of a TCP service file\'s backend that the file lacks, to finish at its server_timeout; none of another backend', () => {
+  const state = stateWithServices(ENV, { web: WEB, voice: 'mode=udp_roundrobin\nports=5060\nserver_s1=198.18.7.1\n' })
+  const running = [
+    { backend: 'web', server: 'a', address: '198.18.5.1', port: 80 },
+    { backend: 'web', server: 'c', address: '198.18.5.3', port: 0 },
+    { backend: 'outputs', server: 'out9', address: '198.18.9.1', port: 80 },
+    { backend: 'voice', server: 's9', address: '198.18.7.9', port: 5060 },
+    { backend: 'gone', server: 'x', address: '198.18.8.1', port: 80 }
+  ]
+  assert.deepEqual(serversNotInFile(running, state, 1000), [{ backend: 'web', server: 'c', address: '198.18.5.3', port: null, since: 1000, deadline: 41_000 }])
 })
