@@ -23,14 +23,15 @@ export class OldWorkers {
   }
 
   /**
-   * Ends the sessions server `backend/server` still has in worker `pid`: one `shutdown session`
-   * each, since an old worker's proxies are stopped and refuse `shutdown sessions server`
-   * ("Proxy is disabled."). Resolves with how many it ended (0 once the worker has exited).
+   * Ends the sessions `servers` (each `{ backend, server }`) still have in worker `pid`: one
+   * `show sess`, then one `shutdown session` a stream, since an old worker's proxies are stopped
+   * and refuse `shutdown sessions server` ("Proxy is disabled."). Resolves with how many it
+   * ended (0 once the worker has exited).
    */
-  async shutdownServerSessions (pid: number, backend: string, server: string): Promise<number> {
+  async shutdownServerSessions (pid: number, servers: ReadonlyArray<{ readonly backend: string, readonly server: string }>): Promise<number> {
     const sessions = await this.#ask(pid, 'show sess')
     if (sessions === null) return 0
-    const streams = streamsOfServer(sessions, backend, server)
+    const streams = servers.flatMap(({ backend, server }) => streamsOfServer(sessions, backend, server))
     for (const stream of streams) await this.#ask(pid, `shutdown session ${stream}`)
     return streams.length
   }

@@ -40,8 +40,8 @@ export interface RemovalRuntime {
 export interface RemovalOldWorkers {
   /** Every server row of worker `pid`, or null once it has exited. */
   serverStats: (pid: number) => Promise<Row[] | null>
-  /** Ends the sessions of `backend/server` in worker `pid`. */
-  shutdownServerSessions: (pid: number, backend: string, server: string) => Promise<number>
+  /** Ends the sessions of these servers in worker `pid`; how many it ended. */
+  shutdownServerSessions: (pid: number, servers: readonly RemovingServer[]) => Promise<number>
 }
 
 /** How often the removals look at the servers' sessions. */
@@ -110,15 +110,19 @@ export class ServerRemovals {
       return
     }
     for (const [key, server] of this.#removing) if (inFile(server.backend, server.server)) this.#removing.delete(key)
+    const quiet = new Set<RemovingServer>()
     for (const server of [...current, ...removed]) {
-      if (!inFile(server.backend, server.server)) this.#removing.set(removingKey({ ...server, worker: oldWorker }), { ...server, worker: oldWorker })
+      if (inFile(server.backend, server.server)) continue
+      const handed = { ...server, worker: oldWorker }
+      this.#removing.set(removingKey(handed), handed)
+      if (removed.includes(server)) quiet.add(handed)
     }
     if (this.#removing.size === 0) {
       this.#stopTimer()
       return
     }
     try {
-      await this.#lookAtOldWorkers()
+      await this.#lookAtOldWorkers(quiet)
     } finally {
       if (this.#removing.size > 0) this.#startTimer()
     }
@@ -157,29 +161,33 @@ export class ServerRemovals {
     }
   }
 
-  // each old worker's server rows once: a server whose sessions ended there is gone; one past its deadline has them shut
-  async #lookAtOldWorkers (): Promise<void> {
+  // each old worker's server rows once: a server whose sessions ended there is gone; those past their deadline have them shut,
+  // in one go a worker (a service removed whole brings all its servers at once); `quiet`: just taken out by a reload, never listed
+  async #lookAtOldWorkers (quiet: ReadonlySet<RemovingServer> = new Set()): Promise<void> {
     const oldWorkers = this.#oldWorkers
     if (oldWorkers === null) return
     const byWorker = new Map<number, RemovingServer[]>()
     for (const server of this.list()) if (server.worker !== undefined) byWorker.set(server.worker, [...byWorker.get(server.worker) ?? [], server])
     for (const [pid, servers] of byWorker) {
       const rows = await oldWorkers.serverStats(pid)
+      const due: RemovingServer[] = []
       for (const removing of servers) {
         const key = removingKey(removing)
         if (this.#removing.get(key) !== removing) continue
         const row = rows === null ? undefined : findRow(rows, removing.backend, removing.server)
         if (rows === null || isIdle(row)) {
           this.#removing.delete(key)
-          this.#log.info(`server ${removing.backend}/${removing.server} removed: ${rows === null ? 'the worker before the reload has exited' : 'its sessions in the worker before the reload ended'}`)
+          if (!quiet.has(removing)) this.#log.info(`server ${removing.backend}/${removing.server} removed: ${rows === null ? 'the worker before the reload has exited' : 'its sessions in the worker before the reload ended'}`)
         } else if (Date.now() >= removing.deadline) {
-          const ended = await oldWorkers.shutdownServerSessions(pid, removing.backend, removing.server)
-          this.#log.info(`server ${removing.backend}/${removing.server}: ${ended} session(s) still open at server_timeout in the worker before the reload, shut`)
-          if (this.#removing.get(key) === removing) this.#removing.delete(key)
+          due.push(removing)
         } else {
           this.#removing.set(key, { ...removing, sessions: sessionsOf(row) })
         }
       }
+      if (due.length === 0) continue
+      const ended = await oldWorkers.shutdownServerSessions(pid, due)
+      this.#log.info(`${due.map(({ backend, server }) => `${backend}/${server}`).join(', ')}: sessions still open at server_timeout in the worker before the reload; ${ended} shut`)
+      for (const removing of due) if (this.#removing.get(removingKey(removing)) === removing) this.#removing.delete(removingKey(removing))
     }
   }
 
@@ -194,18 +202,21 @@ export class ServerRemovals {
 }
 
 /**
- * Pure: the servers a reload from `before` to `after` takes out of a TCP service file that both
- * have, to be removed at `now` (their sessions go on in the old worker): by name, as the API
- * knows them. A service removed whole takes its servers with it (nothing lists them).
+ * Pure: the servers a reload from `before` to `after` takes out of TCP service files, to be
+ * removed at `now` (their sessions go on in the old worker), by name, as the API knows them:
+ * at the new file's server_timeout; those of a service removed whole (or no longer TCP) at the
+ * old file's, which SPEC §12 gives a DELETE of a service (/api/services lists them nowhere).
  */
 export function serversLeftAtReload (before: DesiredState, after: DesiredState, now: number): RemovingServer[] {
   const left: RemovingServer[] = []
-  for (const service of after.services) {
-    const old = before.services.find((candidate) => candidate.name === service.name)
-    if (old === undefined || isUdpMode(old.mode) || isUdpMode(service.mode)) continue
-    const names = new Set(service.servers.map((server) => server.name))
+  for (const old of before.services) {
+    if (isUdpMode(old.mode)) continue
+    const found = after.services.find((candidate) => candidate.name === old.name)
+    const service = found === undefined || isUdpMode(found.mode) ? null : found
+    const names = new Set(service?.servers.map((server) => server.name) ?? [])
+    const deadline = now + (service ?? old).serverTimeout * 1000
     for (const server of old.servers) {
-      if (!names.has(server.name)) left.push({ backend: service.name, server: server.name, address: server.address, port: server.port, since: now, deadline: now + service.serverTimeout * 1000 })
+      if (!names.has(server.name)) left.push({ backend: old.name, server: server.name, address: server.address, port: server.port, since: now, deadline })
     }
   }
   return left

@@ -214,3 +214,25 @@ test('20 concurrent PUTs of servers all land, in the file and in what runs', asy
   assert.deepEqual(Object.keys(got.body.service?.servers as object).sort(), ['a', 'b', ...names].sort())
   assert.ok((await greeters(8081, 10)).has('be3'))
 })
+
+test('DELETE of a service with a session open: the session goes on in the worker before the reload, and ends at the service\'s server_timeout, not at hard-stop-after', async () => {
+  const [be1] = topology.addresses.backends as [string, string, string]
+  const created = await api('PUT', '/api/services/brief', { ports: '8093', server_timeout: 3, servers: { x: { address: be1, port: 80 } } })
+  assert.equal(created.httpStatus, 200, created.body.status.message)
+  await waitFor('brief serves', async () => (await greetedBy(8093)) !== null, 2000)
+  const held = await client.connect({ host: topology.addresses.lbClientSide, port: 8093, timeoutMs: 3000 })
+  assert.equal(held.pending, false, 'no greeting')
+  const removedAt = Date.now()
+  assert.deepEqual((await api('DELETE', '/api/services/brief')).body.status, { code: 0, message: 'service brief removed' })
+  assert.equal(await greetedBy(8093), null, 'brief still takes new connections')
+  // kept busy (HAProxy's own server_timeout counts idle time only): alive at once, shut once the deadline is seen (the old worker is looked at every 2 s); bounded: 10 s
+  assert.equal(await client.send(held.conn, 'on after the DELETE\n', 2000), 'on after the DELETE')
+  let endedAt: number | null = null
+  while (endedAt === null && Date.now() - removedAt < 10_000) {
+    await new Promise((resolve) => setTimeout(resolve, 250))
+    endedAt = await client.send(held.conn, 'still\n', 2000).then(() => null, () => Date.now())
+  }
+  await client.close(held.conn).catch(() => undefined)
+  assert.ok(endedAt !== null, 'the session outlived the service\'s server_timeout by 7 s')
+  assert.ok(endedAt - removedAt >= 2500, `the session ended ${endedAt - removedAt} ms after the DELETE, before its server_timeout`)
+})

@@ -30,7 +30,7 @@ function fakeRemovals (pollMs = 3_600_000, current: Row[] = []): { removals: Ser
     shutdownSessions: async () => undefined
   }, { info: (line) => { logs.push(line) }, error: (line) => { logs.push(line) } }, pollMs, {
     serverStats: async (pid) => old.get(pid) ?? null,
-    shutdownServerSessions: async (pid, backend, server) => { shut.push(`${pid}:${backend}/${server}`); return 1 }
+    shutdownServerSessions: async (pid, servers) => { shut.push(...servers.map(({ backend, server }) => `${pid}:${backend}/${server}`)); return servers.length }
   })
   return { removals, old, shut, deleted, logs }
 }
@@ -52,11 +52,12 @@ test('after a reload, a server being removed is the old worker\'s: listed with t
   removals.clear()
 })
 
-test('a server a reload took out of the file: listed while the old worker has its sessions, never when it has none', async () => {
-  const { removals, old } = fakeRemovals()
+test('a server a reload took out of the file: listed while the old worker has its sessions, never when it has none (nor logged)', async () => {
+  const { removals, old, logs } = fakeRemovals()
   old.set(4242, rows({ a: 0, b: 1, c: 0 }))
   await removals.afterReload(4242, [removing('b'), removing('c')], notInFile)
   assert.deepEqual(removals.list().map(({ server, sessions }) => [server, sessions]), [['b', 1]])
+  assert.deepEqual(logs, [])
   removals.clear()
 })
 
@@ -80,12 +81,14 @@ test('its sessions ended in the old worker, or the old worker exited: forgotten 
   ])
 })
 
-test('past its deadline in an old worker, its sessions there are shut and it is forgotten', async () => {
-  const { removals, old, shut } = fakeRemovals()
-  old.set(4242, rows({ c: 2 }))
-  await removals.afterReload(4242, [removing('c', Date.now() - 1)], notInFile)
-  assert.deepEqual(shut, ['4242:web/c'])
-  assert.deepEqual(removals.list(), [])
+test('past their deadline in an old worker, their sessions there are shut, in one go, and they are forgotten', async () => {
+  const { removals, old, shut, logs } = fakeRemovals()
+  old.set(4242, rows({ b: 1, c: 2, d: 1 }))
+  await removals.afterReload(4242, [removing('b', Date.now() - 1), removing('c', Date.now() - 1), removing('d')], notInFile)
+  assert.deepEqual(shut, ['4242:web/b', '4242:web/c'])
+  assert.deepEqual(logs, ['web/b, web/c: sessions still open at server_timeout in the worker before the reload; 2 shut'])
+  assert.deepEqual(removals.list().map(({ server }) => server), ['d'])
+  removals.clear()
 })
 
 test('a name the file has again is the file\'s server: the old one is not listed beside it', async () => {
@@ -105,11 +108,14 @@ test('no old worker known (HAProxy started anew): every server being removed is 
   assert.deepEqual(removals.list(), [])
 })
 
-test('serversLeftAtReload: the servers gone from a TCP service both states have, at the new file\'s server_timeout; not a whole service removed', () => {
-  const before = stateWithServices(ENV, { web: `${WEB}server_c=198.18.5.3:80\n`, api: 'ports=8082\nserver_x=198.18.6.1:80\n' })
+test('serversLeftAtReload: the servers gone from a TCP service at the new file\'s server_timeout; those of a service removed whole at the old one\'s; none of a UDP service', () => {
+  const before = stateWithServices(ENV, { web: `${WEB}server_c=198.18.5.3:80\n`, api: 'ports=8082\nserver_timeout=15\nserver_x=198.18.6.1:80\n', voice: 'mode=udp_roundrobin\nports=5060\nserver_s1=198.18.7.1\n' })
   const after = stateWithServices(ENV, { web: WEB.replace('server_timeout=40', 'server_timeout=20') })
   const left = serversLeftAtReload(before, after, 1000)
-  assert.deepEqual(left, [{ backend: 'web', server: 'c', address: '198.18.5.3', port: 80, since: 1000, deadline: 21_000 }])
+  assert.deepEqual(left, [
+    { backend: 'api', server: 'x', address: '198.18.6.1', port: 80, since: 1000, deadline: 16_000 },
+    { backend: 'web', server: 'c', address: '198.18.5.3', port: 80, since: 1000, deadline: 21_000 }
+  ])
 })
 
 test('serversNotInFile: a running server of a TCP service file\'s backend that the file lacks, to finish at its server_timeout; none of another backend', () => {
