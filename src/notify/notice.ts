@@ -183,6 +183,36 @@ export function noticeMail (notices: readonly Notice[], node: NodeIdentity): Mai
   return { subject: oneLine(subject), text: `${text}\n` }
 }
 
+/** Whether a notice says more than one server's health: an outage, its end, or this node's role. */
+export function isUrgent (notice: Notice): boolean {
+  return notice.kind === 'service' || notice.kind === 'role'
+}
+
+/**
+ * One mail for notices of many subjects that came faster than mails go out one by one (a back
+ * end shared by many services dying): the outages first in the subject, every notice in the
+ * text in time order, none left out.
+ */
+export function noticesTogetherMail (notices: readonly Notice[], node: NodeIdentity): Mail {
+  const first = notices[0]
+  if (first === undefined) throw new Error('a notice mail needs at least one notice')
+  const urgent = notices.filter(isUrgent)
+  const headline = urgent[0] ?? first
+  const subject = urgent.length > 0
+    ? `l3lb ${nodeName(node)}: ${notices.length} changes at once, ${urgent.length} of them outages or roles: ${noticeLine(headline)}`
+    : `l3lb ${nodeName(node)}: ${notices.length} changes at once, first: ${noticeLine(headline)}`
+  const lines = [...notices].sort((a, b) => a.at.getTime() - b.at.getTime()).map((notice) => `${notice.at.toISOString()}  ${noticeLine(notice)}`)
+  const text = [
+    `l3lb on ${nodeName(node)}, mode ${node.mode}, reports:`,
+    '',
+    ...lines,
+    '',
+    'These came faster than mails go out one by one: they are mailed together, none left out.',
+    'Details: l3lb status, or /api/status on the ctl service.'
+  ].join('\n')
+  return { subject: oneLine(subject), text: `${text}\n` }
+}
+
 // a subject is a header: no line breaks in it, whatever a host name holds
 function oneLine (text: string): string {
   return text.replace(/[\r\n]+/g, ' ')

@@ -9,7 +9,7 @@ import type { MailSettings, Properties } from '../properties/model.js'
 import { reasonOf, shown, type PostJson } from '../counters/push.js'
 import type { Log } from '../model/log.js'
 import { MailThrottle } from './mail-throttle.js'
-import { isMailed, noticeDocument, noticeKey, noticeLine, noticeMail, type NodeIdentity, type Notice } from './notice.js'
+import { isMailed, isUrgent, noticeDocument, noticeKey, noticeLine, noticeMail, noticesTogetherMail, type NodeIdentity, type Notice } from './notice.js'
 import type { RecentNotices } from './recent-notices.js'
 import type { SendMail } from './smtp.js'
 
@@ -25,8 +25,15 @@ export interface NotifierDeps {
 }
 
 const MON_TIMEOUT_MS = 5000
-// mails wait in line behind a slow relay; past this many a notice is logged as not mailed
-const MAX_QUEUED_MAILS = 20
+// mails wait in line behind a slow relay; past this many, those waiting go out together (waitingMails)
+export const MAX_WAITING_MAILS = 20
+
+/** A mail waiting for the relay: its notices, and whether they were merged from several mails. */
+export interface WaitingMail {
+  readonly items: readonly Notice[]
+  readonly settings: MailSettings
+  readonly together: boolean
+}
 
 export class Notifier {
   readonly #deps: NotifierDeps
@@ -38,7 +45,9 @@ export class Notifier {
   #throttle: MailThrottle<Notice> | null = null
   #timer: NodeJS.Timeout | null = null
   #line: Promise<void> = Promise.resolve()
-  #queued = 0
+  // the mails not yet handed to the relay, in the order they go; one is with the relay while #sending
+  #waiting: WaitingMail[] = []
+  #sending = false
   #sent = 0
 
   constructor (deps: NotifierDeps) {
@@ -107,26 +116,30 @@ export class Notifier {
 
   #sendBatches (batches: ReadonlyArray<{ items: readonly Notice[] }>): void {
     const settings = this.#mail
-    if (settings === null) return
-    for (const { items } of batches) {
-      const { subject, text } = noticeMail(items, this.#node())
-      if (this.#queued >= MAX_QUEUED_MAILS) {
-        this.#deps.log.error(`e-mail notice not sent: ${MAX_QUEUED_MAILS} mails already wait for ${relay(settings)}: ${subject}`)
-        continue
-      }
-      this.#queued += 1
-      const mail = { from: settings.from === '' ? `l3lb@${this.#deps.host}` : settings.from, to: settings.to, subject, text }
-      this.#line = this.#line.then(async () => {
-        try {
-          await this.#deps.sendMail(settings.server, mail)
-          this.#sent += 1
-          this.#deps.log.info(`e-mail notice sent to ${settings.to.join(', ')}: ${subject}`)
-        } catch (error) {
-          this.#deps.log.error(`e-mail notice to ${settings.to.join(', ')} through ${relay(settings)} failed: ${reasonOf(error)} (subject: ${subject})`)
-        } finally {
-          this.#queued -= 1
-        }
-      })
+    if (settings === null || batches.length === 0) return
+    for (const { items } of batches) this.#waiting = waitingMails(this.#waiting, { items, settings, together: false })
+    if (!this.#sending) this.#line = this.#sendWaiting()
+  }
+
+  // one mail at a time, each bounded by the SMTP timeouts, until none waits
+  async #sendWaiting (): Promise<void> {
+    this.#sending = true
+    try {
+      for (let next = this.#waiting.shift(); next !== undefined; next = this.#waiting.shift()) await this.#sendMail(next)
+    } finally {
+      this.#sending = false
+    }
+  }
+
+  async #sendMail ({ items, settings, together }: WaitingMail): Promise<void> {
+    const { subject, text } = together ? noticesTogetherMail(items, this.#node()) : noticeMail(items, this.#node())
+    const mail = { from: settings.from === '' ? `l3lb@${this.#deps.host}` : settings.from, to: settings.to, subject, text }
+    try {
+      await this.#deps.sendMail(settings.server, mail)
+      this.#sent += 1
+      this.#deps.log.info(`e-mail notice sent to ${settings.to.join(', ')}: ${subject}`)
+    } catch (error) {
+      this.#deps.log.error(`e-mail notice to ${settings.to.join(', ')} through ${relay(settings)} failed: ${reasonOf(error)} (subject: ${subject})`)
     }
   }
 
@@ -143,4 +156,27 @@ export class Notifier {
 function relay (settings: MailSettings): string {
   const { host, port } = settings.server
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`
+}
+
+/**
+ * Pure: the mails waiting for the relay with `mail` added. An outage's or a role's goes ahead of
+ * every server's and output's that waits (it says more; each keeps its order otherwise). Past
+ * MAX_WAITING_MAILS, the servers' and outputs' mails that wait become one mail, and if the
+ * outages alone are still too many, theirs become one too: nothing is dropped, and the relay
+ * is never asked for hundreds of mails when a back end shared by many services dies.
+ */
+export function waitingMails (waiting: readonly WaitingMail[], mail: WaitingMail): WaitingMail[] {
+  const urgent = (entry: WaitingMail): boolean => entry.items.some(isUrgent)
+  const next = [...waiting]
+  const at = urgent(mail) ? next.findIndex((entry) => !urgent(entry)) : -1
+  if (at === -1) next.push(mail)
+  else next.splice(at, 0, mail)
+  if (next.length <= MAX_WAITING_MAILS) return next
+  const together = (entries: readonly WaitingMail[]): WaitingMail[] => {
+    const last = entries.at(-1)
+    return last === undefined ? [] : [{ items: entries.flatMap((entry) => entry.items), settings: last.settings, together: true }]
+  }
+  const first = next.filter(urgent)
+  const rest = together(next.filter((entry) => !urgent(entry)))
+  return first.length + rest.length <= MAX_WAITING_MAILS ? [...first, ...rest] : [...together(first), ...rest]
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { Notifier } from '../../../src/notify/notifier.js'
+import { MAX_WAITING_MAILS, Notifier, waitingMails, type WaitingMail } from '../../../src/notify/notifier.js'
 import type { OutgoingMail } from '../../../src/notify/smtp.js'
 import type { Notice } from '../../../src/notify/notice.js'
 import type { MailSettings } from '../../../src/properties/model.js'
@@ -121,4 +121,57 @@ test('in a pair the mail names the node by its own address', async () => {
   notifier.notify({ kind: 'role', vrrp: 'MASTER', previous: 'BACKUP', virtualAddresses: ['198.18.0.100'], at: new Date(0) })
   await notifier.stop()
   assert.match(mails[0]!.subject, /^l3lb lb-a \(198\.18\.0\.11\): this node is now ACTIVE/)
+})
+
+test('a storm of notices behind a slow relay (a back end of 300 services dying): no notice dropped, the outages first, a few mails in all', async () => {
+  const lines: string[] = []
+  const mails: OutgoingMail[] = []
+  let release: () => void = () => undefined
+  const relayFree = new Promise<void>((resolve) => { release = resolve })
+  const notifier = new Notifier({
+    log: { info: (m) => lines.push(`info ${m}`), warn: () => undefined, error: (m) => lines.push(`error ${m}`) },
+    // the relay takes the first mail and answers only once released
+    sendMail: async (_server, message) => { mails.push(message); await relayFree },
+    postJson: async () => 200,
+    host: 'lb-a'
+  })
+  notifier.configure(settings)
+  const services = Array.from({ length: 300 }, (_, i) => `s${String(i).padStart(3, '0')}`)
+  // as the watch reports one read: every server's notice, then the outages (the 5 services whose last server it was)
+  for (const service of services) notifier.notify({ kind: 'server', service, server: 'a', address: '198.18.5.1', port: 80, state: 'down', reason: 'Layer4 timeout', at: new Date(1000) })
+  for (const service of services.slice(0, 5)) notifier.notify({ kind: 'service', service, state: 'down', servers: ['a'], at: new Date(1001) })
+  release()
+  await notifier.stop()
+  assert.deepEqual(lines.filter((line) => line.includes('e-mail') && line.startsWith('error')), [])
+  // the first server's mail was with the relay already; then the 5 outages, each its own; then the rest together
+  assert.equal(mails.length, 7)
+  assert.match(mails[0]?.subject ?? '', /^l3lb lb-a: service s000: server a \(198\.18\.5\.1:80\) is DOWN/)
+  assert.deepEqual(mails.slice(1, 6).map((mail) => mail.subject.replace(/^l3lb lb-a: /, '')), services.slice(0, 5).map((service) => `service ${service}: NO SERVER IS UP: a is down, clients are not served`))
+  assert.match(mails[6]?.subject ?? '', /^l3lb lb-a: 299 changes at once, first: service s001: server a /)
+  const mailed = mails.map((mail) => mail.text).join('\n')
+  for (const service of services) assert.ok(mailed.includes(`service ${service}: server a (198.18.5.1:80) is DOWN`), `${service}'s notice was not mailed`)
+})
+
+test('waitingMails: an outage goes ahead of the servers\' mails; past the limit the servers\' go together, then the outages\' too', () => {
+  const server = (name: string): Notice => ({ kind: 'server', service: name, server: 'a', address: '198.18.5.1', port: 80, state: 'down', reason: '', at: new Date(0) })
+  const outage = (name: string): Notice => ({ kind: 'service', service: name, state: 'down', servers: ['a'], at: new Date(0) })
+  const entry = (notice: Notice): WaitingMail => ({ items: [notice], settings: mail, together: false })
+  const names = (waiting: readonly WaitingMail[]): string[] => waiting.map((one) => `${one.together ? 'together:' : ''}${one.items.map((notice) => `${notice.kind}:${'service' in notice ? notice.service ?? '' : ''}`).join('+')}`)
+  let waiting = [entry(server('a')), entry(server('b'))]
+  waiting = waitingMails(waiting, entry(outage('x')))
+  assert.deepEqual(names(waiting), ['service:x', 'server:a', 'server:b'])
+  waiting = waitingMails(waiting, entry(outage('y')))
+  assert.deepEqual(names(waiting), ['service:x', 'service:y', 'server:a', 'server:b'])
+  for (let i = 0; i < MAX_WAITING_MAILS - 4; i++) waiting = waitingMails(waiting, entry(server(`c${i}`)))
+  assert.equal(waiting.length, MAX_WAITING_MAILS)
+  waiting = waitingMails(waiting, entry(server('z')))
+  assert.deepEqual(names(waiting).slice(0, 2), ['service:x', 'service:y'])
+  assert.equal(waiting.length, 3)
+  assert.equal(waiting[2]?.items.length, MAX_WAITING_MAILS - 1)
+  // outages alone past the limit: theirs go together too, still ahead, none dropped
+  for (let i = 0; i < MAX_WAITING_MAILS; i++) waiting = waitingMails(waiting, entry(outage(`o${i}`)))
+  assert.ok(waiting.length <= MAX_WAITING_MAILS)
+  assert.equal(waiting[0]?.together, true)
+  assert.deepEqual(waiting.map((one) => one.items.some((notice) => notice.kind === 'service')), [...waiting.slice(0, -1).map(() => true), false])
+  assert.equal(waiting.flatMap((one) => one.items).length, 2 + MAX_WAITING_MAILS + MAX_WAITING_MAILS - 1)
 })
