@@ -171,16 +171,21 @@ export function noticeMail (notices: readonly Notice[], node: NodeIdentity): Mai
   const subject = notices.length === 1
     ? `l3lb ${nodeName(node)}: ${noticeLine(last)}`
     : `l3lb ${nodeName(node)}: ${notices.length} changes, last: ${noticeLine(last)}`
-  const lines = notices.map((notice) => `${notice.at.toISOString()}  ${noticeLine(notice)}`)
+  const note = notices.length > 1 ? 'These were held back by mail_hold so a flapping output does not flood the mailbox; the last line is the state now.' : ''
+  return { subject: oneLine(subject), text: mailText(notices, node, note) }
+}
+
+// a mail's body: the node, each notice with its time, why they came together ('' for none), where to look
+function mailText (notices: readonly Notice[], node: NodeIdentity, note: string): string {
   const text = [
     `l3lb on ${nodeName(node)}, mode ${node.mode}, reports:`,
     '',
-    ...lines,
+    ...notices.map((notice) => `${notice.at.toISOString()}  ${noticeLine(notice)}`),
     '',
-    notices.length > 1 ? 'These were held back by mail_hold so a flapping output does not flood the mailbox; the last line is the state now.' : '',
+    note,
     'Details: l3lb status, or /api/status on the ctl service.'
   ].filter((line, index, all) => line !== '' || all[index - 1] !== '').join('\n')
-  return { subject: oneLine(subject), text: `${text}\n` }
+  return `${text}\n`
 }
 
 /** Whether a notice says more than one server's health: an outage, its end, or this node's role. */
@@ -201,16 +206,8 @@ export function noticesTogetherMail (notices: readonly Notice[], node: NodeIdent
   const subject = urgent.length > 0
     ? `l3lb ${nodeName(node)}: ${notices.length} changes at once, ${urgent.length} of them outages or roles: ${noticeLine(headline)}`
     : `l3lb ${nodeName(node)}: ${notices.length} changes at once, first: ${noticeLine(headline)}`
-  const lines = [...notices].sort((a, b) => a.at.getTime() - b.at.getTime()).map((notice) => `${notice.at.toISOString()}  ${noticeLine(notice)}`)
-  const text = [
-    `l3lb on ${nodeName(node)}, mode ${node.mode}, reports:`,
-    '',
-    ...lines,
-    '',
-    'These came faster than mails go out one by one: they are mailed together, none left out.',
-    'Details: l3lb status, or /api/status on the ctl service.'
-  ].join('\n')
-  return { subject: oneLine(subject), text: `${text}\n` }
+  const inTime = [...notices].sort((a, b) => a.at.getTime() - b.at.getTime())
+  return { subject: oneLine(subject), text: mailText(inTime, node, 'These came faster than mails go out one by one: they are mailed together, none left out.') }
 }
 
 // a subject is a header: no line breaks in it, whatever a host name holds

@@ -15,6 +15,7 @@ import { ctlEnv, startAgent, type AgentHandle } from '../../support/agent-driver
 import { startBackends } from '../../support/backend-driver.js'
 import { startClient, type ClientDriver } from '../../support/client-driver.js'
 import { createTopology, type Topology } from '../../support/topology.js'
+import { waitFor } from '../../support/wait.js'
 
 let topology: Topology
 let client: ClientDriver
@@ -47,6 +48,16 @@ async function greetedBy (): Promise<string> {
 
 async function webRow (server: string): Promise<Readonly<Record<string, string>> | undefined> {
   return (await runtime.showStat(undefined, null)).find((row) => row.pxname === 'web' && row.svname === server)
+}
+
+/** A session held on the server behind greeter `by` (be1, be2, …); bounded: at most 40 tries. */
+async function heldOn (by: string): Promise<number> {
+  for (let tries = 0; tries < 40; tries++) {
+    const connection = await client.connect({ host: topology.addresses.lbClientSide, port: PORT, timeoutMs: 5000 })
+    if (String(connection.greeting).startsWith(`${by} `)) return connection.conn
+    await client.close(connection.conn)
+  }
+  assert.fail(`no session reached ${by}`)
 }
 
 interface ServicesAnswer { services: Array<{ name: string, servers: Array<{ name: string, admin: string }>, removing?: Array<{ name: string, state: string, sessions: number }> }> }
@@ -180,15 +191,8 @@ test('servers being removed across a reload: the worker before it keeps their se
   const [be1, be2, be3] = topology.addresses.backends
   // (runtime after the tests before; a reload when this one runs alone)
   assert.match(await sighupWith(webFile({ a: `${be1 ?? ''}:80`, b: `${be2 ?? ''}:80 weight=4`, c: `${be3 ?? ''}:80` }, 'client_timeout=33\n')), /: (runtime|reload)$/)
-  // a session on b and one on c: bounded, at most 40 tries
-  const held = new Map<string, number>()
-  for (let tries = 0; tries < 40 && held.size < 2; tries++) {
-    const connection = await client.connect({ host: topology.addresses.lbClientSide, port: PORT, timeoutMs: 5000 })
-    const by = String(connection.greeting).split(' ')[0] ?? ''
-    if ((by === 'be2' || by === 'be3') && !held.has(by)) held.set(by, connection.conn)
-    else await client.close(connection.conn)
-  }
-  assert.equal(held.size, 2, 'no session reached b and c')
+  // a session on b and one on c
+  const held = new Map([['be2', await heldOn('be2')], ['be3', await heldOn('be3')]])
   // c removed at run time: the current worker keeps its session
   assert.match(await sighupWith(webFile({ a: `${be1 ?? ''}:80`, b: `${be2 ?? ''}:80 weight=4` }, 'client_timeout=33\n')), /: runtime$/)
   const worker = await workerPid()
@@ -203,30 +207,19 @@ test('servers being removed across a reload: the worker before it keeps their se
   assert.deepEqual(listed?.servers.map((server) => server.name), ['a'])
   for (const [by, conn] of held) assert.equal(await client.send(conn, `${by} still here\n`), `${by} still here`)
   for (let round = 0; round < 5; round++) assert.equal(await greetedBy(), 'be1', 'a new connection went to a removed server')
+  // each gone within 5 s of its session's end: the old worker is looked at every 2 s
+  const removing = async (): Promise<string> => JSON.stringify((await web())?.removing?.map(({ name, sessions }) => [name, sessions]))
   await client.close(held.get('be3') ?? -1)
-  // bounded: 5 s for the old worker's look (every 2 s)
-  const waitFor = async (names: string[]): Promise<void> => {
-    const deadline = Date.now() + 5000
-    while (JSON.stringify((await web())?.removing?.map(({ name }) => name).sort()) !== JSON.stringify(names) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-  await waitFor(['b'])
-  assert.deepEqual((await web())?.removing?.map(({ name, sessions }) => [name, sessions]), [['b', 1]])
+  await waitFor('c gone, b still removing', async () => await removing() === '[["b",1]]', 5000, { intervalMs: 100 })
   await client.close(held.get('be2') ?? -1)
-  await waitFor([])
-  assert.deepEqual((await web())?.removing, [])
+  await waitFor('b gone too', async () => await removing() === '[]', 5000, { intervalMs: 100 })
 })
 
 test('a server being removed when the agent dies: the agent that adopts HAProxy finds it, lists it removing, and deletes it once its session ends; no reload', async () => {
   const [be1, be2] = topology.addresses.backends
   // (a reload when this one runs alone, or after the test before's client_timeout)
   await sighupWith(webFile({ a: `${be1 ?? ''}:80`, b: `${be2 ?? ''}:80 weight=4` }, 'client_timeout=34\n'))
-  let held: number | null = null
-  for (let tries = 0; tries < 30 && held === null; tries++) {
-    const connection = await client.connect({ host: topology.addresses.lbClientSide, port: PORT, timeoutMs: 5000 })
-    if (String(connection.greeting).startsWith('be2 ')) held = connection.conn
-    else await client.close(connection.conn)
-  }
-  assert.ok(held !== null, 'no session reached b')
+  const held = await heldOn('be2')
   assert.match(await sighupWith(webFile({ a: `${be1 ?? ''}:80` }, 'client_timeout=34\n')), /: runtime$/)
   const worker = await workerPid()
   process.kill(agent.process.pid, 'SIGKILL')
@@ -239,10 +232,7 @@ test('a server being removed when the agent dies: the agent that adopts HAProxy 
   for (let round = 0; round < 5; round++) assert.equal(await greetedBy(), 'be1', 'a new connection went to the removed server')
   assert.equal(await client.send(held, 'still here\n'), 'still here')
   await client.close(held)
-  // bounded: 5 s for the 500 ms poll to delete it
-  const deadline = Date.now() + 5000
-  while (await webRow('b') !== undefined && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100))
-  assert.equal(await webRow('b'), undefined, 'the removed server is still in show stat')
+  await waitFor('b deleted from HAProxy (the 500 ms poll)', async () => await webRow('b') === undefined, 5000, { intervalMs: 100 })
   assert.deepEqual((await web())?.removing, [])
   assert.equal(await workerPid(), worker)
 })
