@@ -259,3 +259,21 @@ test('a change sent to the standby with service= is forwarded with it and lands 
   assert.equal(refused.status.code, 100)
   assert.match(String(refused.status.message), /forwarded this drain as to the active node, but this node is standby too/)
 })
+
+test('the standby leaves a service file alone that already gives the active node\'s entries, its comments and order included; one that differs, or does not parse, is written', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'l3lb-services-kept-'))
+  try {
+    // as the operator wrote it on this node while it was active: comments, another order, quotes
+    const byHand = '# the web tier: two servers on rack 4\nserver_web2="198.18.1.12 weight=2"\nmode=tcp_roundrobin\n\n# the old port\nports=8080\n# rack 4, slot 1\nserver_web1=198.18.1.11\n'
+    writeFileSync(join(dir, 'web.env'), byHand)
+    assert.deepEqual(await writeServiceFiles(dir, WEB), { written: [], removed: [] })
+    assert.equal(readFileSync(join(dir, 'web.env'), 'utf8'), byHand)
+    const changed = { web: { ...WEB.web, ports: '8081' } }
+    assert.deepEqual(await writeServiceFiles(dir, changed), { written: ['web'], removed: [] })
+    assert.deepEqual(Object.fromEntries(entryValues(parseEnvFile(readFileSync(join(dir, 'web.env'), 'utf8')))), changed.web)
+    writeFileSync(join(dir, 'web.env'), `${envFileText(changed.web)}a line that is not name=value\n`)
+    assert.deepEqual(await writeServiceFiles(dir, changed), { written: ['web'], removed: [] })
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
