@@ -10,7 +10,7 @@ import { startDaemon } from '../process/daemon.js'
 import { DATA_PLANE_NICENESS } from '../process/priority.js'
 import { L3lbError } from '../errors.js'
 import { LOCAL_PEER_NAME } from '../render/haproxy-config.js'
-import { parseShowProc, type ProcessTable } from './parse.js'
+import { oldWorkerPids, parseShowProc, type ProcessTable } from './parse.js'
 import { processGone } from '../process/process-state.js'
 import { sendCommand } from './socket-client.js'
 
@@ -174,6 +174,11 @@ export class HaproxyMaster {
     const table = parseShowProc(text)
     if (table === null) throw new L3lbError('L3LB_HAPROXY_SOCKET', `unexpected answer to "show proc": ${JSON.stringify(text.slice(0, 200))}`)
     return table
+  }
+
+  /** The pids of the workers reloads replaced that still finish their sessions (`show proc`'s old workers). */
+  async oldWorkers (): Promise<number[]> {
+    return oldWorkerPids(await sendCommand(this.#options.masterSocket, 'show proc'))
   }
 
   /**

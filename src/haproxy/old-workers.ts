@@ -3,8 +3,11 @@
  * end (or `hard-stop-after`), reached through the master socket (`@!PID`). What the servers
  * being removed need of them: their sessions, and ending them.
  */
-import { streamsOfServer, type Row } from './parse.js'
+import { STAT_COLUMNS, streamsOfServer, type Row } from './parse.js'
 import { readServerStats, SERVER_STATS_COMMAND } from './runtime-api.js'
+
+// the agent's columns, and each server's address: an agent that adopts HAProxy learns a removed server's there
+const OLD_WORKER_COLUMNS: ReadonlySet<string> = new Set([...STAT_COLUMNS, 'addr'])
 
 /** Sends one command to a worker by pid: its answer, or null once that worker has exited. */
 export type AskWorker = (pid: number, command: string) => Promise<string | null>
@@ -16,10 +19,10 @@ export class OldWorkers {
     this.#ask = ask
   }
 
-  /** Every server row of worker `pid`, or null once it has exited. */
+  /** Every server row of worker `pid` (its address in `addr`), or null once it has exited. */
   async serverStats (pid: number): Promise<Row[] | null> {
     const text = await this.#ask(pid, SERVER_STATS_COMMAND)
-    return text === null ? null : await readServerStats(text)
+    return text === null ? null : await readServerStats(text, OLD_WORKER_COLUMNS)
   }
 
   /**

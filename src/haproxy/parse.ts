@@ -157,15 +157,9 @@ export interface ProcessTable {
 
 /** The master CLI's `show proc` (2.6): `PID master RELOADS [failed: N] …`, then `# workers` rows. */
 export function parseShowProc (text: string): ProcessTable | null {
-  let section = ''
   let master: { pid: number, reloads: number, failed: number } | null = null
   const workers: Array<{ pid: number, reloads: number }> = []
-  for (const line of text.split('\n')) {
-    if (line.startsWith('#')) {
-      section = line.startsWith('# ') ? line.slice(2).trim() : section
-      continue
-    }
-    const fields = line.trim().split(/\s+/)
+  for (const { section, line, fields } of showProcRows(text)) {
     if (fields[1] === 'master') {
       const failed = /\[failed: (\d+)\]/.exec(line)
       master = { pid: Number(fields[0]), reloads: Number(fields[2]), failed: failed === null ? 0 : Number(failed[1]) }
@@ -175,6 +169,23 @@ export function parseShowProc (text: string): ProcessTable | null {
   }
   if (master === null) return null
   return { masterPid: master.pid, reloads: master.reloads, failedReloads: master.failed, workers }
+}
+
+/** The `# old workers` of `show proc`: the workers reloads replaced, still finishing their sessions. */
+export function oldWorkerPids (text: string): number[] {
+  return [...showProcRows(text)].filter(({ section, fields }) => section === 'old workers' && fields[1] === 'worker').map(({ fields }) => Number(fields[0]))
+}
+
+// each row of `show proc` under the `# SECTION` line before it ('' above the first)
+function * showProcRows (text: string): Generator<{ readonly section: string, readonly line: string, readonly fields: readonly string[] }> {
+  let section = ''
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#')) {
+      section = line.startsWith('# ') ? line.slice(2).trim() : section
+      continue
+    }
+    yield { section, line, fields: line.trim().split(/\s+/) }
+  }
 }
 
 /**

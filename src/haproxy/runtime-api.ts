@@ -128,10 +128,10 @@ export class RuntimeApi {
 /** Every proxy's server rows alone: what showServerStats asks any worker. */
 export const SERVER_STATS_COMMAND = 'show stat -1 4 -1'
 
-/** The answer to SERVER_STATS_COMMAND as rows (the agent's columns, and the last check's for a row not up). */
-export async function readServerStats (text: string): Promise<Row[]> {
+/** The answer to SERVER_STATS_COMMAND as rows (the agent's columns unless told, and the last check's for a row not up). */
+export async function readServerStats (text: string, columns: ReadonlySet<string> = STAT_COLUMNS): Promise<Row[]> {
   // every second, by the notices' watch: read in slices of the event loop's time
-  return await readInSlices(showStatReader(text, STAT_COLUMNS, CHECK_COLUMNS))
+  return await readInSlices(showStatReader(text, columns, CHECK_COLUMNS))
 }
 
 /**

@@ -21,7 +21,7 @@ import type { RuntimeApi } from '../haproxy/runtime-api.js'
 import { parseServersStateFile, serversOfState, serversStateFileText, withBackendLines, type KeepServer, type ServersStateFile } from '../haproxy/servers-state-file.js'
 import type { HaproxySupervisor } from '../haproxy/supervisor.js'
 import { haproxyServers, inForceText, isServerStep, OUTPUTS_BACKEND, planAction, planHaproxy, planReload, sameConfigText, undoAdmin, type ConfigPieces, type HaproxyInForce, type HaproxyStep } from './haproxy-plan.js'
-import { serversLeftAtReload, serversNotInFile, ServerRemovals, type RemovingServer } from './server-removals.js'
+import { serversInOldWorker, serversLeftAtReload, serversNotInFile, ServerRemovals, type RemovingServer } from './server-removals.js'
 import { OldWorkers } from '../haproxy/old-workers.js'
 import { renderHaproxyConfigPieces } from '../render/haproxy-config.js'
 import { writeFileAtomically } from '../state/atomic-file.js'
@@ -59,6 +59,7 @@ export type ReconcileAction = 'none' | 'start' | 'adopt' | 'runtime' | 'reload' 
 export class HaproxyPath {
   readonly #deps: HaproxyPathDeps
   readonly #removals: ServerRemovals
+  readonly #oldWorkers: OldWorkers
   #inForce: HaproxyInForce | null = null
   // the server-state file as this path holds it (written, or due); null when it has no server to build on
   #stateFile: ServersStateFile | null = null
@@ -70,7 +71,8 @@ export class HaproxyPath {
   constructor (deps: HaproxyPathDeps) {
     this.#deps = deps
     const master = deps.supervisor.master
-    this.#removals = new ServerRemovals(deps.runtime, deps.log, undefined, new OldWorkers(async (pid, command) => await master.askWorker(pid, command)))
+    this.#oldWorkers = new OldWorkers(async (pid, command) => await master.askWorker(pid, command))
+    this.#removals = new ServerRemovals(deps.runtime, deps.log, undefined, this.#oldWorkers)
     // a HAProxy started again after a crash loads the server-state file: what the admin changes made must be in it
     deps.supervisor.beforeRestart(() => { this.#writeStateFileDue() })
   }
@@ -246,6 +248,8 @@ export class HaproxyPath {
     // removals the old agent left under way (its memory only): out of new traffic, and finished by this one
     const lingering = serversNotInFile(serversOfState(await runtime.serversStateText().catch(() => '')), state, Date.now())
     for (const { backend, server } of lingering) await runtime.setServerState(backend, server, 'maint').catch(() => undefined)
+    // and those it had handed to the workers its reloads replaced: finished there
+    for (const server of await this.#serversInOldWorkers(state)) this.#removals.add(server)
     if (sameConfigText(running, text)) {
       this.#inForce = { state, text }
       await copyFile(state.paths.configFile, state.paths.lastGoodConfigFile)
@@ -262,6 +266,16 @@ export class HaproxyPath {
     this.#inForce = { state, text }
     await this.#afterReload(state, replaced[0], lingering)
     return 'adopt'
+  }
+
+  // the servers of no file that old workers still have sessions of, their deadlines counted from now; none when HAProxy cannot tell
+  async #serversInOldWorkers (state: DesiredState): Promise<RemovingServer[]> {
+    const found: RemovingServer[] = []
+    for (const pid of await this.#deps.supervisor.master.oldWorkers().catch(() => [])) {
+      const rows = await this.#oldWorkers.serverStats(pid).catch(() => null)
+      if (rows !== null) found.push(...serversInOldWorker(pid, rows, state, Date.now()))
+    }
+    return found
   }
 
   // A worker younger than its peers resync timeouts (about 10 s) would hand an empty table on.

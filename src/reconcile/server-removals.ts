@@ -12,6 +12,7 @@ import { findRow, type Row } from '../haproxy/parse.js'
 import type { DesiredState } from '../state/desired.js'
 import { isUdpMode } from '../properties/service-file.js'
 import type { StateServer } from '../haproxy/servers-state-file.js'
+import { OUTPUTS_BACKEND } from './haproxy-plan.js'
 
 /** A server being removed, as `/api/services` shows it. */
 export interface RemovingServer {
@@ -229,12 +230,37 @@ export function serversLeftAtReload (before: DesiredState, after: DesiredState, 
  * server_timeout.
  */
 export function serversNotInFile (running: readonly StateServer[], state: DesiredState, now: number): RemovingServer[] {
+  return notInFile(running, state, now, false)
+}
+
+/**
+ * Pure: the servers old worker `pid` (its server rows, with `addr`) still has sessions or a
+ * queue of that no TCP service file names: removals an agent that stopped had handed to that
+ * worker at a reload, to be finished at `now`, at the file's server_timeout, or for a service
+ * removed whole at the env file's. The env file's own outputs are not API servers: left alone.
+ */
+export function serversInOldWorker (pid: number, rows: readonly Row[], state: DesiredState, now: number): RemovingServer[] {
+  const busy = rows.filter((row) => row.svname !== 'BACKEND' && row.pxname !== OUTPUTS_BACKEND && !isIdle(row))
+  const running = busy.map((row) => ({ backend: row.pxname ?? '', server: row.svname ?? '', ...addressOf(row.addr ?? '') }))
+  return notInFile(running, state, now, true).map((server) => ({ ...server, worker: pid, sessions: sessionsOf(findRow(busy, server.backend, server.server)) }))
+}
+
+// those of `running` a TCP service file's backend lacks; with `gone`, a backend no TCP service has too
+function notInFile (running: readonly StateServer[], state: DesiredState, now: number, gone: boolean): RemovingServer[] {
   const services = new Map(state.services.filter((service) => !isUdpMode(service.mode)).map((service) => [service.name, service]))
   return running.flatMap(({ backend, server, address, port }) => {
     const service = services.get(backend)
-    if (service === undefined || service.servers.some((named) => named.name === server)) return []
-    return [{ backend, server, address, port: port === 0 ? null : port, since: now, deadline: now + service.serverTimeout * 1000 }]
+    if (service === undefined ? !gone : service.servers.some((named) => named.name === server)) return []
+    const timeout = service ?? state.services.find((other) => other.name === backend) ?? state.properties
+    return [{ backend, server, address, port: port === 0 ? null : port, since: now, deadline: now + timeout.serverTimeout * 1000 }]
   })
+}
+
+// `show stat`'s addr: `ADDRESS:PORT`, an IPv6 one in brackets; port 0 when the client's port is kept
+function addressOf (addr: string): { readonly address: string, readonly port: number } {
+  const colon = addr.lastIndexOf(':')
+  const host = colon === -1 ? addr : addr.slice(0, colon)
+  return { address: host.replace(/^\[(.*)\]$/, '$1'), port: colon === -1 ? 0 : Number(addr.slice(colon + 1)) || 0 }
 }
 
 function removingKey (server: Pick<RemovingServer, 'backend' | 'server' | 'worker'>): string {

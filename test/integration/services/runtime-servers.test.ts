@@ -26,8 +26,8 @@ let runtime: RuntimeApi
 const PORT = 8081
 
 // the web service's file: its properties, then its servers as `name=target options`
-function webFile (servers: Readonly<Record<string, string>>, properties = ''): string {
-  return `ports=${PORT}\nhealthcheck_interval=1\nserver_timeout=60\n${properties}${Object.entries(servers).map(([name, line]) => `server_${name}=${line}\n`).join('')}`
+function webFile (servers: Readonly<Record<string, string>>, properties = '', serverTimeout = 60): string {
+  return `ports=${PORT}\nhealthcheck_interval=1\nserver_timeout=${serverTimeout}\n${properties}${Object.entries(servers).map(([name, line]) => `server_${name}=${line}\n`).join('')}`
 }
 
 async function sighupWith (text: string): Promise<string> {
@@ -60,7 +60,7 @@ async function heldOn (by: string): Promise<number> {
   assert.fail(`no session reached ${by}`)
 }
 
-interface ServicesAnswer { services: Array<{ name: string, servers: Array<{ name: string, admin: string }>, removing?: Array<{ name: string, state: string, sessions: number }> }> }
+interface ServicesAnswer { services: Array<{ name: string, servers: Array<{ name: string, admin: string }>, removing?: Array<{ name: string, state: string, sessions: number, address: string, port: number | null }> }> }
 
 async function web (): Promise<ServicesAnswer['services'][number] | undefined> {
   const answer = JSON.parse((await client.http(`http://${topology.addresses.lbClientSide}:8080/api/services`, { timeoutMs: 5000 })).body) as ServicesAnswer
@@ -235,4 +235,41 @@ test('a server being removed when the agent dies: the agent that adopts HAProxy 
   await waitFor('b deleted from HAProxy (the 500 ms poll)', async () => await webRow('b') === undefined, 5000, { intervalMs: 100 })
   assert.deepEqual((await web())?.removing, [])
   assert.equal(await workerPid(), worker)
+})
+
+test('servers handed to the worker before a reload when the agent dies: the agent that adopts HAProxy finds them there, lists them removing, and shuts their sessions at server_timeout counted from then', async () => {
+  const [be1, be2] = topology.addresses.backends
+  await sighupWith(webFile({ a: `${be1 ?? ''}:80`, b: `${be2 ?? ''}:80 weight=4` }, 'client_timeout=35\n', 4))
+  const held = await heldOn('be2')
+  // kept busy from here on (HAProxy's own server_timeout counts idle time only); bounded: it stops with the session or the test
+  const done = new AbortController()
+  const keptBusy = (async () => {
+    while (!done.signal.aborted && await client.send(held, 'busy\n', 2000).then(() => true, () => false)) await new Promise((resolve) => setTimeout(resolve, 250))
+  })()
+  try {
+    // b out with a property that reloads: its session goes on in the worker before the reload
+    assert.match(await sighupWith(webFile({ a: `${be1 ?? ''}:80` }, 'client_timeout=36\n', 4)), /: reload$/)
+    const worker = await workerPid()
+    process.kill(agent.process.pid, 'SIGKILL')
+    await agent.process.exited
+    agent = await agent.restart()
+    const adoptedAt = Date.now()
+    assert.match(agent.process.output(), /adopted/)
+    assert.equal(await workerPid(), worker, 'the adopting agent reloaded')
+    assert.deepEqual((await web())?.removing?.map(({ name, sessions, address, port }) => [name, sessions, address, port]), [['b', 1, be2, 80]])
+    for (let round = 0; round < 5; round++) assert.equal(await greetedBy(), 'be1', 'a new connection went to the removed server')
+    // shut once the deadline is seen (the old worker is looked at every 2 s); bounded: 10 s
+    let endedAt: number | null = null
+    while (endedAt === null && Date.now() - adoptedAt < 10_000) {
+      await new Promise((resolve) => setTimeout(resolve, 250))
+      endedAt = await client.send(held, 'still\n', 2000).then(() => null, () => Date.now())
+    }
+    assert.ok(endedAt !== null, 'the session outlived its server_timeout after the adoption by 6 s')
+    assert.ok(endedAt - adoptedAt >= 2500, `the session ended ${endedAt - adoptedAt} ms after the adoption, before its server_timeout`)
+    await waitFor('b no longer listed', async () => JSON.stringify((await web())?.removing) === '[]', 5000, { intervalMs: 100 })
+  } finally {
+    done.abort()
+    await keptBusy
+    await client.close(held).catch(() => undefined)
+  }
 })

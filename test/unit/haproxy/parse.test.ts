@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { CHECK_COLUMNS, parseShowProc, parseShowStat, peersLocallySynced, showStatReader, STAT_COLUMNS, streamsOfServer } from '../../../src/haproxy/parse.js'
+import { CHECK_COLUMNS, oldWorkerPids, parseShowProc, parseShowStat, peersLocallySynced, showStatReader, STAT_COLUMNS, streamsOfServer } from '../../../src/haproxy/parse.js'
 import { processStateOf } from '../../../src/process/process-state.js'
 import { downReason, outputHealth, secondsSinceChange, upReason } from '../../../src/haproxy/server-status.js'
 
@@ -54,6 +54,21 @@ test('show proc gives the reload counters and the current workers, not the old o
 `
   assert.deepEqual(parseShowProc(text), { masterPid: 4505, reloads: 3, failedReloads: 1, workers: [{ pid: 4517, reloads: 0 }] })
   assert.equal(parseShowProc('Unknown command'), null)
+})
+
+test('show proc\'s old workers: the workers reloads replaced, still finishing their sessions', () => {
+  const text = `#<PID>          <type>          <reloads>       <uptime>        <version>
+4505            master          3 [failed: 1]   0d00h00m02s     2.6.12-1+deb12u4
+# workers
+4517            worker          0               0d00h00m01s     2.6.12-1+deb12u4
+# old workers
+4508            worker          1               0d00h00m09s     2.6.12-1+deb12u4
+4503            worker          2               0d00h00m19s     2.6.12-1+deb12u4
+# programs
+
+`
+  assert.deepEqual(oldWorkerPids(text), [4508, 4503])
+  assert.deepEqual(oldWorkerPids('Unknown command'), [])
 })
 
 test('show peers: synced once the local and remote resyncs are done or timed out, in every section', () => {

@@ -7,7 +7,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { Row } from '../../../src/haproxy/parse.js'
-import { serversLeftAtReload, serversNotInFile, ServerRemovals, type RemovingServer } from '../../../src/reconcile/server-removals.js'
+import { serversInOldWorker, serversLeftAtReload, serversNotInFile, ServerRemovals, type RemovingServer } from '../../../src/reconcile/server-removals.js'
 import { stateWithServices } from '../../support/fixtures.js'
 
 const ENV = 'mode=tcp_roundrobin\nports=80\n'
@@ -128,4 +128,25 @@ test('serversNotInFile: a running server of a TCP service file\'s backend that t
     { backend: 'gone', server: 'x', address: '198.18.8.1', port: 80 }
   ]
   assert.deepEqual(serversNotInFile(running, state, 1000), [{ backend: 'web', server: 'c', address: '198.18.5.3', port: null, since: 1000, deadline: 41_000 }])
+})
+
+test('serversInOldWorker: an old worker\'s servers with sessions that no TCP service file names, at the file\'s server_timeout, or the env file\'s for a service removed whole; not the outputs, not an idle one', () => {
+  const state = stateWithServices(`${ENV}server_timeout=50\n`, { web: WEB, voice: 'mode=udp_roundrobin\nports=5060\nserver_timeout=7\nserver_s1=198.18.7.1\n' })
+  const row = (pxname: string, svname: string, scur: number, addr: string, qcur = 0): Row => ({ pxname, svname, scur: String(scur), qcur: String(qcur), addr })
+  const old = [
+    row('web', 'a', 3, '198.18.5.1:80'),
+    row('web', 'c', 2, '198.18.5.3:80'),
+    row('web', 'd', 0, '198.18.5.4:80'),
+    row('web', 'e', 0, '[fd00:1b::5]:0', 1),
+    row('outputs', 'out9', 4, '198.18.9.1:80'),
+    row('gone', 'x', 1, '198.18.8.1:80'),
+    row('voice', 's0', 1, '198.18.7.2:5060'),
+    row('web', 'BACKEND', 5, '')
+  ]
+  assert.deepEqual(serversInOldWorker(4242, old, state, 1000), [
+    { backend: 'web', server: 'c', address: '198.18.5.3', port: 80, since: 1000, deadline: 41_000, worker: 4242, sessions: 2 },
+    { backend: 'web', server: 'e', address: 'fd00:1b::5', port: null, since: 1000, deadline: 41_000, worker: 4242, sessions: 0 },
+    { backend: 'gone', server: 'x', address: '198.18.8.1', port: 80, since: 1000, deadline: 51_000, worker: 4242, sessions: 1 },
+    { backend: 'voice', server: 's0', address: '198.18.7.2', port: 5060, since: 1000, deadline: 8000, worker: 4242, sessions: 1 }
+  ])
 })
