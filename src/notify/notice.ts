@@ -193,6 +193,15 @@ export function isUrgent (notice: Notice): boolean {
   return notice.kind === 'service' || notice.kind === 'role'
 }
 
+/** Pure: `waiting` with `entry` added, an urgent one (`urgent`) ahead of every one that is not; each keeps its order otherwise. */
+export function urgentAhead<T> (waiting: readonly T[], entry: T, urgent: (entry: T) => boolean): T[] {
+  const next = [...waiting]
+  const at = urgent(entry) ? next.findIndex((other) => !urgent(other)) : -1
+  if (at === -1) next.push(entry)
+  else next.splice(at, 0, entry)
+  return next
+}
+
 /**
  * One mail for notices of many subjects that came faster than mails go out one by one (a back
  * end shared by many services dying): the outages first in the subject, every notice in the

@@ -1,15 +1,17 @@
 /**
- * Tells the operator: every notice goes to the log and, when mon_url is set, to mon at once;
- * with mail_to set, the ones worth a mail go out by e-mail through the rate limit.
+ * Tells the operator: every notice goes to the log and, when mon_url is set, to mon at once
+ * (mon-notices.ts: a few posts at a time); with mail_to set, the ones worth a mail go out by
+ * e-mail through the rate limit.
  * Invariants: notify() never throws and never waits (the caller is a health check or
  * keepalived's log); mails go out one at a time, each bounded by the SMTP timeouts; a failed
  * mail or mon post is logged with its reason, and the notice is still in the log.
  */
 import type { MailSettings, Properties } from '../properties/model.js'
-import { reasonOf, shown, type PostJson } from '../counters/push.js'
+import { reasonOf, type PostJson } from '../counters/push.js'
 import type { Log } from '../model/log.js'
 import { MailThrottle } from './mail-throttle.js'
-import { isMailed, isUrgent, noticeDocument, noticeKey, noticeLine, noticeMail, noticesTogetherMail, type NodeIdentity, type Notice } from './notice.js'
+import { MonNotices } from './mon-notices.js'
+import { isMailed, isUrgent, noticeDocument, urgentAhead, noticeKey, noticeLine, noticeMail, noticesTogetherMail, type NodeIdentity, type Notice } from './notice.js'
 import type { RecentNotices } from './recent-notices.js'
 import type { SendMail } from './smtp.js'
 
@@ -24,7 +26,6 @@ export interface NotifierDeps {
   readonly recent?: RecentNotices
 }
 
-const MON_TIMEOUT_MS = 5000
 // mails wait in line behind a slow relay; past this many, those waiting go out together (waitingMails)
 export const MAX_WAITING_MAILS = 20
 
@@ -38,6 +39,7 @@ export interface WaitingMail {
 export class Notifier {
   readonly #deps: NotifierDeps
   readonly #now: () => number
+  readonly #mon: MonNotices
   #mail: MailSettings | null = null
   #monUrl = ''
   #mode = ''
@@ -53,6 +55,7 @@ export class Notifier {
   constructor (deps: NotifierDeps) {
     this.#deps = deps
     this.#now = deps.now ?? Date.now
+    this.#mon = new MonNotices({ postJson: deps.postJson, warn: (line) => { deps.log.warn(line) }, now: this.#now })
   }
 
   /** Mails handed to the relay so far. */
@@ -81,7 +84,7 @@ export class Notifier {
     if (notice.kind !== 'role' && notice.state === 'up') this.#deps.log.info(`notice: ${line}`)
     else if (notice.kind === 'service') this.#deps.log.error(`notice: ${line}`)
     else this.#deps.log.warn(`notice: ${line}`)
-    if (this.#monUrl !== '') this.#postToMon(notice, this.#monUrl)
+    if (this.#monUrl !== '') this.#mon.post(notice, this.#monUrl, JSON.stringify(noticeDocument(notice, this.#node())))
     const throttle = this.#throttle
     if (throttle === null || !isMailed(notice)) return
     if (throttle.offer(noticeKey(notice), notice, this.#now()) === 'send') this.#sendBatches([{ items: [notice] }])
@@ -142,15 +145,6 @@ export class Notifier {
       this.#deps.log.error(`e-mail notice to ${settings.to.join(', ')} through ${relay(settings)} failed: ${reasonOf(error)} (subject: ${subject})`)
     }
   }
-
-  #postToMon (notice: Notice, url: string): void {
-    const body = JSON.stringify(noticeDocument(notice, this.#node()))
-    this.#deps.postJson(url, body, AbortSignal.timeout(MON_TIMEOUT_MS)).then((status) => {
-      if (status >= 300) this.#deps.log.warn(`notice to mon at ${shown(url)} was answered ${status}`)
-    }, (error: unknown) => {
-      this.#deps.log.warn(`notice to mon at ${shown(url)} failed: ${reasonOf(error)}`)
-    })
-  }
 }
 
 function relay (settings: MailSettings): string {
@@ -167,10 +161,7 @@ function relay (settings: MailSettings): string {
  */
 export function waitingMails (waiting: readonly WaitingMail[], mail: WaitingMail): WaitingMail[] {
   const urgent = (entry: WaitingMail): boolean => entry.items.some(isUrgent)
-  const next = [...waiting]
-  const at = urgent(mail) ? next.findIndex((entry) => !urgent(entry)) : -1
-  if (at === -1) next.push(mail)
-  else next.splice(at, 0, mail)
+  const next = urgentAhead(waiting, mail, urgent)
   if (next.length <= MAX_WAITING_MAILS) return next
   const together = (entries: readonly WaitingMail[]): WaitingMail[] => {
     const last = entries.at(-1)
