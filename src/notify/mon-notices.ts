@@ -11,7 +11,7 @@
 import { reasonOf, shown, type PostJson } from '../counters/push.js'
 import { isUrgent, urgentAhead, type Notice } from './notice.js'
 
-export const MON_TIMEOUT_MS = 5000
+const MON_TIMEOUT_MS = 5000
 export const MON_POSTS_AT_ONCE = 4
 export const MON_WAIT_MS = 60_000
 export const MAX_WAITING_MON = 2000

@@ -11,7 +11,7 @@ import { reasonOf, type PostJson } from '../counters/push.js'
 import type { Log } from '../model/log.js'
 import { MailThrottle } from './mail-throttle.js'
 import { MonNotices } from './mon-notices.js'
-import { isMailed, isUrgent, noticeDocument, urgentAhead, noticeKey, noticeLine, noticeMail, noticesTogetherMail, type NodeIdentity, type Notice } from './notice.js'
+import { isMailed, isUrgent, noticeDocument, noticeKey, noticeLine, noticeMail, noticesTogetherMail, urgentAhead, type NodeIdentity, type Notice } from './notice.js'
 import type { RecentNotices } from './recent-notices.js'
 import type { SendMail } from './smtp.js'
 
