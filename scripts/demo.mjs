@@ -41,7 +41,8 @@ writeFileSync(envFile, [
   ''
 ].join('\n'))
 
-const agent = spawn(process.execPath, [new URL('../dist/src/cli/main.js', import.meta.url).pathname, 'start', '--env', envFile], {
+// through the launcher, as the package and the systemd unit start it: with the agent's V8 heap bound (docs/limits.md)
+const agent = spawn(new URL('../appliance/l3lb', import.meta.url).pathname, ['start', '--env', envFile], {
   env: { ...process.env, RUNTIME_DIRECTORY: join(dir, 'run'), STATE_DIRECTORY: join(dir, 'state') },
   stdio: ['ignore', 'inherit', 'pipe']
 })
@@ -55,7 +56,7 @@ l3lb is running (files in ${dir}).
              curl 'http://127.0.0.1:8080/api/disable?channel=out1'
              curl 'http://127.0.0.1:8080/api/enable?127.0.0.11'
   stats UI:  http://127.0.0.1:8404/
-  the CLI:   node dist/src/cli/main.js status --env ${envFile}
+  the CLI:   appliance/l3lb status --env ${envFile}
   a failure: kill -USR2 ${process.pid}     (stops out2's back end; again to bring it back)
 Ctrl-C stops the demo.`)
   }
