@@ -1,8 +1,11 @@
 /**
  * Reads the host facts the limits come from: /proc and the cgroup file system. The
  * parsing is in cgroup.ts, memory.ts, cpus.ts and descriptors.ts; this file only reads.
+ * Synchronously: these files are the kernel's own text, made when read, in microseconds,
+ * where each asynchronous read was four hops through libuv's pool and their twenty-odd
+ * reads took 2-14 ms of a management API call at 256 services (the PUT aim, SPEC §13).
  */
-import { readFile, stat } from 'node:fs/promises'
+import { readFileSync, statSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { L3lbError } from '../errors.js'
@@ -27,23 +30,23 @@ function isMissing (error: unknown): boolean {
   return code === 'ENOENT' || code === 'ENOTDIR'
 }
 
-async function readText (path: string): Promise<string> {
-  return await readFile(path, 'utf8')
+function readText (path: string): string {
+  return readFileSync(path, 'utf8')
 }
 
 // a cgroup level without the file (the root has no memory.max) does not limit
-async function readOptional (path: string): Promise<string | null> {
+function readOptional (path: string): string | null {
   try {
-    return await readText(path)
+    return readText(path)
   } catch (error) {
     if (isMissing(error)) return null
     throw error
   }
 }
 
-async function isDirectory (path: string): Promise<boolean> {
+function isDirectory (path: string): boolean {
   try {
-    return (await stat(path)).isDirectory()
+    return statSync(path).isDirectory()
   } catch (error) {
     if (isMissing(error)) return false
     throw error
@@ -59,76 +62,76 @@ function rethrowAs (code: 'L3LB_MEMORY_UNKNOWN' | 'L3LB_CPUS_UNKNOWN', what: str
 
 // the process's own cgroup directory and its ancestors; the mount root alone when the
 // own path is not visible under the mount (a cgroup namespace, or a container's view)
-async function visibleDirs (root: string, location: ControllerLocation): Promise<string[]> {
+function visibleDirs (root: string, location: ControllerLocation): string[] {
   const own = location.dirs[0]
-  if (own !== undefined && await isDirectory(join(root, own))) return location.dirs.map((dir) => join(root, dir))
+  if (own !== undefined && isDirectory(join(root, own))) return location.dirs.map((dir) => join(root, dir))
   return [join(root, location.mountPoint)]
 }
 
-async function locate (root: string, controller: string): Promise<ControllerLocation | null> {
-  const mountinfo = await readText(join(root, 'proc/self/mountinfo'))
-  const procCgroup = await readText(join(root, 'proc/self/cgroup'))
+function locate (root: string, controller: string): ControllerLocation | null {
+  const mountinfo = readText(join(root, 'proc/self/mountinfo'))
+  const procCgroup = readText(join(root, 'proc/self/cgroup'))
   return locateController(mountinfo, procCgroup, controller)
 }
 
-async function readCgroupMemory (root: string): Promise<number | null> {
-  const location = await locate(root, 'memory')
+function readCgroupMemory (root: string): number | null {
+  const location = locate(root, 'memory')
   if (location === null) return null
   const limits: Array<number | null> = []
-  for (const dir of await visibleDirs(root, location)) {
+  for (const dir of visibleDirs(root, location)) {
     const file = location.version === 1 ? 'memory.limit_in_bytes' : 'memory.max'
-    const text = await readOptional(join(dir, file))
+    const text = readOptional(join(dir, file))
     if (text === null) continue
     limits.push(location.version === 1 ? parseV1MemoryLimit(text) : parseV2MemoryMax(text))
   }
   return smallestLimit(limits)
 }
 
-async function readCgroupCpuQuota (root: string): Promise<number | null> {
-  const location = await locate(root, 'cpu')
+function readCgroupCpuQuota (root: string): number | null {
+  const location = locate(root, 'cpu')
   if (location === null) return null
   const quotas: Array<number | null> = []
-  for (const dir of await visibleDirs(root, location)) {
+  for (const dir of visibleDirs(root, location)) {
     if (location.version === 1) {
-      const quota = await readOptional(join(dir, 'cpu.cfs_quota_us'))
-      const period = await readOptional(join(dir, 'cpu.cfs_period_us'))
+      const quota = readOptional(join(dir, 'cpu.cfs_quota_us'))
+      const period = readOptional(join(dir, 'cpu.cfs_period_us'))
       if (quota !== null && period !== null) quotas.push(parseV1CpuQuota(quota, period))
     } else {
-      const max = await readOptional(join(dir, 'cpu.max'))
+      const max = readOptional(join(dir, 'cpu.max'))
       if (max !== null) quotas.push(parseV2CpuMax(max))
     }
   }
   return smallestLimit(quotas)
 }
 
-async function readMemoryFacts (root: string): Promise<Pick<HostFacts, 'physicalMemoryBytes' | 'cgroupMemoryBytes'>> {
+function readMemoryFacts (root: string): Pick<HostFacts, 'physicalMemoryBytes' | 'cgroupMemoryBytes'> {
   let physicalMemoryBytes: number
   try {
-    physicalMemoryBytes = parseMemTotal(await readText(join(root, 'proc/meminfo')))
+    physicalMemoryBytes = parseMemTotal(readText(join(root, 'proc/meminfo')))
   } catch (error) {
     rethrowAs('L3LB_MEMORY_UNKNOWN', MEMORY_UNKNOWN, 'reading physical memory from /proc/meminfo', error)
   }
   try {
-    return { physicalMemoryBytes, cgroupMemoryBytes: await readCgroupMemory(root) }
+    return { physicalMemoryBytes, cgroupMemoryBytes: readCgroupMemory(root) }
   } catch (error) {
     rethrowAs('L3LB_MEMORY_UNKNOWN', MEMORY_UNKNOWN, 'reading the cgroup memory limit', error)
   }
 }
 
-async function readCpuFacts (root: string): Promise<Pick<HostFacts, 'affinityCpus' | 'cgroupCpuQuota'>> {
+function readCpuFacts (root: string): Pick<HostFacts, 'affinityCpus' | 'cgroupCpuQuota'> {
   try {
-    const status = await readOptional(join(root, 'proc/self/status'))
+    const status = readOptional(join(root, 'proc/self/status'))
     const affinityCpus = (status === null ? null : parseAffinityCpus(status)) ?? availableParallelism()
-    return { affinityCpus, cgroupCpuQuota: await readCgroupCpuQuota(root) }
+    return { affinityCpus, cgroupCpuQuota: readCgroupCpuQuota(root) }
   } catch (error) {
     rethrowAs('L3LB_CPUS_UNKNOWN', CPUS_UNKNOWN, 'reading the CPU affinity and cgroup quota', error)
   }
 }
 
-async function readDescriptorHardLimit (root: string): Promise<number> {
+function readDescriptorHardLimit (root: string): number {
   let limits: string
   try {
-    limits = await readText(join(root, 'proc/self/limits'))
+    limits = readText(join(root, 'proc/self/limits'))
   } catch (error) {
     const detail = error instanceof Error ? error.message : String(error)
     throw new L3lbError('L3LB_START_FAILED', `could not determine the file-descriptor limit: ${detail}`, { cause: error })
@@ -138,8 +141,8 @@ async function readDescriptorHardLimit (root: string): Promise<number> {
 
 /** Reads physical and cgroup memory, affinity CPUs and CPU quota, and the descriptor hard limit. */
 export async function readHostFacts (paths: HostPaths = DEFAULT_HOST_PATHS): Promise<HostFacts> {
-  const memory = await readMemoryFacts(paths.root)
-  const cpus = await readCpuFacts(paths.root)
-  const fileDescriptorHardLimit = await readDescriptorHardLimit(paths.root)
+  const memory = readMemoryFacts(paths.root)
+  const cpus = readCpuFacts(paths.root)
+  const fileDescriptorHardLimit = readDescriptorHardLimit(paths.root)
   return Object.freeze({ ...memory, ...cpus, fileDescriptorHardLimit })
 }
