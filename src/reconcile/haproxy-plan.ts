@@ -108,8 +108,8 @@ export function planHaproxy (inForce: HaproxyInForce | null, desired: DesiredSta
  * HAProxy refuses one, the job puts the last good file back and a checked reload follows.
  */
 export function planServers (inForce: HaproxyInForce, desired: DesiredState, removing: ReadonlySet<string> = new Set()): HaproxyStep[] | null {
-  const levels = new Map(haproxyServers(desired).map((server) => [`${server.backend}/${server.server}`, server.admin]))
-  const servers = serverSteps(inForce.state, desired, (backend, server) => levels.get(`${backend}/${server}`) ?? 'ready', removing)
+  const stick = new Set(desired.services.filter((service) => service.mode === 'tcp_source').map((service) => service.name))
+  const servers = serverSteps(inForce.state, desired, (backend, server) => adminLevel(desired, serverKey(backend, server), stick.has(backend)), removing)
   if (servers === null || servers.length === 0) return null
   return [{ kind: 'install-unchecked' }, ...adminSteps(inForce.state, desired), ...servers, { kind: 'save-server-state' }]
 }
@@ -161,10 +161,7 @@ export function onlyAdminDiffers (before: DesiredState, after: DesiredState): bo
 
 /** Every server in HAProxy for `state`: its backend, name, serverKey and the admin level it should have. */
 export function haproxyServers (state: DesiredState, only?: ReadonlySet<string>): Array<{ readonly backend: string, readonly server: string, readonly key: string, readonly admin: AdminLevel }> {
-  const level = (key: string, stick: boolean): AdminLevel => state.disabled.has(key)
-    ? 'maint'
-    // HAProxy's drain still lets in the clients a stick table holds to it; maintenance does not (SPEC §11)
-    : state.draining.has(key) ? (stick ? 'maint' : 'drain') : 'ready'
+  const level = (key: string, stick: boolean): AdminLevel => adminLevel(state, key, stick)
   const seedStick = state.properties.mode === 'tcp_source'
   // the services the keys name (`web/web1`): an admin change reads one service's servers, not 1,000
   const named = only === undefined ? undefined : new Set([...only].map(serviceOfKey))
@@ -178,10 +175,16 @@ export function haproxyServers (state: DesiredState, only?: ReadonlySet<string>)
   ]
 }
 
+/** The admin level a server (its serverKey) has in HAProxy for `state`; `stick`: its backend has a stick table. */
+function adminLevel (state: DesiredState, key: string, stick: boolean): AdminLevel {
+  if (state.disabled.has(key)) return 'maint'
+  // HAProxy's drain still lets in the clients a stick table holds to it; maintenance does not (SPEC §11)
+  return state.draining.has(key) ? (stick ? 'maint' : 'drain') : 'ready'
+}
+
 // servers in HAProxy in both states whose admin level differs; from null: those the file alone does not set (draining)
 function adminSteps (before: DesiredState | null, after: DesiredState): HaproxyStep[] {
-  // the same servers (an admin change): only those in or out of an admin set can change level, not all 1,000
-  const only = before !== null && before.properties === after.properties && before.services === after.services ? adminChanges(before, after) : undefined
+  const only = before === null ? undefined : serversThatMayChangeLevel(before, after)
   const was = new Map((before === null ? [] : haproxyServers(before, only)).map((server) => [`${server.backend}/${server.server}`, server.admin]))
   return haproxyServers(after, only).flatMap((server): HaproxyStep[] => {
     const fromFile: AdminLevel = after.disabled.has(server.key) ? 'maint' : 'ready'
@@ -189,6 +192,22 @@ function adminSteps (before: DesiredState | null, after: DesiredState): HaproxyS
     if (previous === undefined || previous === server.admin) return []
     return [{ kind: 'set-admin', backend: server.backend, server: server.server, state: server.admin, previous }]
   })
+}
+
+/**
+ * The servers whose admin level can differ between two states, undefined for all: the same
+ * servers (an admin change), those in or out of an admin set; the same admin sets (a change of
+ * servers), those of the services that changed and the seed's outputs when its properties did.
+ * Not all 1,000 (the ctl latency and PUT aims, SPEC §13).
+ */
+function serversThatMayChangeLevel (before: DesiredState, after: DesiredState): ReadonlySet<string> | undefined {
+  if (before.properties === after.properties && before.services === after.services) return adminChanges(before, after)
+  if (!sameSet(before.disabled, after.disabled) || !sameSet(before.draining, after.draining)) return undefined
+  const [was, now] = [new Set(before.services), new Set(after.services)]
+  const changed = [...before.services.filter((service) => !now.has(service)), ...after.services.filter((service) => !was.has(service))]
+  const keys = new Set(changed.flatMap((service) => service.servers.map((server) => serverKey(service.name, server.name))))
+  if (before.properties !== after.properties) for (const output of [...before.properties.outputs, ...after.properties.outputs]) keys.add(output.name)
+  return keys
 }
 
 function sameSet (a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {

@@ -3,7 +3,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { planAction, planHaproxy, undoAdmin, type HaproxyStep } from '../../../src/reconcile/haproxy-plan.js'
 import { renderHaproxyConfig } from '../../../src/render/haproxy-config.js'
-import { withEnabled, type DesiredState } from '../../../src/state/desired.js'
+import { withDraining, withEnabled, type DesiredState } from '../../../src/state/desired.js'
 import { stateWithServices } from '../../support/fixtures.js'
 
 const ENV = 'mode=tcp_roundrobin\nports=80\n'
@@ -126,4 +126,25 @@ test('a server added under a name still being removed reloads (the running one i
   const after = withFiles(before, { web: `${WEB}server_c=198.18.5.3:80\n` })
   assert.equal(planAction(plan(before, after, new Set(['web/c']))), 'reload')
   assert.equal(planAction(plan(before, after, new Set(['web/z']))), 'runtime')
+})
+
+const API = 'ports=8082\nhealthcheck_interval=2\nserver_x=198.18.6.1:80\nserver_y=198.18.6.2:80\n'
+
+test('a server added to one of several services: the others, read again unchanged, are the very same and give no step, their drains kept', () => {
+  const before = withDraining(stateWithServices(ENV, { web: WEB, api: API }), ['api/x'])
+  const after = withFiles(before, { web: `${WEB}server_c=198.18.5.3:80\n`, api: API })
+  // what the plan's short cuts rest on: an unchanged file gives the same Service object (properties/service-file.ts)
+  const api = (state: DesiredState): unknown => state.services.find((service) => service.name === 'api')
+  assert.equal(api(after), api(before))
+  assert.deepEqual(plan(before, after).map((step) => step.kind === 'add-server' || step.kind === 'set-admin' ? `${step.kind} ${step.backend}/${step.server}` : step.kind), [
+    'install-unchecked', 'add-server web/c', 'save-server-state'
+  ])
+})
+
+test('servers and the admin state changed in one job: the unchanged services\' servers are compared too', () => {
+  const before = stateWithServices(ENV, { web: WEB, api: API })
+  const after = withEnabled(withFiles(before, { web: `${WEB}server_c=198.18.5.3:80\n`, api: API }), ['api/y'], false)
+  const steps = plan(before, after)
+  assert.deepEqual(steps.filter((step) => step.kind === 'set-admin'), [{ kind: 'set-admin', backend: 'api', server: 'y', state: 'maint', previous: 'ready' }])
+  assert.ok(steps.some((step) => step.kind === 'add-server' && step.server === 'c'))
 })
