@@ -3,7 +3,8 @@
 //   all:   polls the first port every 10 ms until it answers, then every port (32 at a
 //          time, each retried every 10 ms) until each has answered once; prints when.
 //   until: connects to --port every 5 ms until the greeting is --expect; with --put URL and
-//          --body JSON it first sends that PUT and times its answer (a refused PUT ends it).
+//          --body JSON it first sends that PUT and times its answer (a refused PUT ends it),
+//          after a GET of the same ctl's /api/status that warms the probe's HTTP client.
 //   load:  --concurrency loops over --ports for --seconds, counting answers and failures
 //          (printed at the end, or when a SIGTERM stops it sooner); with --rate, at most
 //          that many new connections a second in all.
@@ -90,11 +91,11 @@ async function all () {
   console.log(JSON.stringify({ firstAt, allAt: answered === ports.length ? Date.now() : null, answered, missing: firstAt === null ? ports.length : missing.length }))
 }
 
-/** The PUT: its HTTP status, body and when it was sent and answered. */
-function put (url, body) {
+/** The PUT (or another method): its HTTP status, body and when it was sent and answered. */
+function put (url, body, method = 'PUT') {
   return new Promise((resolve) => {
     const sentAt = Date.now()
-    const req = request(url, { method: 'PUT', agent: false, timeout: 10_000, headers: { 'content-type': 'application/json', connection: 'close' } }, (res) => {
+    const req = request(url, { method, agent: false, timeout: 10_000, headers: { 'content-type': 'application/json', connection: 'close' } }, (res) => {
       let text = ''
       res.setEncoding('utf8')
       res.on('data', (chunk) => { text += chunk })
@@ -110,6 +111,8 @@ async function until () {
   const port = Number(values.port)
   let answer = null
   if (values.put !== undefined) {
+    // the probe's own first request loads Node's HTTP client (10-15 ms of a new process): not the PUT's time
+    await put(new URL('/api/status', values.put).href, undefined, 'GET')
     answer = await put(values.put, values.body ?? '{}')
     let code = null
     try { code = JSON.parse(answer.body).status?.code ?? null } catch {}
