@@ -68,14 +68,26 @@ function visibleDirs (root: string, location: ControllerLocation): string[] {
   return [join(root, location.mountPoint)]
 }
 
-function locate (root: string, controller: string): ControllerLocation | null {
-  const mountinfo = readText(join(root, 'proc/self/mountinfo'))
-  const procCgroup = readText(join(root, 'proc/self/cgroup'))
-  return locateController(mountinfo, procCgroup, controller)
+/** A file's text read once, when first asked for: mountinfo serves both controllers, and is long on a host of many mounts. */
+type ReadOnce = () => string
+
+function readOnce (path: string): ReadOnce {
+  let text: string | undefined
+  return () => (text ??= readText(path))
 }
 
-function readCgroupMemory (root: string): number | null {
-  const location = locate(root, 'memory')
+/** The process's mount table and cgroup membership, each read once for every controller. */
+interface ProcTexts {
+  readonly mountinfo: ReadOnce
+  readonly cgroup: ReadOnce
+}
+
+function locate (proc: ProcTexts, controller: string): ControllerLocation | null {
+  return locateController(proc.mountinfo(), proc.cgroup(), controller)
+}
+
+function readCgroupMemory (root: string, proc: ProcTexts): number | null {
+  const location = locate(proc, 'memory')
   if (location === null) return null
   const limits: Array<number | null> = []
   for (const dir of visibleDirs(root, location)) {
@@ -87,8 +99,8 @@ function readCgroupMemory (root: string): number | null {
   return smallestLimit(limits)
 }
 
-function readCgroupCpuQuota (root: string): number | null {
-  const location = locate(root, 'cpu')
+function readCgroupCpuQuota (root: string, proc: ProcTexts): number | null {
+  const location = locate(proc, 'cpu')
   if (location === null) return null
   const quotas: Array<number | null> = []
   for (const dir of visibleDirs(root, location)) {
@@ -104,7 +116,7 @@ function readCgroupCpuQuota (root: string): number | null {
   return smallestLimit(quotas)
 }
 
-function readMemoryFacts (root: string): Pick<HostFacts, 'physicalMemoryBytes' | 'cgroupMemoryBytes'> {
+function readMemoryFacts (root: string, proc: ProcTexts): Pick<HostFacts, 'physicalMemoryBytes' | 'cgroupMemoryBytes'> {
   let physicalMemoryBytes: number
   try {
     physicalMemoryBytes = parseMemTotal(readText(join(root, 'proc/meminfo')))
@@ -112,17 +124,17 @@ function readMemoryFacts (root: string): Pick<HostFacts, 'physicalMemoryBytes' |
     rethrowAs('L3LB_MEMORY_UNKNOWN', MEMORY_UNKNOWN, 'reading physical memory from /proc/meminfo', error)
   }
   try {
-    return { physicalMemoryBytes, cgroupMemoryBytes: readCgroupMemory(root) }
+    return { physicalMemoryBytes, cgroupMemoryBytes: readCgroupMemory(root, proc) }
   } catch (error) {
     rethrowAs('L3LB_MEMORY_UNKNOWN', MEMORY_UNKNOWN, 'reading the cgroup memory limit', error)
   }
 }
 
-function readCpuFacts (root: string): Pick<HostFacts, 'affinityCpus' | 'cgroupCpuQuota'> {
+function readCpuFacts (root: string, proc: ProcTexts): Pick<HostFacts, 'affinityCpus' | 'cgroupCpuQuota'> {
   try {
     const status = readOptional(join(root, 'proc/self/status'))
     const affinityCpus = (status === null ? null : parseAffinityCpus(status)) ?? availableParallelism()
-    return { affinityCpus, cgroupCpuQuota: readCgroupCpuQuota(root) }
+    return { affinityCpus, cgroupCpuQuota: readCgroupCpuQuota(root, proc) }
   } catch (error) {
     rethrowAs('L3LB_CPUS_UNKNOWN', CPUS_UNKNOWN, 'reading the CPU affinity and cgroup quota', error)
   }
@@ -141,8 +153,9 @@ function readDescriptorHardLimit (root: string): number {
 
 /** Reads physical and cgroup memory, affinity CPUs and CPU quota, and the descriptor hard limit. */
 export async function readHostFacts (paths: HostPaths = DEFAULT_HOST_PATHS): Promise<HostFacts> {
-  const memory = readMemoryFacts(paths.root)
-  const cpus = readCpuFacts(paths.root)
+  const proc = { mountinfo: readOnce(join(paths.root, 'proc/self/mountinfo')), cgroup: readOnce(join(paths.root, 'proc/self/cgroup')) }
+  const memory = readMemoryFacts(paths.root, proc)
+  const cpus = readCpuFacts(paths.root, proc)
   const fileDescriptorHardLimit = readDescriptorHardLimit(paths.root)
   return Object.freeze({ ...memory, ...cpus, fileDescriptorHardLimit })
 }
