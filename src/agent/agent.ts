@@ -44,7 +44,7 @@ import { Appliance } from './appliance.js'
 import { MonPush } from './mon-push.js'
 import { OutputChecks } from './output-checks.js'
 import { CtlListener } from './ctl-listener.js'
-import { configurationFrom, limitsFor, readEnvEntries, readServiceFiles, servicesFolder } from './boot.js'
+import { configurationFrom, limitsFor, readEnvEntries, readServiceFiles, servicesFolder, type LoadedConfiguration } from './boot.js'
 import { defaultService, fileServices } from '../properties/configuration.js'
 import { serviceJson } from '../properties/service-json.js'
 import type { ManagementController } from '../ctl/services-routes.js'
@@ -210,8 +210,8 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
   const edits = new ServiceEdits({
     run: oneAtATime,
     running: () => ({ envFile, envEntries: runningEntries, folder: servicesFolder(envFile, runningEntries), services: runningServices, running: appliance.desired.services }),
-    apply: async (files) => {
-      const action = await applyEntries(runningEntries, envFile, [], files)
+    apply: async (files, validated) => {
+      const action = await applyEntries(runningEntries, envFile, [], files, validated)
       if (appliance.desired.properties.ha !== null) {
         // the standby runs it within a second: the service files are the pair's settings
         await savePairSettings(paths.pairSettingsFile, pairSettingsOf(runningEntries, runningServices))
@@ -287,9 +287,10 @@ export async function startAgent (options: AgentOptions): Promise<RunningAgent> 
   // Brings every part to `entries`, whole or not at all: a bad set keeps what runs, and a part
   // that refuses it puts back the ones before it; either throws why, and says what runs.
   // The service files are the folder's, or (HA) those given: the active node's, or the pair's on a standby.
-  async function applyEntries (entries: ReadonlyMap<string, string>, source: string, lineProblems: Parameters<typeof configurationFrom>[1] = [], serviceFiles?: readonly ServiceFileEntries[]): Promise<ReconcileAction> {
+  // `validated`: what `entries` and `serviceFiles` gave when the caller checked them (the management API), not checked again
+  async function applyEntries (entries: ReadonlyMap<string, string>, source: string, lineProblems: Parameters<typeof configurationFrom>[1] = [], serviceFiles?: readonly ServiceFileEntries[], validated?: LoadedConfiguration): Promise<ReconcileAction> {
     const files = serviceFiles ?? await readServiceFiles(servicesFolder(envFile, entries))
-    const loaded = configurationFrom(entries, lineProblems, source, files)
+    const loaded = validated ?? configurationFrom(entries, lineProblems, source, files)
     const next = { properties: loaded.configuration.properties, services: fileServices(loaded.configuration) }
     for (const warning of loaded.warnings) log.warn(warning)
     if (localPeerName(next.properties) !== peerName) {

@@ -20,7 +20,7 @@ import type { AppliedHow, ManagementResult } from '../model/management.js'
 import type { NodeRole } from '../model/pair.js'
 import type { ReconcileAction } from '../reconcile/reconciler.js'
 import { writeFileAtomically } from '../state/atomic-file.js'
-import { hostAddresses } from './boot.js'
+import { hostAddresses, type LoadedConfiguration } from './boot.js'
 
 /** What runs, as the editor needs it: the env file's entries, the service files' and their folder. */
 export interface RunningFiles {
@@ -36,8 +36,11 @@ export interface ServiceEditsDeps {
   /** Runs `job` as one job of the agent's change queue. */
   readonly run: <T>(job: () => Promise<T>) => Promise<T>
   readonly running: () => RunningFiles
-  /** Brings every part to these service files (with the env file's entries in force); throws and keeps what ran when it cannot. */
-  readonly apply: (files: readonly ServiceFileEntries[]) => Promise<ReconcileAction>
+  /**
+   * Brings every part to these service files (with the env file's entries in force); throws and keeps what ran when it cannot.
+   * `validated` is what they gave when checked here, with those entries: not checked a second time (2-3.5 ms at 256 services).
+   */
+  readonly apply: (files: readonly ServiceFileEntries[], validated: LoadedConfiguration) => Promise<ReconcileAction>
   /** The node's role in a pair; null outside one. */
   readonly role: () => NodeRole | null
 }
@@ -121,7 +124,7 @@ export class ServiceEdits {
       }
       writeServiceFile(file, change.text)
       try {
-        const action = await this.#deps.apply(files)
+        const action = await this.#deps.apply(files, { configuration: checked.configuration, warnings: checked.warnings })
         return { outcome: 'done', code: 0, message: change.done, applied: appliedHow(action) }
       } catch (error) {
         // what runs is what ran: so is the file
