@@ -119,9 +119,9 @@ export class RuntimeApi {
     return peersLocallySynced(await sendCommand(this.#socket, 'show peers'))
   }
 
-  /** `show servers state` as text, ready for the server-state file. */
-  async serversStateText (): Promise<string> {
-    return await sendCommand(this.#socket, 'show servers state')
+  /** `show servers state` as text, ready for the server-state file; with `backend`, that backend's servers only. */
+  async serversStateText (backend?: string): Promise<string> {
+    return await sendCommand(this.#socket, backend === undefined ? 'show servers state' : `show servers state ${backend}`)
   }
 }
 

@@ -20,7 +20,7 @@ import { installConfigFile, writeConfigFile } from '../haproxy/config-file.js'
 import type { RuntimeApi } from '../haproxy/runtime-api.js'
 import { parseServersStateFile, serversOfState, serversStateFileText, withBackendLines, type KeepServer, type ServersStateFile } from '../haproxy/servers-state-file.js'
 import type { HaproxySupervisor } from '../haproxy/supervisor.js'
-import { haproxyServers, inForceText, isServerStep, OUTPUTS_BACKEND, planAction, planHaproxy, planReload, sameConfigText, undoAdmin, type ConfigPieces, type HaproxyInForce, type HaproxyStep } from './haproxy-plan.js'
+import { haproxyServers, inForceText, isServerStep, onlyBackendOf, OUTPUTS_BACKEND, planAction, planHaproxy, planReload, sameConfigText, undoAdmin, type ConfigPieces, type HaproxyInForce, type HaproxyStep } from './haproxy-plan.js'
 import { serversInOldWorker, serversLeftAtReload, serversNotInFile, ServerRemovals, type RemovingServer } from './server-removals.js'
 import { OldWorkers } from '../haproxy/old-workers.js'
 import { renderHaproxyConfigPieces } from '../render/haproxy-config.js'
@@ -150,9 +150,10 @@ export class HaproxyPath {
     const done: HaproxyStep[] = []
     // after run-time server changes the live state already has the new addresses: keep every server's line
     const saveFrom = steps.some(isServerStep) ? { state, text: null } : inForce
+    const backend = onlyBackendOf(steps)
     try {
       for (const step of steps) {
-        await this.#step(step, saveFrom, state, text, replaced)
+        await this.#step(step, saveFrom, state, text, replaced, backend)
         done.push(step)
       }
     } catch (error) {
@@ -167,7 +168,8 @@ export class HaproxyPath {
     if (steps.some((step) => step.kind === 'check-and-install')) copyFileSync(paths.configFile, paths.lastGoodConfigFile)
   }
 
-  async #step (step: HaproxyStep, inForce: HaproxyInForce | null, state: DesiredState, text: () => ConfigPieces, replaced: number[] = []): Promise<void> {
+  // `backend`: the one backend the job changes at run time (onlyBackendOf), the only one whose state its save asks for
+  async #step (step: HaproxyStep, inForce: HaproxyInForce | null, state: DesiredState, text: () => ConfigPieces, replaced: number[] = [], backend: string | null = null): Promise<void> {
     const { paths } = state
     switch (step.kind) {
       case 'check-and-install':
@@ -185,7 +187,7 @@ export class HaproxyPath {
         return await this.#deps.runtime.setServerState(step.backend, step.server, step.state)
       case 'save-server-state':
         // a HAProxy restarted after a crash, or the next worker, loads this file
-        return await this.#saveServersState(inForce ?? { state, text: null }, state)
+        return await this.#saveServersState(inForce ?? { state, text: null }, state, backend)
       case 'set-admin-and-save':
         return await this.#setAdminAndSave(step, inForce ?? { state, text: null }, state)
       case 'wait-peers-sync':
@@ -305,8 +307,14 @@ export class HaproxyPath {
     }
   }
 
-  async #saveServersState (inForce: HaproxyInForce, state: DesiredState): Promise<void> {
-    this.#writeServersState(inForce, state, await this.#deps.runtime.serversStateText())
+  // with `backend`, the file written last with that backend's lines new, as an admin change does; else (or with nothing to build on) whole
+  async #saveServersState (inForce: HaproxyInForce, state: DesiredState, backend: string | null = null): Promise<void> {
+    const { runtime } = this.#deps
+    if (backend !== null && this.#stateFile !== null) {
+      const spliced = withBackendLines(this.#stateFile, await runtime.serversStateText(backend), backend, keptServers(inForce, state))
+      if (spliced !== null) return this.#writeStateFile(state, spliced)
+    }
+    this.#writeServersState(inForce, state, await runtime.serversStateText())
   }
 
   // HAProxy's live health and admin state, less the servers whose address (or port) the new state changes

@@ -11,7 +11,7 @@ import type { RuntimeApi } from '../../../src/haproxy/runtime-api.js'
 import type { HaproxySupervisor } from '../../../src/haproxy/supervisor.js'
 import { HaproxyPath, STATE_FILE_LATEST_MS, STATE_FILE_QUIET_MS } from '../../../src/reconcile/haproxy-path.js'
 import { desiredState, withDraining, withEnabled, type DesiredState } from '../../../src/state/desired.js'
-import { stateFrom, propertiesFrom } from '../../support/fixtures.js'
+import { stateFrom, stateWithServices, propertiesFrom } from '../../support/fixtures.js'
 
 const HEADER = '1\n# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state'
 const ADMIN_CODE = { ready: 0, maint: 1, drain: 8 } as const
@@ -132,4 +132,63 @@ test('a state that changes nothing but is made anew (a SIGHUP of the same files)
   const disabled = withEnabled(reread, ['out2'], false)
   assert.equal(await fake.path.apply(disabled), 'runtime')
   assert.match(read(disabled.paths.configFile), disabledLine)
+})
+
+/** A fake HAProxy of service files' servers: `show servers state` of all or of one backend, the backends asked for recorded. */
+function fakeServicesPath (servers: Array<{ backend: string, server: string, address: string }>): { path: HaproxyPath, asked: Array<string | undefined>, setOperational: (server: string, op: number) => void } {
+  const rows = servers.map((server) => ({ ...server, op: 2, admin: 'ready' as keyof typeof ADMIN_CODE }))
+  const asked: Array<string | undefined> = []
+  const backendIds = new Map<string, number>()
+  const line = (row: typeof rows[number], k: number): string => {
+    if (!backendIds.has(row.backend)) backendIds.set(row.backend, backendIds.size + 3)
+    return `${backendIds.get(row.backend)} ${row.backend} ${k + 1} ${row.server} ${row.address} ${row.op} ${ADMIN_CODE[row.admin]}`
+  }
+  const stateText = (backend?: string): string => `${HEADER}\n${rows.map((row, k) => backend === undefined || row.backend === backend ? line(row, k) : '').filter((text) => text !== '').join('\n')}\n`
+  const supervisor = {
+    master: { running: false, reload: async () => undefined },
+    adopt: async () => false,
+    start: async () => { supervisor.master.running = true },
+    stop: async () => { supervisor.master.running = false },
+    beforeRestart: () => undefined
+  }
+  const find = (backend: string, server: string): typeof rows[number] | undefined => rows.find((row) => row.backend === backend && row.server === server)
+  const runtime = {
+    setServerState: async (backend: string, server: string, level: keyof typeof ADMIN_CODE) => { const row = find(backend, server); if (row !== undefined) row.admin = level },
+    setServerStateAndShow: async (backend: string, server: string, level: keyof typeof ADMIN_CODE) => { const row = find(backend, server); if (row !== undefined) row.admin = level; return stateText(backend) },
+    addServer: async (backend: string, server: string, target: string) => { rows.push({ backend, server, address: target.replace(/:\d+$/, ''), op: 2, admin: 'maint' }) },
+    enableHealth: async () => undefined,
+    serversStateText: async (backend?: string) => { asked.push(backend); return stateText(backend) }
+  }
+  const path = new HaproxyPath({
+    supervisor: supervisor as unknown as HaproxySupervisor,
+    runtime: runtime as unknown as RuntimeApi,
+    log: { info: () => undefined, error: () => undefined },
+    binary: 'true'
+  })
+  return { path, asked, setOperational: (server, op) => { for (const row of rows) if (row.server === server) row.op = op } }
+}
+
+test('a server added at run time: the server-state file takes its backend\'s state from HAProxy, the others\' lines as the file had them', async () => {
+  const env = 'mode=tcp_roundrobin\nports=80\n'
+  const web = 'ports=8081\nserver_a=198.18.5.1:80\n'
+  const api = 'ports=8082\nserver_x=198.18.6.1:80\n'
+  const started = stateWithServices(env, { web, api })
+  for (const file of [started.paths.configFile, started.paths.lastGoodConfigFile]) mkdirSync(dirname(file), { recursive: true })
+  roots.push(dirname(dirname(started.paths.configFile)))
+  const fake = fakeServicesPath([{ backend: 'web', server: 'a', address: '198.18.5.1' }, { backend: 'api', server: 'x', address: '198.18.6.1' }])
+  assert.equal(await fake.path.apply(started), 'start')
+  // a first server change has no file to build on: the state of every backend
+  const first = { ...started, services: stateWithServices(env, { web: `${web}server_b=198.18.5.2:80\n`, api }).services }
+  assert.equal(await fake.path.apply(first), 'runtime')
+  assert.deepEqual(fake.asked, [undefined])
+  assert.match(read(started.paths.serverStateFile), / api \d+ x 198\.18\.6\.1 2 0$/m)
+  // api/x goes down in HAProxy; the next change is web's alone
+  fake.setOperational('x', 0)
+  const second = { ...started, services: stateWithServices(env, { web: `${web}server_b=198.18.5.2:80\nserver_c=198.18.5.3:80\n`, api }).services }
+  assert.equal(await fake.path.apply(second), 'runtime')
+  assert.deepEqual(fake.asked, [undefined, 'web'])
+  const file = read(started.paths.serverStateFile)
+  assert.match(file, / web \d+ c 198\.18\.5\.3 2 0$/m)
+  assert.match(file, / api \d+ x 198\.18\.6\.1 2 0$/m, 'api\'s line is the file\'s, not asked for again')
+  assert.equal(file.split('\n').filter((text) => / web /.test(text)).length, 3)
 })

@@ -1,7 +1,7 @@
 /** The HAProxy half's plan, as data: what each kind of change will do, without a HAProxy. */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { planAction, planHaproxy, undoAdmin } from '../../../src/reconcile/haproxy-plan.js'
+import { onlyBackendOf, planAction, planHaproxy, undoAdmin } from '../../../src/reconcile/haproxy-plan.js'
 import { renderHaproxyConfig } from '../../../src/render/haproxy-config.js'
 import { desiredState, withDraining, withEnabled, type DesiredState } from '../../../src/state/desired.js'
 import { stateFrom, stateWithServices } from '../../support/fixtures.js'
@@ -92,4 +92,13 @@ test('a drain is no text: the runtime (drain, or maintenance where a stick table
   assert.deepEqual(planHaproxy(inForceOf(after), withEnabled(after, ['out2'], true), renderHaproxyConfig(after)), [
     { kind: 'set-admin-and-save', backend: 'outputs', server: 'out2', state: 'ready', previous: 'drain' }
   ])
+})
+
+test('the one backend a runtime plan changes; none when it names several, none, or starts or reloads HAProxy', () => {
+  const admin = (backend: string, server: string) => ({ kind: 'set-admin', backend, server, state: 'maint', previous: 'ready' }) as const
+  assert.equal(onlyBackendOf([{ kind: 'install-unchecked' }, admin('web', 'a'), admin('web', 'b'), { kind: 'save-server-state' }]), 'web')
+  assert.equal(onlyBackendOf([{ kind: 'install-unchecked' }, admin('web', 'a'), admin('api', 'x'), { kind: 'save-server-state' }]), null)
+  assert.equal(onlyBackendOf([{ kind: 'save-server-state' }]), null)
+  assert.equal(onlyBackendOf([{ kind: 'check-and-install' }, admin('web', 'a'), { kind: 'save-server-state' }, { kind: 'reload' }]), null)
+  assert.equal(onlyBackendOf([{ kind: 'check-and-install' }, { kind: 'clear-server-state' }, { kind: 'start' }, admin('web', 'a')]), null)
 })
