@@ -295,8 +295,7 @@ export class HaproxyPath {
     const { runtime } = this.#deps
     try {
       const backendState = await runtime.setServerStateAndShow(step.backend, step.server, step.state)
-      // the file written last with this backend's lines new; the whole state when there is none to build on
-      const spliced = this.#stateFile === null ? null : withBackendLines(this.#stateFile, backendState, step.backend, keptServers(inForce, state))
+      const spliced = this.#withBackendState(backendState, step.backend, inForce, state)
       if (spliced === null) return this.#writeServersState(inForce, state, await runtime.serversStateText())
       // held now, written once the changes pause: only a HAProxy that starts or reloads reads it
       this.#stateFile = spliced
@@ -307,14 +306,17 @@ export class HaproxyPath {
     }
   }
 
-  // with `backend`, the file written last with that backend's lines new, as an admin change does; else (or with nothing to build on) whole
+  // with `backend`, the file written last with that backend's lines new, as an admin change does; else whole
   async #saveServersState (inForce: HaproxyInForce, state: DesiredState, backend: string | null = null): Promise<void> {
     const { runtime } = this.#deps
-    if (backend !== null && this.#stateFile !== null) {
-      const spliced = withBackendLines(this.#stateFile, await runtime.serversStateText(backend), backend, keptServers(inForce, state))
-      if (spliced !== null) return this.#writeStateFile(state, spliced)
-    }
+    const spliced = backend === null || this.#stateFile === null ? null : this.#withBackendState(await runtime.serversStateText(backend), backend, inForce, state)
+    if (spliced !== null) return this.#writeStateFile(state, spliced)
     this.#writeServersState(inForce, state, await runtime.serversStateText())
+  }
+
+  // the file written last with `backend`'s lines from `backendState`; null when there is none to build on (then the state is saved whole)
+  #withBackendState (backendState: string, backend: string, inForce: HaproxyInForce, state: DesiredState): ServersStateFile | null {
+    return this.#stateFile === null ? null : withBackendLines(this.#stateFile, backendState, backend, keptServers(inForce, state))
   }
 
   // HAProxy's live health and admin state, less the servers whose address (or port) the new state changes

@@ -178,16 +178,15 @@ export function onlyAdminDiffers (before: DesiredState, after: DesiredState): bo
 
 /** Every server in HAProxy for `state`: its backend, name, serverKey and the admin level it should have. */
 export function haproxyServers (state: DesiredState, only?: ReadonlySet<string>): Array<{ readonly backend: string, readonly server: string, readonly key: string, readonly admin: AdminLevel }> {
-  const level = (key: string, stick: boolean): AdminLevel => adminLevel(state, key, stick)
   const seedStick = state.properties.mode === 'tcp_source'
   // the services the keys name (`web/web1`): an admin change reads one service's servers, not 1,000
   const named = only === undefined ? undefined : new Set([...only].map(serviceOfKey))
   return [
-    ...(seedInConfig(state) ? state.properties.outputs.filter((output) => only === undefined || only.has(output.name)).map((output) => ({ backend: OUTPUTS_BACKEND, server: output.name, key: output.name, admin: level(output.name, seedStick) })) : []),
+    ...(seedInConfig(state) ? state.properties.outputs.filter((output) => only === undefined || only.has(output.name)).map((output) => ({ backend: OUTPUTS_BACKEND, server: output.name, key: output.name, admin: adminLevel(state, output.name, seedStick) })) : []),
     ...state.services.filter((service) => !isUdpMode(service.mode) && (named === undefined || named.has(service.name)))
       .flatMap((service) => service.servers.flatMap((server) => {
         const key = serverKey(service.name, server.name)
-        return only !== undefined && !only.has(key) ? [] : [{ backend: service.name, server: server.name, key, admin: level(key, service.mode === 'tcp_source') }]
+        return only !== undefined && !only.has(key) ? [] : [{ backend: service.name, server: server.name, key, admin: adminLevel(state, key, service.mode === 'tcp_source') }]
       }))
   ]
 }

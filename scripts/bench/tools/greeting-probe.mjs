@@ -91,8 +91,8 @@ async function all () {
   console.log(JSON.stringify({ firstAt, allAt: answered === ports.length ? Date.now() : null, answered, missing: firstAt === null ? ports.length : missing.length }))
 }
 
-/** The PUT (or another method): its HTTP status, body and when it was sent and answered. */
-function put (url, body, method = 'PUT') {
+/** One HTTP request (the PUT by default): its HTTP status, body and when it was sent and answered. */
+function send (url, body, method = 'PUT') {
   return new Promise((resolve) => {
     const sentAt = Date.now()
     const req = request(url, { method, agent: false, timeout: 10_000, headers: { 'content-type': 'application/json', connection: 'close' } }, (res) => {
@@ -112,8 +112,8 @@ async function until () {
   let answer = null
   if (values.put !== undefined) {
     // the probe's own first request loads Node's HTTP client (10-15 ms of a new process): not the PUT's time
-    await put(new URL('/api/status', values.put).href, undefined, 'GET')
-    answer = await put(values.put, values.body ?? '{}')
+    await send(new URL('/api/status', values.put).href, undefined, 'GET')
+    answer = await send(values.put, values.body ?? '{}')
     let code = null
     try { code = JSON.parse(answer.body).status?.code ?? null } catch {}
     if (answer.httpStatus !== 200 || code !== 0) {
